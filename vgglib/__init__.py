@@ -1,0 +1,1 @@
+"""vgglib: VGG16 from scratch in numpy."""
