@@ -123,3 +123,10 @@ def test_loss_needs_2d_float_logits():
         softmax_cross_entropy(np.zeros(10), [1])
     with pytest.raises(TypeError, match="float array"):
         softmax_cross_entropy(np.zeros((1, 10), np.int64), [1])
+
+
+@pytest.mark.parametrize("layer", [Convolution2D(1, 2, 3), ReLU(), Maxpooling2D(), Flatten(), Dropout(0.5)],
+                         ids=lambda layer: type(layer).__name__)
+def test_empty_batch(layer):
+    with pytest.raises(ValueError, match="empty batch"):
+        layer.forward(x4(0, 1, 4, 4))

@@ -86,6 +86,8 @@ class Layer:
         x = check_float_array(x, f"{self.name}.forward", self.input_ndim)
         if self.input_ndim is None and x.ndim < 2:
             raise ValueError(f"{self.name}.forward: expected a batch (N, ...), got shape {x.shape}")
+        if x.shape[0] == 0:
+            raise ValueError(f"{self.name}.forward: empty batch (shape {x.shape}): expected at least one sample")
         self._check_input(x)
         y = self._forward(x, training)
         self._input_shape, self._output_shape, self._dtype = x.shape, y.shape, x.dtype
@@ -220,7 +222,7 @@ class Convolution2D(_TrainableLayer):
     def _backward(self, dy: np.ndarray) -> np.ndarray:
         cols = self._cols
         n, f = dy.shape[:2]
-        ckk = cols[0].size // (dy.shape[2] * dy.shape[3])
+        ckk = self.inputs_channel * self.kernel_size ** 2
         dy2 = dy.reshape(n, f, -1)                                             # (N, F, L)
         cols2 = cols.reshape(n, ckk, -1)                                       # (N, CKK, L)
         self._store_grad("bias", dy2.sum(axis=(0, 2)))
