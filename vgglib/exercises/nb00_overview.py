@@ -1,0 +1,102 @@
+"""Self-checks for the exercises of ``notebooks/00_overview.ipynb``.
+
+Worked solutions: ``notebooks/solutions/00_overview_solutions.ipynb``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._common import ExerciseResult, verdict
+
+__all__ = ["check_receptive_field", "check_conv_parameter_count", "check_flatten_size"]
+
+
+def _as_int(answer: Any) -> int | None:
+    """``answer`` as a Python int when it is a whole number (int, numpy integer or integral float), else None."""
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, (int, np.integer)):
+        return int(answer)
+    if isinstance(answer, (float, np.floating)) and float(answer).is_integer():
+        return int(answer)
+    return None
+
+
+def _not_a_number(name: str, answer: Any, what: str) -> ExerciseResult:
+    if answer is None:
+        return verdict(name, False, "", f"no answer yet: replace None with {what}")
+    return verdict(name, False, "", f"expected {what}, got {type(answer).__name__} {answer!r}")
+
+
+def check_receptive_field(answer: Any) -> ExerciseResult:
+    """Exercise 1: the side of the receptive field of three stacked 3×3 convolutions (stride 1)."""
+    name = "receptive_field"
+    value = _as_int(answer)
+    if value is None:
+        return _not_a_number(name, answer, "a whole number of pixels (the side of the square)")
+    if value == 7:
+        return verdict(name, True, "three stacked 3×3 layers see as far as one 7×7 layer, with 27·C² instead "
+                       "of 49·C² weights and three ReLUs instead of one.", "")
+    if value == 9:
+        hint = ("9 = 3 + 3 + 3 puts the windows side by side; stacked windows overlap. Ask how far one more "
+                "3×3 layer reaches beyond what the layer below already sees.")
+    elif value == 27:
+        hint = "27 counts weights per input channel (3 layers × 9), not pixels; the question is about pixels."
+    elif value == 3:
+        hint = "3 is what one layer sees; each layer on top sees a 3×3 patch of the layer below."
+    elif value == 5:
+        hint = "5 is the receptive field of two stacked 3×3 layers; add the third."
+    else:
+        hint = ("draw a row of pixels: one 3-wide window covers 3 of them; a window of the next layer covers "
+                "3 neighbouring windows of the first. Count the pixels under three layers.")
+    return verdict(name, False, "", hint)
+
+
+def check_conv_parameter_count(answer: Any) -> ExerciseResult:
+    """Exercise 2: the parameters (weights and biases) of VGG16's conv3_1: 128 input channels, 256 filters 3×3."""
+    name = "conv_parameter_count"
+    value = _as_int(answer)
+    if value is None:
+        return _not_a_number(name, answer, "a whole number of parameters")
+    c, f, k = 128, 256, 3
+    if value == f * c * k * k + f:
+        return verdict(name, True, "each filter has one weight per input channel and kernel position, plus "
+                       "one bias.", "")
+    if value == f * c * k * k:
+        hint = "those are the weights; every filter also has a bias."
+    elif value in (f * k * k + f, f * k * k):
+        hint = "each filter spans all 128 input channels, not just one."
+    elif value in (c * k * k + c, c * k * k + f):
+        hint = "there is one filter per output channel (256 of them), each spanning all input channels."
+    else:
+        hint = ("a layer with C input channels and F filters of size k×k has weights of shape (F, C, k, k) and "
+                "a bias of shape (F,). Count both.")
+    return verdict(name, False, "", hint)
+
+
+def check_flatten_size(answer: Any) -> ExerciseResult:
+    """Exercise 3: the length of VGG16's flattened feature vector for a 96×96 input image."""
+    name = "flatten_size"
+    value = _as_int(answer)
+    if value is None:
+        return _not_a_number(name, answer, "a whole number (the length of the vector that enters fc1)")
+    side = 96 // 2 ** 5
+    if value == 512 * side * side:
+        return verdict(name, True, "the 3×3 convolutions with padding 1 keep the size; only the five pools "
+                       "halve it, so the side is divided by 32.", "")
+    if value == side * side:
+        hint = "that is the number of positions in the last feature map; each position has 512 channels."
+    elif value in (512 * 6 * 6, 512 * 12 * 12):
+        hint = "count the pooling layers again: VGG16 has five, one after each block."
+    elif value == 512 * side:
+        hint = "the last feature map is square: multiply by its height and by its width."
+    elif value == 2048:
+        hint = "2048 is the seed's 64×64 input; redo it for 96×96."
+    elif value == 25088:
+        hint = "25088 = 512·7·7 is the 224×224 ImageNet input; redo it for 96×96."
+    else:
+        hint = ("follow the height through the network: which layers change it? The 3×3 convolutions have "
+                "padding 1 and stride 1; the 2×2 pools have stride 2. Then multiply by the channels.")
+    return verdict(name, False, "", hint)
