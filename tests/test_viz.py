@@ -1,0 +1,162 @@
+"""vgglib.viz: image mosaics, confusion matrices, misclassified digits and the plotting helpers."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from vgglib import viz  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_tile_places_each_image_in_its_cell():
+    rng = np.random.default_rng(0)
+    imgs = rng.random((5, 3, 4))
+    out = viz.tile(imgs, ncols=2, pad=1, normalize=None)
+    assert out.shape == (3 * 4 - 1, 2 * 5 - 1)
+    for i in range(5):
+        r, c = divmod(i, 2)
+        np.testing.assert_array_equal(out[r * 4:r * 4 + 3, c * 5:c * 5 + 4], imgs[i])
+    assert np.isnan(out[3]).all() and np.isnan(out[:, 4]).all()        # gaps between cells
+    assert np.isnan(out[8:, 5:]).all()                                 # the empty sixth cell
+
+
+def test_tile_normalizes_each_image_to_its_own_range():
+    imgs = np.stack([np.arange(4.0).reshape(2, 2), 100 + 10 * np.arange(4.0).reshape(2, 2), np.full((2, 2), 7.0)])
+    out = viz.tile(imgs, ncols=3, pad=0)
+    np.testing.assert_allclose(out[:, :2], [[0, 1 / 3], [2 / 3, 1]])
+    np.testing.assert_allclose(out[:, 2:4], [[0, 1 / 3], [2 / 3, 1]])
+    np.testing.assert_array_equal(out[:, 4:], 0)                       # a constant map becomes 0, not NaN
+    together = viz.tile(imgs, ncols=3, pad=0, normalize="all")
+    assert together.min() == 0 and together.max() == 1 and together[0, 0] == 0
+
+
+def test_tile_default_layout_is_square_and_accepts_nchw():
+    out = viz.tile(np.zeros((10, 1, 2, 2)), pad=0, normalize=None)
+    assert out.shape == (3 * 2, 4 * 2)                                  # ceil(sqrt(10)) = 4 columns
+
+
+@pytest.mark.parametrize("bad, err", [(np.zeros((0, 2, 2)), ValueError), (np.zeros((2, 3, 4, 4)), ValueError),
+                                      (np.zeros(5), ValueError)])
+def test_tile_rejects_bad_input(bad, err):
+    with pytest.raises(err):
+        viz.tile(bad)
+    with pytest.raises(ValueError, match="normalize"):
+        viz.tile(np.zeros((1, 2, 2)), normalize="max")
+
+
+def test_confusion_matrix_counts_pairs():
+    t = np.array([0, 1, 2, 2, 1, 0, 2])
+    p = np.array([0, 2, 2, 2, 1, 1, 0])
+    cm = viz.confusion_matrix(t, p, num_classes=3)
+    expected = np.zeros((3, 3), int)
+    for a, b in zip(t, p):
+        expected[a, b] += 1
+    np.testing.assert_array_equal(cm, expected)
+    assert cm.sum() == len(t) and np.trace(cm) == int((t == p).sum())
+
+
+@pytest.mark.parametrize("t, p", [([0, 1], [0]), ([0, 10], [0, 1]), ([0.5, 1.0], [0, 1]), ([-1, 0], [0, 0])])
+def test_confusion_matrix_rejects_bad_labels(t, p):
+    with pytest.raises(ValueError):
+        viz.confusion_matrix(np.array(t), np.array(p), num_classes=10)
+
+
+def test_misclassified_orders_confident_mistakes_first():
+    t = np.array([0, 1, 2, 3])
+    p = np.array([0, 2, 1, 1])
+    probs = np.full((4, 3), 0.1)
+    probs[1, 2], probs[2, 1], probs[3, 1] = 0.6, 0.9, 0.7
+    np.testing.assert_array_equal(viz.misclassified(t, p), [1, 2, 3])
+    np.testing.assert_array_equal(viz.misclassified(t, p, probs), [2, 3, 1])
+    with pytest.raises(ValueError):
+        viz.misclassified(t, p, probs[:3])
+
+
+def test_show_images_titles_mark_wrong_predictions():
+    imgs = np.zeros((3, 1, 4, 4))
+    fig = viz.show_images(imgs, labels=[1, 2, 3], predictions=[1, 5, 3], ncols=3)
+    titles = [ax.get_title() for ax in fig.axes]
+    colors = [ax.title.get_color() for ax in fig.axes]
+    assert titles == ["1→1", "2→5", "3→3"]
+    assert colors[1] == "crimson" and colors[0] == "black"
+    with pytest.raises(ValueError, match="labels"):
+        viz.show_images(imgs, labels=[1, 2])
+
+
+def test_show_misclassified_shows_only_the_mistakes():
+    imgs = np.random.default_rng(0).random((6, 28, 28))
+    t = np.array([0, 1, 2, 3, 4, 5])
+    p = np.array([0, 1, 7, 3, 9, 5])
+    fig = viz.show_misclassified(imgs, t, p, ncols=5)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["2→7", "4→9"]
+    np.testing.assert_array_equal(shown[0].images[0].get_array(), imgs[2])
+    fig = viz.show_misclassified(imgs, t, t)
+    assert "no mistakes" in [tx.get_text() for tx in fig.texts]
+
+
+def test_plot_history_draws_train_and_val_series():
+    hist = {"loss": [2.3, 1.0, 0.5], "val_loss": [2.2, 1.2, 0.9], "accuracy": [0.1, 0.6, 0.9],
+            "val_accuracy": [0.1, 0.5, 0.8], "lr": [1e-3] * 3}
+    fig = viz.plot_history(hist)
+    ax, ax2 = fig.axes
+    assert [ln.get_label() for ln in ax.get_lines()] == ["loss", "val_loss"]
+    assert [ln.get_label() for ln in ax2.get_lines()] == ["accuracy", "val_accuracy"]
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), hist["val_loss"])
+    assert ax.get_lines()[1].get_linestyle() == "--"
+    with pytest.raises(ValueError, match="no loss"):
+        viz.plot_history({"lr": [1.0]})
+    with pytest.raises(TypeError):
+        viz.plot_history([1, 2, 3])
+
+
+def test_plot_confusion_matrix_writes_counts_and_accuracy():
+    cm = np.array([[5, 1], [0, 4]])
+    fig = viz.plot_confusion_matrix(cm)
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "4", "5"]
+    assert ax.get_title() == "accuracy 90.0% of 10"
+    with pytest.raises(ValueError):
+        viz.plot_confusion_matrix(np.zeros((2, 3)))
+
+
+def test_feature_maps_and_filters_render_mosaics():
+    maps = np.random.default_rng(1).random((6, 5, 5))
+    fig = viz.show_feature_maps(maps, ncols=3, first_channel=4)
+    ax = fig.axes[0]
+    assert ax.images[0].get_array().shape == (2 * 6 - 1, 3 * 6 - 1)
+    assert ax.get_title() == "channels 4–9 of 5×5"
+    with pytest.raises(ValueError):
+        viz.show_feature_maps(maps[0])
+    w = np.random.default_rng(2).standard_normal((8, 1, 3, 3))
+    fig = viz.show_filters(w)
+    img = fig.axes[0].images[0]
+    assert img.get_clim() == (-np.abs(w).max(), np.abs(w).max())        # one symmetric scale
+    with pytest.raises(ValueError):
+        viz.show_filters(np.zeros((3, 3)))
+
+
+def test_plot_probabilities_marks_the_label():
+    fig = viz.plot_probabilities({"a": np.full(10, 0.1), "b": np.eye(10)[3]}, label=3)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 20
+    assert ax.get_xticklabels()[3].get_color() == "crimson"
+    with pytest.raises(ValueError):
+        viz.plot_probabilities({"a": np.ones(3), "b": np.ones(4)})
+
+
+def test_figure_to_png_is_deterministic():
+    def draw():
+        fig = viz.new_figure((2, 2))
+        fig.add_subplot().plot([0, 1], [1, 0])
+        return viz.figure_to_png(fig)
+    a, b = draw(), draw()
+    assert a[:8] == b"\x89PNG\r\n\x1a\n" and a == b

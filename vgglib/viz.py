@@ -1,0 +1,316 @@
+"""Plots for the notebooks: image grids, training curves, confusion matrices, misclassified digits, feature maps.
+
+Used in ``notebooks/09_training_vgg16_on_mnist.ipynb`` (curves, confusion matrix, gallery),
+``notebooks/12_data_augmentation.ipynb`` (image grids) and ``notebooks/13_feature_maps.ipynb`` (feature maps,
+filters); the widgets in :mod:`vgglib.widgets` draw with the same functions.
+
+Every ``plot_*``/``show_*`` function takes an optional matplotlib ``ax`` (or ``fig``) and returns the Figure;
+without one it makes a new pyplot figure, so a notebook cell ends with ``plt.show()``. The widgets pass
+axes of a standalone :class:`matplotlib.figure.Figure` (not pyplot: no duplicate inline plot) and turn it into
+PNG bytes with :func:`figure_to_png`.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "figure_to_png", "new_figure", "tile", "show_images", "plot_history", "confusion_matrix",
+    "plot_confusion_matrix", "misclassified", "show_misclassified", "show_feature_maps", "show_filters",
+    "plot_probabilities",
+]
+
+
+# ------------------------------------------------------------------------------------------- rendering
+
+def new_figure(figsize: tuple[float, float] = (6.0, 4.0), dpi: int = 80):
+    """A standalone Agg :class:`~matplotlib.figure.Figure` (never shown inline; for widgets)."""
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def figure_to_png(fig, dpi: int | None = None) -> bytes:
+    """Render a matplotlib Figure to PNG bytes (deterministic: no timestamp or version in the metadata)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _axes(ax, figsize):
+    if ax is not None:
+        return ax.figure, ax
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+# ------------------------------------------------------------------------------------------- images
+
+def _as_stack(images: np.ndarray, where: str) -> np.ndarray:
+    """(N, H, W), (N, 1, H, W) or (H, W) -> (N, H, W) float64."""
+    x = np.asarray(images)
+    if x.ndim == 4:
+        if x.shape[1] != 1:
+            raise ValueError(f"{where}: expected single-channel images (N, 1, H, W), got shape {x.shape}")
+        x = x[:, 0]
+    elif x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3:
+        raise ValueError(f"{where}: expected images (N, H, W) or (N, 1, H, W), got shape {x.shape}")
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise TypeError(f"{where}: expected numeric images, got dtype {x.dtype}")
+    return x.astype(np.float64)
+
+
+def tile(images: np.ndarray, ncols: int | None = None, pad: int = 1, normalize: str | None = "each",
+         pad_value: float = np.nan) -> np.ndarray:
+    """Lay out N images (N, H, W) as one 2-D mosaic of ``ceil(N / ncols)`` rows, ``pad`` pixels apart.
+
+    ``normalize="each"`` scales every image to [0, 1] on its own (feature maps: each channel has its own
+    range), ``"all"`` one scale for all, ``None`` leaves values alone. Gaps are ``pad_value`` (NaN draws as
+    the colormap's "bad" colour). Returns an array of shape (rows·(H+pad)-pad, ncols·(W+pad)-pad).
+    """
+    x = _as_stack(images, "tile")
+    n, h, w = x.shape
+    if n == 0:
+        raise ValueError("tile: no images to lay out (N = 0)")
+    if normalize not in ("each", "all", None):
+        raise ValueError(f"tile: normalize must be 'each', 'all' or None, got {normalize!r}")
+    if normalize == "each":
+        lo = x.min(axis=(1, 2), keepdims=True)
+        span = x.max(axis=(1, 2), keepdims=True) - lo
+        x = np.where(span > 0, (x - lo) / np.where(span > 0, span, 1), 0.0)
+    elif normalize == "all":
+        lo, span = x.min(), x.max() - x.min()
+        x = (x - lo) / span if span > 0 else np.zeros_like(x)
+    ncols = int(np.ceil(np.sqrt(n))) if ncols is None else max(1, min(int(ncols), n))
+    nrows = -(-n // ncols)
+    out = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad), pad_value, dtype=np.float64)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = x[i]
+    return out
+
+
+def show_images(images: np.ndarray, labels: Sequence[Any] | None = None, predictions: Sequence[Any] | None = None,
+                ncols: int = 10, title: str | None = None, cmap: str = "gray", fig=None, size: float = 1.0):
+    """A grid of images with optional labels (and predictions, shown red where they differ). Returns the Figure.
+
+    ``images`` (N, H, W) or (N, 1, H, W). Each image gets its own subplot; ``fig`` draws into an existing figure.
+    """
+    x = _as_stack(images, "show_images")
+    n = len(x)
+    for name, seq in (("labels", labels), ("predictions", predictions)):
+        if seq is not None and len(seq) != n:
+            raise ValueError(f"show_images: got {len(seq)} {name} for {n} images")
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    if fig is None:
+        import matplotlib.pyplot as plt
+        fig = plt.figure(figsize=(size * ncols, size * nrows * (1.25 if labels is not None else 1.0)))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(x[i], cmap=cmap)
+        if labels is not None:
+            text, color = f"{labels[i]}", "black"
+            if predictions is not None:
+                text = f"{labels[i]}→{predictions[i]}"
+                color = "black" if predictions[i] == labels[i] else "crimson"
+            ax.set_title(text, fontsize=9, color=color, pad=2)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------- curves
+
+def plot_history(history: Mapping[str, Sequence[float]], ax=None, x_key: str | None = None,
+                 title: str | None = None):
+    """Loss (left axis) and accuracy (right axis) curves from a training history dict of lists.
+
+    Keys containing ``"loss"`` go on the left axis, keys containing ``"acc"`` on the right, solid for training
+    and dashed for ``val_*``. ``x_key`` (e.g. ``"epoch"``) gives the x values; else 1, 2, 3, …
+    Returns the Figure.
+    """
+    if not isinstance(history, Mapping):
+        raise TypeError(f"plot_history: expected a dict of lists, got {type(history).__name__}")
+    series = {k: np.asarray(v, dtype=np.float64) for k, v in history.items()
+              if k != x_key and ("loss" in k or "acc" in k) and np.ndim(v) == 1 and len(v) > 0}
+    if not series:
+        raise ValueError(f"plot_history: no loss or accuracy series in history (keys: {sorted(history)})")
+    fig, ax = _axes(ax, (6.0, 3.2))
+    ax2 = ax.twinx()
+    colors = {"loss": "tab:blue", "acc": "tab:orange"}
+    for key, values in series.items():
+        xs = np.asarray(history[x_key], dtype=np.float64) if x_key else np.arange(1, len(values) + 1)
+        target, kind = (ax, "loss") if "loss" in key else (ax2, "acc")
+        style = "--" if key.startswith("val") else "-"
+        target.plot(xs[:len(values)], values, style, color=colors[kind], marker="." if len(values) < 30 else None,
+                    label=key)
+    ax.set_xlabel(x_key or "epoch")
+    ax.set_ylabel("loss", color=colors["loss"])
+    ax2.set_ylabel("accuracy", color=colors["acc"])
+    ax2.set_ylim(0, 1.02)
+    lines = ax.get_lines() + ax2.get_lines()
+    ax.legend(lines, [ln.get_label() for ln in lines], loc="center right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------- evaluation
+
+def _labels(y: Any, where: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{where}: expected a 1-D array of integer class ids, got shape {y.shape} dtype {y.dtype}")
+    return y
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int = 10) -> np.ndarray:
+    """Counts ``cm[t, p]`` = how many images of true class t were predicted as p. Shape (C, C), int64."""
+    t, p = _labels(y_true, "confusion_matrix y_true"), _labels(y_pred, "confusion_matrix y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"confusion_matrix: y_true has {t.shape[0]} labels, y_pred {p.shape[0]}")
+    for name, y in (("y_true", t), ("y_pred", p)):
+        if y.size and (y.min() < 0 or y.max() >= num_classes):
+            raise ValueError(f"confusion_matrix: {name} has ids outside 0..{num_classes - 1}")
+    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(cm, (t, p), 1)
+    return cm
+
+
+def plot_confusion_matrix(cm: np.ndarray, class_names: Sequence[str] | None = None, ax=None,
+                          title: str | None = None):
+    """Draw a confusion matrix (rows: true class, columns: predicted), counts written in the cells."""
+    cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"plot_confusion_matrix: expected a square (C, C) matrix, got shape {cm.shape}")
+    c = cm.shape[0]
+    names = [str(i) for i in range(c)] if class_names is None else list(class_names)
+    fig, ax = _axes(ax, (4.6, 4.2))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(c), names)
+    ax.set_yticks(range(c), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    top = cm.max() if cm.size else 0
+    for i in range(c):
+        for j in range(c):
+            if cm[i, j]:
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if cm[i, j] > top / 2 else "black")
+    acc = np.trace(cm) / max(cm.sum(), 1)
+    ax.set_title(title or f"accuracy {100 * acc:.1f}% of {cm.sum()}")
+    return fig
+
+
+def misclassified(y_true: Any, y_pred: Any, probs: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the wrong predictions, most confident mistakes first when ``probs`` (N, C) is given."""
+    t, p = _labels(y_true, "misclassified y_true"), _labels(y_pred, "misclassified y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"misclassified: y_true has {t.shape[0]} labels, y_pred {p.shape[0]}")
+    wrong = np.flatnonzero(t != p)
+    if probs is not None:
+        probs = np.asarray(probs)
+        if probs.ndim != 2 or probs.shape[0] != t.shape[0]:
+            raise ValueError(f"misclassified: probs must be (N, C) with N = {t.shape[0]}, got {probs.shape}")
+        wrong = wrong[np.argsort(-probs[wrong, p[wrong]], kind="stable")]
+    return wrong
+
+
+def show_misclassified(images: np.ndarray, y_true: Any, y_pred: Any, probs: np.ndarray | None = None,
+                       max_images: int = 20, ncols: int = 10, fig=None):
+    """Gallery of misclassified images titled ``true→predicted`` (and the confidence), worst first."""
+    idx = misclassified(y_true, y_pred, probs)[:max_images]
+    x = _as_stack(images, "show_misclassified")
+    if len(idx) == 0:
+        if fig is None:
+            import matplotlib.pyplot as plt
+            fig = plt.figure(figsize=(3, 1))
+        fig.text(0.5, 0.5, "no mistakes", ha="center", va="center")
+        return fig
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    fig = show_images(x[idx], labels=[int(v) for v in t[idx]], predictions=[int(v) for v in p[idx]],
+                      ncols=ncols, fig=fig)
+    if probs is not None:
+        for ax, i in zip(fig.axes, idx):
+            ax.set_title(f"{t[i]}→{p[i]} {100 * probs[i, p[i]]:.0f}%", fontsize=8, color="crimson", pad=2)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------- inside the network
+
+def show_feature_maps(maps: np.ndarray, ncols: int | None = None, title: str | None = None, ax=None,
+                      cmap: str = "viridis", first_channel: int = 0):
+    """One sample's feature maps (C, H, W) as a mosaic, each channel scaled to its own range."""
+    m = np.asarray(maps)
+    if m.ndim != 3:
+        raise ValueError(f"show_feature_maps: expected one sample's maps (C, H, W), got shape {m.shape}")
+    fig, ax = _axes(ax, (5.0, 5.0))
+    mosaic = tile(m, ncols=ncols, pad=max(1, m.shape[-1] // 16))
+    import matplotlib as mpl
+    cm = mpl.colormaps[cmap].with_extremes(bad="white")
+    ax.imshow(mosaic, cmap=cm, vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    if title is None:
+        last = first_channel + m.shape[0] - 1
+        title = f"channels {first_channel}–{last} of {m.shape[1]}×{m.shape[2]}"
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def show_filters(weights: np.ndarray, ax=None, title: str | None = None, max_filters: int = 64):
+    """First-layer filters (F, 1, k, k) or (F, k, k) as a mosaic on one symmetric colour scale (red +, blue −)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 4:
+        if w.shape[1] != 1:
+            w = w.mean(axis=1)        # several input channels: show their mean
+        else:
+            w = w[:, 0]
+    if w.ndim != 3:
+        raise ValueError(f"show_filters: expected weights (F, C, k, k) or (F, k, k), got shape {w.shape}")
+    w = w[:max_filters]
+    fig, ax = _axes(ax, (4.0, 4.0))
+    top = float(np.abs(w).max()) or 1.0
+    mosaic = tile(w, pad=1, normalize=None)
+    import matplotlib as mpl
+    cm = mpl.colormaps["RdBu_r"].with_extremes(bad="white")
+    ax.imshow(mosaic, cmap=cm, vmin=-top, vmax=top, interpolation="nearest")
+    ax.axis("off")
+    ax.set_title(title or f"{w.shape[0]} filters {w.shape[1]}×{w.shape[2]}", fontsize=10)
+    return fig
+
+
+def plot_probabilities(probs: Sequence[float] | Mapping[str, Sequence[float]], label: int | None = None, ax=None,
+                       class_names: Sequence[str] | None = None, title: str | None = None):
+    """Bar chart of class probabilities; a dict draws several series side by side. ``label`` is marked."""
+    series = dict(probs) if isinstance(probs, Mapping) else {"p": probs}
+    series = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
+    c = len(next(iter(series.values())))
+    if any(v.shape != (c,) for v in series.values()):
+        raise ValueError("plot_probabilities: every series must be a 1-D array of the same length")
+    fig, ax = _axes(ax, (4.0, 2.5))
+    width = 0.8 / len(series)
+    for i, (name, v) in enumerate(series.items()):
+        ax.bar(np.arange(c) + (i - (len(series) - 1) / 2) * width, v, width, label=name)
+    names = [str(i) for i in range(c)] if class_names is None else list(class_names)
+    ax.set_xticks(range(c), names)
+    ax.set_ylim(0, 1)
+    if label is not None:
+        ax.get_xticklabels()[int(label)].set_color("crimson")
+        ax.get_xticklabels()[int(label)].set_fontweight("bold")
+    if len(series) > 1:
+        ax.legend(fontsize=7, loc="upper right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

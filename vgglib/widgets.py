@@ -1,0 +1,663 @@
+"""Interactive explorers (ipywidgets 8): look inside the network while it runs.
+
+* :func:`feature_map_explorer` — ``notebooks/13_feature_maps.ipynb``: a digit, a layer and a channel range;
+  shows the input, that layer's feature maps, the first layer's 3×3 filters and the top predictions.
+* :func:`dropout_explorer` — ``notebooks/10_dropout.ipynb``: a slider for p and a resample button; shows the
+  mask over a layer's units, its effect on the activations and on the output probabilities.
+* :func:`augmentation_explorer` — ``notebooks/12_data_augmentation.ipynb``: a slider per transform over a grid
+  of digits.
+* :func:`optimizer_explorer` — ``notebooks/11_optimizers_sgd_momentum_adam.ipynb``: SGD, momentum and Adam
+  trajectories on a 2-D loss surface, with learning-rate and beta sliders.
+* :func:`conv_playground` — ``notebooks/01_convolution.ipynb`` (optional there): a kernel, stride and padding
+  applied to a digit.
+* :class:`LiveCurves` — ``notebooks/09_training_vgg16_on_mnist.ipynb``: loss/accuracy curves redrawn during
+  training (a callback for :func:`vgglib.train.fit`).
+
+Every explorer is an :class:`Explorer`: a ``VBox`` whose ``controls`` and ``views`` dicts name its parts, so a
+test (or a curious student) can set ``explorer.controls["layer"].value = "pool2"`` and look at
+``explorer.views["feature_maps"].value`` (PNG bytes) or ``explorer.state`` (the numbers behind the picture).
+Pictures are drawn with matplotlib on standalone figures (:func:`vgglib.viz.new_figure`) and shown in ``Image``
+widgets, never through pyplot: no duplicate plots, and every redraw replaces the PNG in place.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from . import viz
+
+__all__ = ["Explorer", "feature_map_explorer", "dropout_explorer", "augmentation_explorer", "optimizer_explorer",
+           "conv_playground", "LiveCurves", "spatial_layers"]
+
+
+def _widgets():
+    import ipywidgets
+    return ipywidgets
+
+
+class Explorer(_widgets().VBox):
+    """A ``VBox`` with named parts: ``controls`` (sliders, buttons), ``views`` (Image/HTML widgets) and ``state``
+    (the arrays behind the current picture). ``redraw()`` recomputes everything from the controls' values."""
+
+    def __init__(self, children: Sequence[Any], controls: Mapping[str, Any], views: Mapping[str, Any],
+                 css_class: str, redraw: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(list(children), **kwargs)
+        self.controls = dict(controls)
+        self.views = dict(views)
+        self.state: dict[str, Any] = {}
+        self._redraw = redraw
+        self.add_class("vgglib-explorer")
+        self.add_class(css_class)
+
+    def redraw(self) -> None:
+        """Recompute and redraw from the current control values."""
+        self._redraw()
+
+    def png(self, view: str) -> bytes:
+        """The PNG bytes an ``Image`` view currently shows."""
+        return bytes(self.views[view].value)
+
+
+def _image(css_class: str, width: str | None = None):
+    w = _widgets()
+    img = w.Image(format="png", layout=w.Layout(width=width) if width else w.Layout())
+    img.add_class(css_class)
+    return img
+
+
+def _set_png(image, fig) -> None:
+    image.value = viz.figure_to_png(fig)
+
+
+def _layers(model: Any) -> list:
+    layers = getattr(model, "layers", model)
+    if not isinstance(layers, (list, tuple)) or not layers or not all(hasattr(l, "forward") for l in layers):
+        raise TypeError(f"expected a vgglib model (with .layers) or a list of layers, got {type(model).__name__}")
+    return list(layers)
+
+
+def _prepare(model: Any, images: Any, where: str) -> np.ndarray:
+    """Raw uint8 digits -> the model's input via ``model.prepare``; float arrays (N, C, H, W) are used as given."""
+    x = np.asarray(images)
+    if x.ndim == 4 and np.issubdtype(x.dtype, np.floating):
+        return x
+    if hasattr(model, "prepare"):
+        return model.prepare(x)
+    raise ValueError(f"{where}: expected prepared float images (N, C, H, W), got {x.dtype} {x.shape}")
+
+
+def spatial_layers(model: Any, image_shape: Sequence[int]) -> list[str]:
+    """Names of the layers whose output is a stack of feature maps (C, H, W) for inputs of ``image_shape``."""
+    names, shape = [], tuple(image_shape)
+    for layer in _layers(model):
+        shape = tuple(layer.output_shape(shape))
+        if len(shape) == 3:
+            names.append(layer.name)
+    return names
+
+
+def _activations(layers: list, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Every layer's output for one input batch, inference mode (dropout off)."""
+    out = {}
+    for layer in layers:
+        x = layer.forward(x, training=False)
+        out[layer.name] = x
+    return out
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _seeded(seed: int, *more: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), *map(int, more)])
+
+
+# ============================================================================================= feature maps
+
+def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] | None = None, *,
+                         max_channels: int = 16, class_names: Sequence[str] | None = None,
+                         title: str | None = None, layer: str | None = None) -> Explorer:
+    """Explore what every layer of ``model`` computes for one digit.
+
+    ``images``: raw uint8 digits (N, 28, 28) (prepared with ``model.prepare``) or prepared float inputs
+    (N, C, H, W); ``labels`` (N,) optional. Controls: ``digit`` (index), ``layer`` (a slider over the conv, ReLU
+    and pool layers), ``channels`` (first and last channel shown, at most ``max_channels``). Views:
+    ``input``, ``feature_maps``, ``filters`` (first conv layer), ``predictions`` (Image) and ``info`` (HTML).
+    ``state`` holds ``maps`` (the shown channels, (k, H, W)), ``layer_shape`` (C, H, W) and ``probs`` (C,).
+    Used in ``notebooks/13_feature_maps.ipynb``.
+    """
+    w = _widgets()
+    layers = _layers(model)
+    x = _prepare(model, images, "feature_map_explorer")
+    n = len(x)
+    if n == 0:
+        raise ValueError("feature_map_explorer: got no images")
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"feature_map_explorer: got {len(labels)} labels for {n} images")
+    if not isinstance(max_channels, int) or max_channels < 1:
+        raise ValueError(f"feature_map_explorer: max_channels must be a positive int, got {max_channels!r}")
+    names = spatial_layers(layers, x.shape[1:])
+    if not names:
+        raise ValueError("feature_map_explorer: the model has no layer with (C, H, W) feature maps")
+    if layer is not None and layer not in names:
+        raise ValueError(f"feature_map_explorer: layer {layer!r} is not one of {names}")
+    first_conv = next((l for l in layers if "weights" in l.params and l.params["weights"].ndim == 4), None)
+
+    digit = w.IntSlider(value=0, min=0, max=n - 1, description="digit", continuous_update=False)
+    layer_slider = w.SelectionSlider(options=names, value=layer or names[0], description="layer",
+                                     continuous_update=False, layout=w.Layout(width="480px"))
+    layer_slider.add_class("vgglib-layer-slider")
+    channels = w.IntRangeSlider(value=(0, max_channels - 1), min=0, max=max_channels - 1, description="channels",
+                                continuous_update=False)
+    views = {"input": _image("vgglib-input", "160px"), "feature_maps": _image("vgglib-feature-maps", "420px"),
+             "filters": _image("vgglib-filters", "220px"), "predictions": _image("vgglib-predictions", "300px"),
+             "info": w.HTML()}
+    views["info"].add_class("vgglib-info")
+
+    def draw_digit() -> None:
+        i = digit.value
+        acts = _activations(layers, x[i:i + 1])
+        probs = _softmax(np.asarray(acts[layers[-1].name][0], dtype=np.float64))
+        ex.state.update(index=i, activations=acts, probs=probs)
+        fig = viz.new_figure((2.2, 2.2))
+        ax = fig.add_subplot()
+        ax.imshow(x[i, 0], cmap="gray")
+        ax.axis("off")
+        ax.set_title(f"#{i}" + (f", label {labels[i]}" if labels is not None else ""), fontsize=10)
+        _set_png(views["input"], fig)
+        fig = viz.new_figure((3.8, 2.4))
+        top = np.argsort(-probs, kind="stable")[:3]
+        viz.plot_probabilities(probs, label=None if labels is None else int(labels[i]), ax=fig.add_subplot(),
+                               class_names=class_names,
+                               title="top: " + ", ".join(f"{t} {100 * probs[t]:.0f}%" for t in top))
+        fig.tight_layout()
+        _set_png(views["predictions"], fig)
+
+    busy = {"flag": False}
+
+    def draw_maps() -> None:
+        if busy["flag"]:
+            return
+        acts = ex.state["activations"][layer_slider.value][0]          # (C, H, W)
+        c = acts.shape[0]
+        if channels.max != c - 1:
+            busy["flag"] = True                                         # no redraw per trait change
+            try:
+                if channels.max < c - 1:
+                    channels.max = c - 1
+                    channels.value = (0, min(c, max_channels) - 1)
+                else:
+                    channels.value = (0, min(c, max_channels) - 1)
+                    channels.max = c - 1
+            finally:
+                busy["flag"] = False
+        lo, hi = channels.value
+        hi = min(hi, lo + max_channels - 1, c - 1)
+        maps = acts[lo:hi + 1]
+        ex.state.update(layer=layer_slider.value, layer_shape=acts.shape, channel_range=(lo, hi), maps=maps)
+        fig = viz.new_figure((4.6, 4.6))
+        viz.show_feature_maps(maps, ax=fig.add_subplot(), first_channel=lo,
+                              title=f"{layer_slider.value}: channels {lo}–{hi} of {c}, "
+                                    f"{acts.shape[1]}×{acts.shape[2]} each")
+        fig.tight_layout()
+        _set_png(views["feature_maps"], fig)
+        i = ex.state["index"]
+        p = ex.state["probs"]
+        pred = int(np.argmax(p))
+        truth = "" if labels is None else f" · label <b>{int(labels[i])}</b>"
+        views["info"].value = (f"digit #{i}{truth} · predicted <b>{pred}</b> ({100 * p[pred]:.1f}%) · "
+                               f"layer <code>{layer_slider.value}</code> output {c}×{acts.shape[1]}×{acts.shape[2]}")
+
+    def on_digit(_=None) -> None:
+        draw_digit()
+        draw_maps()
+
+    def redraw() -> None:
+        on_digit()
+
+    children = []
+    if title:
+        children.append(w.HTML(f"<b>{title}</b>"))
+    children += [w.HBox([digit, layer_slider]), channels, views["info"],
+                 w.HBox([w.VBox([views["input"], views["filters"]]), views["feature_maps"], views["predictions"]])]
+    ex = Explorer(children, {"digit": digit, "layer": layer_slider, "channels": channels}, views,
+                  "vgglib-feature-map-explorer", redraw)
+    if first_conv is not None:
+        fig = viz.new_figure((2.8, 2.8))
+        viz.show_filters(first_conv.params["weights"], ax=fig.add_subplot(),
+                         title=f"{first_conv.name} filters")
+        fig.tight_layout()
+        _set_png(views["filters"], fig)
+    on_digit()
+    digit.observe(on_digit, names="value")
+    layer_slider.observe(lambda _: draw_maps(), names="value")
+    channels.observe(lambda _: draw_maps(), names="value")
+    return ex
+
+
+# ============================================================================================= dropout
+
+def dropout_explorer(model: Any, image: np.ndarray, label: int | None = None, *, layer: str | None = None,
+                     p: float = 0.5, seed: int = 0, n_masks: int = 200) -> Explorer:
+    """Watch inverted dropout act on one layer of ``model`` for one input.
+
+    ``image``: one raw uint8 digit (28, 28) / (1, 28, 28) or one prepared input (1, C, H, W). ``layer``: the
+    Dropout layer whose input is masked (default: the model's first Dropout). The mask is drawn by a fresh
+    :class:`vgglib.layers.Dropout` with the slider's p, so what you see is exactly what training does; the rest
+    of the network runs in inference mode. Controls: ``p`` (slider) and ``resample`` (button). Views: ``view``
+    (mask, activations before/after, probabilities: test mode vs this mask vs the mean over ``n_masks`` masks)
+    and ``info`` (HTML). ``state``: ``mask`` (the scaled mask), ``kept`` (fraction), ``probs_test``,
+    ``probs_mask``, ``probs_mean``. Used in ``notebooks/10_dropout.ipynb``.
+    """
+    from .layers import Dropout
+    w = _widgets()
+    layers = _layers(model)
+    img = np.asarray(image)
+    floating = np.issubdtype(img.dtype, np.floating)
+    if img.ndim == 2 or (img.ndim == 3 and floating):
+        img = img[None]                                 # one digit (H, W) or one prepared input (C, H, W)
+    if len(img) != 1 or img.ndim not in (3, 4):
+        raise ValueError(f"dropout_explorer: expected one image, (H, W) or (1, H, W) raw or (1, C, H, W) "
+                         f"prepared, got shape {np.shape(image)}")
+    x = _prepare(model, img, "dropout_explorer")
+    drop_names = [l.name for l in layers if isinstance(l, Dropout)]
+    if layer is None:
+        if not drop_names:
+            raise ValueError("dropout_explorer: the model has no Dropout layer; pass layer=<name of a layer "
+                             "whose input to mask>")
+        layer = drop_names[0]
+    names = [l.name for l in layers]
+    if layer not in names:
+        raise ValueError(f"dropout_explorer: no layer named {layer!r}; layers: {names}")
+    k = names.index(layer)
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout_explorer: p must be in [0, 1), got {p!r}")
+    h = x
+    for l in layers[:k]:
+        h = l.forward(h, training=False)                 # the activations the dropout layer receives
+
+    def head(z: np.ndarray) -> np.ndarray:
+        for l in layers[k + 1:]:
+            z = l.forward(z, training=False)
+        return _softmax(np.asarray(z, dtype=np.float64))
+
+    probs_test = head(h)[0]
+    p_slider = w.FloatSlider(value=float(p), min=0.0, max=0.9, step=0.05, description="p (drop)",
+                             continuous_update=False, readout_format=".2f")
+    p_slider.add_class("vgglib-dropout-slider")
+    resample = w.Button(description="resample mask", icon="refresh")
+    resample.add_class("vgglib-resample")
+    view = _image("vgglib-dropout-view", "760px")
+    info = w.HTML()
+    draws = {"n": 0}
+
+    def redraw() -> None:
+        q = float(p_slider.value)
+        drop = Dropout(q, rng=_seeded(seed, draws["n"], round(q * 1000)))
+        after = drop.forward(h, training=True)
+        mask = np.ones_like(h) if drop.mask is None else drop.mask
+        probs_mask = head(after)[0]
+        many = Dropout(q, rng=_seeded(seed, 10_000 + draws["n"], round(q * 1000)))
+        probs_mean = head(many.forward(np.repeat(h, n_masks, axis=0), training=True)).mean(axis=0)
+        kept = float((mask[0] > 0).mean())
+        ex.state.update(mask=mask[0], kept=kept, before=h[0], after=after[0], probs_test=probs_test,
+                        probs_mask=probs_mask, probs_mean=probs_mean, p=q)
+        fig = viz.new_figure((9.5, 2.8))
+        axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.5]})
+        fig.subplots_adjust(left=0.02, right=0.99, bottom=0.1, top=0.9, wspace=0.15)
+        units = mask[0].reshape(-1)
+        side = int(np.ceil(np.sqrt(units.size)))
+        grid = np.full(side * side, np.nan)
+        grid[:units.size] = units > 0
+        import matplotlib as mpl
+        axes[0].imshow(grid.reshape(side, side), cmap=mpl.colormaps["gray"].with_extremes(bad="lightsteelblue"),
+                       vmin=0, vmax=1, interpolation="nearest")
+        axes[0].set_title(f"mask: {int((units > 0).sum())}/{units.size} kept", fontsize=9)
+        axes[0].axis("off")
+        a0, a1 = h[0].reshape(-1), after[0].reshape(-1)
+        order = np.argsort(-a0, kind="stable")[:min(64, a0.size)]
+        xs = np.arange(order.size)
+        axes[1].vlines(xs, 0, a1[order], color="tab:blue", lw=2.5, alpha=0.7, label=f"train, ×{1 / (1 - q):.2f}")
+        axes[1].vlines(xs, 0, a0[order], color="black", lw=1.0, label="test mode")
+        axes[1].set_title(f"{order.size} largest activations", fontsize=9)
+        axes[1].legend(fontsize=7)
+        axes[1].set_xticks([])
+        viz.plot_probabilities({"test mode": probs_test, "this mask": probs_mask,
+                                f"mean of {n_masks} masks": probs_mean}, label=label, ax=axes[2],
+                               title="output probabilities")
+        _set_png(view, fig)
+        pm = int(np.argmax(probs_mask))
+        pt = int(np.argmax(probs_test))
+        info.value = (f"p = {q:.2f}: kept {100 * kept:.1f}% of {units.size} units (expected {100 * (1 - q):.0f}%), "
+                      f"survivors scaled by 1/(1−p) = {1 / (1 - q):.2f} · prediction with this mask: "
+                      f"<b>{pm}</b> ({100 * probs_mask[pm]:.0f}%), test mode: <b>{pt}</b> "
+                      f"({100 * probs_test[pt]:.0f}%)")
+
+    def on_resample(_=None) -> None:
+        draws["n"] += 1
+        redraw()
+
+    ex = Explorer([w.HBox([p_slider, resample]), info, view], {"p": p_slider, "resample": resample},
+                  {"view": view, "info": info}, "vgglib-dropout-explorer", redraw)
+    redraw()
+    p_slider.observe(lambda _: redraw(), names="value")
+    resample.on_click(on_resample)
+    return ex
+
+
+# ============================================================================================= augmentation
+
+def augmentation_explorer(images: np.ndarray, labels: Sequence[int] | None = None, *, n_show: int = 8,
+                          n_draws: int = 3, seed: int = 0, zca_fit_images: np.ndarray | None = None) -> Explorer:
+    """Sliders for shift, rotation and zoom, a flip switch and ZCA whitening over a grid of digits.
+
+    ``images``: raw uint8 digits (N, 28, 28) or float images in [0, 1] (N, 1, H, W); the first ``n_show`` are
+    shown in the top row, with ``n_draws`` augmented versions below. ZCA is fitted on ``zca_fit_images``
+    (default: all of ``images``). Controls: ``shift``, ``rotation``, ``zoom``, ``flip``, ``zca``, ``epsilon``,
+    ``resample``. View: ``grid`` (Image). ``state["augmented"]`` is the (n_draws, n_show, H, W) array shown.
+    Uses :mod:`vgglib.augment`; see ``notebooks/12_data_augmentation.ipynb``.
+    """
+    from . import augment
+    w = _widgets()
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[:, None]
+    if x.ndim != 4 or x.shape[1] != 1:
+        raise ValueError(f"augmentation_explorer: expected digits (N, 28, 28) or (N, 1, H, W), got {x.shape}")
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255
+    elif not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"augmentation_explorer: expected uint8 or float images, got {x.dtype}")
+    fit_on = x if zca_fit_images is None else np.asarray(zca_fit_images)
+    if fit_on.dtype == np.uint8:
+        fit_on = fit_on.astype(np.float32) / 255
+    fit_on = fit_on.reshape(len(fit_on), 1, *x.shape[2:])
+    shown = x[:n_show]
+    style = {"description_width": "80px"}
+    shift = w.IntSlider(value=0, min=0, max=6, description="shift (px)", style=style, continuous_update=False)
+    rotation = w.FloatSlider(value=0.0, min=0.0, max=90.0, step=5.0, description="rotate (°)", style=style,
+                             continuous_update=False)
+    zoom = w.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05, description="zoom (±)", style=style,
+                         continuous_update=False)
+    flip = w.Checkbox(value=False, description="random horizontal flip")
+    zca = w.Checkbox(value=False, description="ZCA whitening")
+    epsilon = w.FloatLogSlider(value=1e-2, base=10, min=-4, max=0, step=0.25, description="ZCA ε", style=style,
+                               continuous_update=False, readout_format=".0e")
+    resample = w.Button(description="resample", icon="refresh")
+    grid = _image("vgglib-augmentation-grid", "640px")
+    info = w.HTML()
+    draws = {"n": 0}
+    zca_cache: dict[float, Any] = {}
+
+    def redraw() -> None:
+        steps = []
+        if shift.value:
+            steps.append(augment.RandomShift(int(shift.value)))
+        if rotation.value:
+            steps.append(augment.RandomRotation(float(rotation.value)))
+        if zoom.value:
+            steps.append(augment.RandomZoom(float(zoom.value)))
+        if flip.value:
+            steps.append(augment.RandomFlip(0.5))
+        pipeline = augment.Compose(steps)
+        rng = _seeded(seed, draws["n"])
+        rows = [pipeline(shown, rng) for _ in range(n_draws)]
+        top = shown
+        if zca.value:
+            eps = float(epsilon.value)
+            if eps not in zca_cache:
+                zca_cache[eps] = augment.ZCAWhitening(eps).fit(fit_on)
+            top = zca_cache[eps](top)
+            rows = [zca_cache[eps](r) for r in rows]
+        aug = np.stack(rows)[:, :, 0]
+        ex.state.update(augmented=aug, pipeline=pipeline)
+        stack = np.concatenate([top[:, 0], aug.reshape(-1, *aug.shape[2:])])
+        fig = viz.new_figure((0.8 * len(shown), 0.8 * (n_draws + 1) + 0.3))
+        ax = fig.add_subplot()
+        ax.imshow(viz.tile(stack, ncols=len(shown), pad=2, normalize="each" if zca.value else None),
+                  cmap=_gray_bad(), vmin=0, vmax=1, interpolation="nearest")
+        ax.axis("off")
+        ax.set_title("top row: " + ("ZCA-whitened originals" if zca.value else "originals") +
+                     f"; below: {n_draws} random draws", fontsize=9)
+        fig.tight_layout()
+        _set_png(grid, fig)
+        info.value = f"pipeline: <code>{pipeline!r}</code>" + (f" then ZCA(ε={epsilon.value:.0e})" if zca.value
+                                                               else "")
+
+    def on_resample(_=None) -> None:
+        draws["n"] += 1
+        redraw()
+
+    controls = {"shift": shift, "rotation": rotation, "zoom": zoom, "flip": flip, "zca": zca, "epsilon": epsilon,
+                "resample": resample}
+    ex = Explorer([w.HBox([w.VBox([shift, rotation, zoom]), w.VBox([flip, w.HBox([zca]), epsilon, resample])]),
+                   info, grid], controls, {"grid": grid, "info": info}, "vgglib-augmentation-explorer", redraw)
+    redraw()
+    for c in (shift, rotation, zoom, flip, zca, epsilon):
+        c.observe(lambda _: redraw(), names="value")
+    resample.on_click(on_resample)
+    return ex
+
+
+def _gray_bad():
+    import matplotlib as mpl
+    return mpl.colormaps["gray"].with_extremes(bad="white")
+
+
+# ============================================================================================= convolution
+
+#: 3×3 kernels for :func:`conv_playground`
+KERNELS: dict[str, np.ndarray] = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float64),
+    "box blur": np.full((3, 3), 1 / 9),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float64),
+    "vertical edges (Sobel x)": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64),
+    "horizontal edges (Sobel y)": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=np.float64),
+    "Laplacian": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float64),
+}
+
+
+def conv_playground(image: np.ndarray, kernels: Mapping[str, np.ndarray] | None = None) -> Explorer:
+    """One digit (H, W) convolved (cross-correlated) with a chosen 3×3 kernel, stride and padding, ReLU optional.
+
+    Controls: ``kernel`` (dropdown), ``stride``, ``padding``, ``relu``. Views: ``view`` (input | kernel |
+    output) and ``info`` (the output-size formula). ``state["output"]`` is the output map. Uses
+    :class:`vgglib.layers.Convolution2D`; for ``notebooks/01_convolution.ipynb``.
+    """
+    from .layers import Convolution2D
+    w = _widgets()
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[0] == 1:
+        img = img[0]
+    if img.ndim != 2:
+        raise ValueError(f"conv_playground: expected one image (H, W), got shape {img.shape}")
+    img = img.astype(np.float64) / (255.0 if img.dtype == np.uint8 else 1.0)
+    kernels = dict(KERNELS if kernels is None else kernels)
+    for name, k in kernels.items():
+        if np.shape(k) != (3, 3):
+            raise ValueError(f"conv_playground: kernel {name!r} must be 3×3, got shape {np.shape(k)}")
+    kernel = w.Dropdown(options=list(kernels), description="kernel")
+    stride = w.IntSlider(value=1, min=1, max=3, description="stride", continuous_update=False)
+    padding = w.IntSlider(value=1, min=0, max=2, description="padding", continuous_update=False)
+    relu = w.Checkbox(value=False, description="ReLU after")
+    view = _image("vgglib-conv-view", "640px")
+    info = w.HTML()
+
+    def redraw() -> None:
+        conv = Convolution2D(1, 1, 3, padding=padding.value, stride=stride.value, dtype=np.float64)
+        conv.params["weights"][...] = np.asarray(kernels[kernel.value], dtype=np.float64)
+        out = conv.forward(img[None, None])[0, 0]
+        if relu.value:
+            out = np.maximum(out, 0)
+        ex.state.update(output=out)
+        fig = viz.new_figure((7.5, 2.6))
+        axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 0.6, 1]})
+        axes[0].imshow(img, cmap="gray")
+        axes[0].set_title(f"input {img.shape[0]}×{img.shape[1]}", fontsize=9)
+        k = np.asarray(kernels[kernel.value], dtype=np.float64)
+        top = float(np.abs(k).max()) or 1.0
+        axes[1].imshow(k, cmap="RdBu_r", vmin=-top, vmax=top)
+        for (i, j), v in np.ndenumerate(k):
+            axes[1].text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=8)
+        axes[1].set_title("kernel", fontsize=9)
+        axes[2].imshow(out, cmap="gray")
+        axes[2].set_title(f"output {out.shape[0]}×{out.shape[1]}", fontsize=9)
+        for ax in axes:
+            ax.axis("off")
+        fig.tight_layout()
+        _set_png(view, fig)
+        h = img.shape[0]
+        info.value = (f"output size = ⌊(H + 2p − k)/s⌋ + 1 = ⌊({h} + 2·{padding.value} − 3)/{stride.value}⌋ + 1 "
+                      f"= {out.shape[0]}")
+
+    ex = Explorer([w.HBox([kernel, relu]), w.HBox([stride, padding]), info, view],
+                  {"kernel": kernel, "stride": stride, "padding": padding, "relu": relu},
+                  {"view": view, "info": info}, "vgglib-conv-playground", redraw)
+    redraw()
+    for c in (kernel, stride, padding, relu):
+        c.observe(lambda _: redraw(), names="value")
+    return ex
+
+
+# ============================================================================================= optimizers
+
+def _surface(name: str):
+    """(f, grad f, x range, y range, start, minimum) of a 2-D test surface."""
+    if name == "ravine":
+        # an elongated quadratic bowl: curvature 1 along x, 20 along y (condition number 20)
+        f = lambda p: 0.5 * (p[..., 0] ** 2 + 20.0 * p[..., 1] ** 2)                       # noqa: E731
+        g = lambda p: np.stack([p[..., 0], 20.0 * p[..., 1]], axis=-1)                       # noqa: E731
+        return f, g, (-6, 2), (-2, 2), np.array([-5.0, 1.5]), np.array([0.0, 0.0])
+    if name == "rosenbrock":
+        f = lambda p: (1 - p[..., 0]) ** 2 + 10.0 * (p[..., 1] - p[..., 0] ** 2) ** 2       # noqa: E731
+        g = lambda p: np.stack([-2 * (1 - p[..., 0]) - 40.0 * p[..., 0] * (p[..., 1] - p[..., 0] ** 2),  # noqa: E731
+                                20.0 * (p[..., 1] - p[..., 0] ** 2)], axis=-1)
+        return f, g, (-2, 2), (-1, 3), np.array([-1.5, 2.5]), np.array([1.0, 1.0])
+    raise ValueError(f"unknown surface {name!r}; expected 'ravine' or 'rosenbrock'")
+
+
+def optimizer_trajectories(optimizers: Mapping[str, Any], surface: str = "ravine", steps: int = 60
+                           ) -> dict[str, np.ndarray]:
+    """Run each optimizer ``steps`` steps on a 2-D surface from the same start; returns name -> (steps+1, 2).
+
+    An optimizer is a :mod:`vgglib.optim` optimizer (``step`` over ``(layer, key, value, grad)`` items, updating
+    ``value`` in place) or a plain callable ``(xy, grad) -> new xy``.
+    """
+    f, g, _, _, start, _ = _surface(surface)
+    paths = {}
+    for name, opt in optimizers.items():
+        xy = start.copy()
+        path = [xy.copy()]
+        for _ in range(steps):
+            grad = g(xy)
+            if hasattr(opt, "step"):
+                opt.step([("surface", "xy", xy, grad)])          # updates xy in place
+            else:
+                xy = np.asarray(opt(xy, grad), dtype=np.float64)
+            if not np.all(np.isfinite(xy)) or np.abs(xy).max() > 1e6:
+                break
+            path.append(xy.copy())
+        paths[name] = np.array(path)
+    return paths
+
+
+def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[str, Any]], *,
+                       surface: str = "ravine", steps: int = 60, lr: float = 0.05, beta1: float = 0.9,
+                       beta2: float = 0.999) -> Explorer:
+    """SGD, momentum and Adam on a 2-D loss surface, with sliders for the learning rate and the betas.
+
+    ``make_optimizers(lr, beta1, beta2)`` returns ``{name: optimizer}`` (see :func:`optimizer_trajectories`);
+    the notebook passes its own small implementations or :mod:`vgglib.optim`. Controls: ``lr`` (log slider),
+    ``beta1``, ``beta2``, ``surface``. View: ``view`` (contours + trajectories). ``state["paths"]`` holds the
+    trajectories, ``state["final_loss"]`` the loss where each ends. Used in
+    ``notebooks/11_optimizers_sgd_momentum_adam.ipynb``.
+    """
+    w = _widgets()
+    _surface(surface)
+    lr_s = w.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1, description="lr", continuous_update=False,
+                            readout_format=".3f")
+    b1 = w.FloatSlider(value=beta1, min=0.0, max=0.99, step=0.01, description="β₁ / momentum",
+                       style={"description_width": "100px"}, continuous_update=False)
+    b2 = w.FloatSlider(value=beta2, min=0.9, max=0.9999, step=0.0001, description="β₂ (Adam)",
+                       style={"description_width": "100px"}, continuous_update=False, readout_format=".4f")
+    surf = w.ToggleButtons(options=["ravine", "rosenbrock"], value=surface, description="surface")
+    view = _image("vgglib-optimizer-view", "560px")
+    info = w.HTML()
+
+    def redraw() -> None:
+        f, _, xr, yr, start, best = _surface(surf.value)
+        paths = optimizer_trajectories(make_optimizers(float(lr_s.value), float(b1.value), float(b2.value)),
+                                       surf.value, steps)
+        final = {k: float(f(v[-1])) for k, v in paths.items()}
+        ex.state.update(paths=paths, final_loss=final)
+        fig = viz.new_figure((6.5, 3.6))
+        ax = fig.add_subplot()
+        gx, gy = np.meshgrid(np.linspace(*xr, 200), np.linspace(*yr, 200))
+        z = f(np.stack([gx, gy], axis=-1))
+        ax.contour(gx, gy, np.log1p(z), levels=20, cmap="Greys", linewidths=0.6)
+        for name, path in paths.items():
+            ax.plot(path[:, 0], path[:, 1], ".-", ms=3, lw=1.2, label=f"{name}: loss {final[name]:.2g}")
+        ax.plot(*start, "ko", ms=5)
+        ax.plot(*best, "r*", ms=10)
+        ax.set_xlim(*xr)
+        ax.set_ylim(*yr)
+        ax.legend(fontsize=7, loc="lower right")
+        ax.set_title(f"{steps} steps, lr = {lr_s.value:.3g}", fontsize=10)
+        fig.tight_layout()
+        _set_png(view, fig)
+        diverged = [k for k, v in paths.items() if len(v) < steps + 1]
+        info.value = ("loss after the last step: " + ", ".join(f"{k} {v:.3g}" for k, v in final.items()) +
+                      (f" · <b>diverged</b>: {', '.join(diverged)}" if diverged else ""))
+
+    ex = Explorer([w.HBox([lr_s, surf]), w.HBox([b1, b2]), info, view],
+                  {"lr": lr_s, "beta1": b1, "beta2": b2, "surface": surf}, {"view": view, "info": info},
+                  "vgglib-optimizer-explorer", redraw)
+    redraw()
+    for c in (lr_s, b1, b2, surf):
+        c.observe(lambda _: redraw(), names="value")
+    return ex
+
+
+# ============================================================================================= live curves
+
+class LiveCurves:
+    """Training curves redrawn in place while a model trains: an ``Image`` widget updated by a callback.
+
+    ``live = LiveCurves(); display(live.widget); fit(..., callbacks=[live])``. The callback accepts the
+    history dict (``live(history)``) or keyword/positional forms such as ``live(epoch, history)``; whatever
+    it gets, it plots every loss/accuracy list in the latest history with :func:`vgglib.viz.plot_history`.
+    Nothing is drawn through pyplot, so the cell shows one picture, not one per epoch.
+    Used in ``notebooks/09_training_vgg16_on_mnist.ipynb``.
+    """
+
+    def __init__(self, title: str = "training", x_key: str | None = None, figsize: tuple[float, float] = (6.5, 3.0)):
+        self.title, self.x_key, self.figsize = title, x_key, figsize
+        self.widget = _image("vgglib-live-curves", "620px")
+        self.history: dict[str, list[float]] = {}
+        self.updates = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        hist = kwargs.get("history")
+        if hist is None:
+            hist = next((a for a in args if isinstance(a, Mapping)), None)
+        if hist is None:
+            hist = next((getattr(a, "history") for a in args if isinstance(getattr(a, "history", None), Mapping)),
+                        None)
+        if hist is None:
+            raise TypeError("LiveCurves: expected to be called with a history dict (or an object with .history)")
+        self.update(hist)
+
+    def update(self, history: Mapping[str, Sequence[float]]) -> None:
+        """Redraw from a history dict of lists (keys with "loss" or "acc" are plotted)."""
+        self.history = {k: list(v) for k, v in history.items() if isinstance(v, (list, tuple, np.ndarray))}
+        try:
+            fig = viz.new_figure(self.figsize)
+            viz.plot_history(self.history, ax=fig.add_subplot(), x_key=self.x_key, title=self.title)
+        except ValueError:
+            return                                      # nothing to plot yet
+        fig.tight_layout()
+        _set_png(self.widget, fig)
+        self.updates += 1
