@@ -6,8 +6,8 @@
 
 The sample is the first 6,000 training and the first 1,000 test images and labels, kept in the original
 IDX format: the header's count is changed to N and the data truncated after N items. Each file is gzipped
-deterministically: a fixed 10-byte gzip header (no name, MTIME 0, XFL 2, OS 255 "unknown"), a raw deflate
-stream from zlib at level 9 (memLevel 8, 15-bit window, default strategy), then CRC32 and size. With the
+deterministically: a fixed 10-byte gzip header (no name, MTIME 0, XFL 0, OS 255 "unknown"), a raw deflate
+stream from zlib at level 6 (memLevel 8, 15-bit window, default strategy), then CRC32 and size. With the
 reference zlib (1.2.x / 1.3.x) the output is byte-identical on every platform; a different deflate
 implementation (e.g. zlib-ng) can produce different but equally valid bytes: then --check reports that the
 decompressed contents still match (their sha256 are listed in data/README.md) and the .gz ones do not.
@@ -47,36 +47,47 @@ SAMPLE = {
 
 def deterministic_gzip(raw: bytes) -> bytes:
     """gzip bytes that depend only on ``raw`` (and the deflate implementation)."""
-    header = b"\x1f\x8b\x08\x00" + struct.pack("<I", 0) + b"\x02\xff"
-    comp = zlib.compressobj(9, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY)
+    header = b"\x1f\x8b\x08\x00" + struct.pack("<I", 0) + b"\x00\xff"
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY)
     body = comp.compress(raw) + comp.flush()
     return header + body + struct.pack("<II", zlib.crc32(raw) & 0xFFFFFFFF, len(raw) & 0xFFFFFFFF)
 
 
-def truncate_idx(raw: bytes, n: int) -> bytes:
-    """The first ``n`` items of a uint8 IDX file (MNIST images or labels) as a valid IDX file."""
-    magic, count = struct.unpack(">II", raw[:8])
+def truncate_idx(gz: bytes, n: int) -> bytes:
+    """The first ``n`` items of a gzipped uint8 IDX file (MNIST images or labels) as a valid raw IDX file."""
+    raw = gunzip_prefix(gz, 8)
+    magic, count = struct.unpack(">II", raw)
     if magic >> 8 != 0x08 or count < n:
         raise SystemExit(f"unexpected IDX header: magic 0x{magic:08x}, {count} items")
     ndim = magic & 0xFF
+    raw = gunzip_prefix(gz, 4 + 4 * ndim)
     dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
     item = 1
     for d in dims[1:]:
         item *= d
+    raw = gunzip_prefix(gz, 4 + 4 * ndim + n * item)
     header = struct.pack(">II", magic, n) + raw[8:4 + 4 * ndim]
     return header + raw[4 + 4 * ndim:4 + 4 * ndim + n * item]
 
 
 def build(source: Path) -> dict[str, bytes]:
-    raws = {}
+    sources = {}
     for name, sha in SOURCES.items():
         path = source / f"{name}.gz"
         data = path.read_bytes()
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha:
             raise SystemExit(f"{path}: sha256 {actual} is not the original's {sha}")
-        raws[name] = gzip.decompress(data)
-    return {out: deterministic_gzip(truncate_idx(raws[src], n)) for out, (src, n) in SAMPLE.items()}
+        sources[name] = data
+    return {out: deterministic_gzip(truncate_idx(sources[src], n)) for out, (src, n) in SAMPLE.items()}
+
+
+def gunzip_prefix(data: bytes, n_bytes: int) -> bytes:
+    """The first ``n_bytes`` of a gzip file's content (only that much is decompressed)."""
+    out = zlib.decompressobj(wbits=31).decompress(data, n_bytes)
+    if len(out) < n_bytes:
+        raise SystemExit(f"gzip content shorter than {n_bytes} bytes")
+    return out
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -104,11 +104,11 @@ MNIST_MIRRORS: tuple[str, ...] = (
 #: The embedded sample (built by ``data/build_sample.py``): file name -> sha256, per split (images, labels).
 SAMPLE_FILES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "train": (
-        ("train-images-first6000-idx3-ubyte.gz", "e342b002d020eea956ff6e18bebe83a1a345b70a7fe3103cd2725a607b055903"),
-        ("train-labels-first6000-idx1-ubyte.gz", "64c683e3e288d74182ccb48e0a1472523009128cf9bdc6e6cd4be9792523500e")),
+        ("train-images-first6000-idx3-ubyte.gz", "538007a3fb8daaa77a49f305cfe95b4afd057766e0bc1565a522257e954ac292"),
+        ("train-labels-first6000-idx1-ubyte.gz", "5ad95efeea175e5b2e76a77b9b7dc6efea88a6be7e5bc9a6fe02a0e6e4c6d9fe")),
     "test": (
-        ("t10k-images-first1000-idx3-ubyte.gz", "1107a88c1dcf1bde0925f29c9f47e943757cc4c8190862d72943ef6e4a638a2c"),
-        ("t10k-labels-first1000-idx1-ubyte.gz", "59f1210430c03405bf13b88e2855be7b6adbf45b16966f8f6bf11013873bf815")),
+        ("t10k-images-first1000-idx3-ubyte.gz", "b00e6d59a5dbdc0cc6d3f2df99d2663a76173b087ba8e2eb4356c2d63078523d"),
+        ("t10k-labels-first1000-idx1-ubyte.gz", "9e8f0df6e9590b891a4e9fc7dd76799e6fb1286a66a87be8162e42acd2b7493c")),
 }
 #: Number of images in the sample, per split: the first N of the original files.
 SAMPLE_SIZES: dict[str, int] = {"train": 6000, "test": 1000}
@@ -276,7 +276,7 @@ def _find_full(names: Sequence[str], data_dir, download: bool, mirrors) -> list[
         found = locate(target)
         assert found is not None
         return found
-    looked = "\n".join(f"  - {label}: " + ("(not given)" if d is None else
+    looked = "\n".join(f"  - {label}: " + (("(not set)" if label.startswith("$") else "(not given)") if d is None else
                                            f"{d}" + ("" if d.is_dir() else " (does not exist)"))
                        for label, d in places)
     raise DataNotFoundError(
@@ -455,8 +455,9 @@ def resize(images: np.ndarray, size: int, method: Literal["zoom", "pad"] = "zoom
            pad_value: float = 0.0) -> np.ndarray:
     """Resize a batch of square images (N, H, W) or (N, C, H, W) to size x size, same layout and dtype.
 
-    ``method="zoom"``: ``scipy.ndimage.zoom`` over the whole batch at once (zoom factor 1 on the batch and
-    channel axes), spline ``order`` 0 or 1 (corner pixels aligned, scipy's default; the seed zoomed 28 -> 64).
+    ``method="zoom"``: one ``scipy.ndimage.zoom`` call over the whole (N*C, H, W) stack (zoom factor 1 on the
+    stack axis, so images never mix), spline ``order`` 0 or 1 (corner pixels aligned, scipy's default; the seed
+    zoomed 28 -> 64).
     Integer images are interpolated in float32 and rounded back. ``method="pad"``: add ``pad_value``
     (background) borders, (size - H) // 2 before and the rest after: 28 -> 32 pads 2 on each side and keeps
     every pixel exact.
@@ -481,16 +482,17 @@ def resize(images: np.ndarray, size: int, method: Literal["zoom", "pad"] = "zoom
     if order not in (0, 1):
         # Higher orders prefilter along the batch axis too, which would blend neighbouring images.
         raise ValueError(f"order must be 0 or 1 for a batch-vectorised zoom, got {order}")
-    factors = (1,) * lead + (size / h, size / h)
-    if images.dtype.kind == "f":
-        out = ndimage.zoom(images, factors, order=order)
-    else:
-        out = ndimage.zoom(images.astype(np.float32), factors, order=order)
-        info = np.iinfo(images.dtype)
-        out = np.clip(np.rint(out), info.min, info.max).astype(images.dtype)
+    # One 3-D zoom over the (N*C, H, W) stack (a 4-D zoom would be ~3x slower: 16 taps per pixel instead of 8).
+    stack = images.reshape(-1, h, h)
+    if images.dtype.kind != "f":
+        stack = stack.astype(np.float32)
+    out = ndimage.zoom(stack, (1, size / h, size / h), order=order)
     if out.shape[-2:] != (size, size):  # zoom rounds the output size; never expected for integral sizes
         raise AssertionError(f"zoom produced {out.shape}, expected size {size}")
-    return out
+    if images.dtype.kind != "f":
+        info = np.iinfo(images.dtype)
+        out = np.clip(np.rint(out), info.min, info.max).astype(images.dtype)
+    return out.reshape(images.shape[:-2] + (size, size))
 
 
 def prepare(images: np.ndarray, size: int = 32, method: Literal["zoom", "pad"] = "pad",
