@@ -379,7 +379,8 @@ def serve(tmp_path):
 
 
 def t10k_files(full_dir: Path) -> dict[str, bytes]:
-    return {f"{n}.gz": (full_dir / f"{n}.gz").read_bytes() for n in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+    names = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    return {f"{n}.gz": (full_dir / f"{n}.gz").read_bytes() for n in names}
 
 
 def test_download_from_local_mirror(full_dir, isolated, serve, tmp_path):
