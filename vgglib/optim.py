@@ -1,0 +1,278 @@
+"""Optimizers (SGD with momentum/Nesterov, Adam) and learning-rate schedules (constant, step, cosine).
+
+Derived and compared in ``notebooks/11_optimizers_sgd_momentum_adam.ipynb``; used by :func:`vgglib.train.fit`.
+
+An optimizer updates every parameter in place from its gradient: ``optimizer.step(model)`` reads
+``model.parameters()`` (``Param(layer, key, value, grad)``), so float32 weights stay float32 and checkpoints and
+layers keep seeing the same arrays. Its per-parameter state (momentum buffers, Adam moments) is keyed by the
+parameter's name ``"<layer>.<key>"``. ``state_dict()`` holds only numpy arrays and JSON-able scalars, so
+:mod:`vgglib.checkpoint` stores it in an ``.npz`` without pickle.
+
+Update rules (g = gradient, plus ``weight_decay * p`` when weight decay is on — L2 regularisation):
+
+* SGD:       v <- mu·v + g;  step d = g + mu·v (Nesterov) or d = v;  p <- p - lr·d   (mu = 0: p <- p - lr·g)
+* Adam:      m <- b1·m + (1-b1)·g;  v <- b2·v + (1-b2)·g²;  m^ = m/(1-b1^t);  v^ = v/(1-b2^t);
+             p <- p - lr·m^/(sqrt(v^) + eps)     (t = this parameter's step count, from 1)
+
+The SGD form is PyTorch's (``v`` accumulates gradients, ``lr`` multiplies at the end); with a constant
+learning rate it is the same trajectory as cs231n's ``v <- mu·v - lr·g; p <- p + v``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGD", "Adam", "make_optimizer", "Schedule", "ConstantLR", "StepLR", "CosineLR",
+           "make_schedule"]
+
+
+def _check_number(value: Any, name: str, where: str, low: float = 0.0, high: float = math.inf,
+                  low_open: bool = False, high_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: {name} must be a number, got {value!r}")
+    v = float(value)
+    ok = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    if not ok or math.isnan(v):
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"{where}: {name} must be in {lo}{low}, {high}{hi}, got {value!r}")
+    return v
+
+
+class Optimizer:
+    """Base class: ``step(params)`` updates parameters in place; ``state_dict()``/``load_state_dict()``.
+
+    ``params`` is a model (anything with ``parameters()``) or an iterable of ``(layer, key, value, grad)``.
+    ``lr`` may be changed between steps (the trainer's schedules do).
+    """
+
+    #: names of the per-parameter state arrays
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
+        where = type(self).__name__
+        self.lr = _check_number(lr, "lr", where, 0.0, low_open=True)
+        self.weight_decay = _check_number(weight_decay, "weight_decay", where)
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+
+    # -- the update ------------------------------------------------------------------------------------
+    def step(self, params: Any) -> None:
+        """Apply one update to every parameter, in place (the array objects are kept)."""
+        items = params.parameters() if hasattr(params, "parameters") else params
+        for item in items:
+            layer, key, value, grad = item
+            name = f"{layer}.{key}"
+            if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
+                raise TypeError(f"{type(self).__name__}.step: parameter {name} must be a float array")
+            if grad.shape != value.shape:
+                raise ValueError(f"{type(self).__name__}.step: gradient of {name} has shape {grad.shape}, "
+                                 f"expected the parameter's {value.shape}")
+            state = self.state.get(name)
+            if state is None:
+                state = self.state[name] = self._init_state(value)
+            else:
+                for slot in self.slots:
+                    if state[slot].shape != value.shape:
+                        raise ValueError(f"{type(self).__name__}.step: state {slot!r} of {name} has shape "
+                                         f"{state[slot].shape}, the parameter {value.shape}")
+            g = grad.astype(value.dtype, copy=False)
+            if self.weight_decay:
+                g = g + self.weight_decay * value
+            self._update(value, g, state)
+
+    def _init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
+        state = {slot: np.zeros_like(value) for slot in self.slots}
+        state["step"] = np.zeros((), dtype=np.int64)
+        return state
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    # -- persistence -----------------------------------------------------------------------------------
+    def hyperparameters(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able)."""
+        return {"lr": self.lr, "weight_decay": self.weight_decay}
+
+    def config(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, **self.hyperparameters()}
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"type", "hyper": {scalars}, "state": {param name: {slot: ndarray}}}`` — copies, no pickle needed."""
+        return {"type": type(self).__name__, "hyper": self.hyperparameters(),
+                "state": {name: {k: v.copy() for k, v in s.items()} for name, s in self.state.items()}}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and per-parameter state saved by :meth:`state_dict` (checked first)."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"type", "hyper", "state"} <= set(state_dict):
+            raise ValueError(f"{where}: expected a dict with 'type', 'hyper' and 'state', got {state_dict!r:.80}")
+        if state_dict["type"] != type(self).__name__:
+            raise ValueError(f"{where}: the state is from a {state_dict['type']} optimizer, not "
+                             f"{type(self).__name__}")
+        new_state: dict[str, dict[str, np.ndarray]] = {}
+        for name, slots in state_dict["state"].items():
+            missing = set(self.slots) - set(slots)
+            if missing:
+                raise ValueError(f"{where}: state of {name} lacks {sorted(missing)}")
+            for slot, arr in slots.items():
+                arr = np.asarray(arr)
+                if slot == "step" and (arr.shape != () or not np.issubdtype(arr.dtype, np.integer)):
+                    raise ValueError(f"{where}: step of {name} must be an integer scalar, got {arr!r}")
+                if slot != "step" and not np.issubdtype(arr.dtype, np.floating):
+                    raise ValueError(f"{where}: state {slot!r} of {name} must be a float array, got {arr.dtype}")
+            new_state[name] = {slot: np.array(arr) for slot, arr in slots.items()}
+        hyper = dict(state_dict["hyper"])
+        probe = type(self)(**hyper)            # validates the values
+        self.__dict__.update({k: getattr(probe, k) for k in vars(probe) if k != "state"})
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum (heavy ball or Nesterov) and weight decay.
+
+    ``v <- momentum·v + g``; ``p <- p - lr·(g + momentum·v)`` with ``nesterov=True``, else ``p <- p - lr·v``.
+    """
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False) -> None:
+        super().__init__(lr, weight_decay)
+        self.momentum = _check_number(momentum, "momentum", "SGD", 0.0, 1.0, high_open=True)
+        if nesterov and self.momentum == 0:
+            raise ValueError("SGD: nesterov=True needs a momentum > 0")
+        self.nesterov = bool(nesterov)
+        self.slots = ("velocity",) if self.momentum else ()
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        state["step"] += 1
+        if self.momentum:
+            v = state["velocity"]
+            v *= self.momentum
+            v += g
+            d = g + self.momentum * v if self.nesterov else v
+        else:
+            d = g
+        p -= self.lr * d
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
+                "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with bias correction; ``weight_decay`` adds ``weight_decay·p`` to the gradient.
+
+    State per parameter: first moment ``m``, second moment ``v`` (the parameter's dtype) and its step count.
+    """
+
+    slots = ("m", "v")
+
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_check_number(betas[0], "betas[0]", "Adam", 0.0, 1.0, high_open=True),
+                      _check_number(betas[1], "betas[1]", "Adam", 0.0, 1.0, high_open=True))
+        self.eps = _check_number(eps, "eps", "Adam", 0.0, low_open=True)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        b1, b2 = self.betas
+        state["step"] += 1
+        t = int(state["step"])
+        m, v = state["m"], state["v"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * np.square(g)
+        denom = np.sqrt(v)
+        denom /= math.sqrt(1 - b2 ** t)
+        denom += self.eps
+        p -= (self.lr / (1 - b1 ** t)) * (m / denom)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
+
+
+def make_optimizer(name: str, lr: float | None = None, **kwargs: Any) -> Optimizer:
+    """``"sgd"`` or ``"adam"`` by name (the CLI's ``--optimizer``); ``lr`` None keeps the class default."""
+    classes = {"sgd": SGD, "adam": Adam}
+    if name.lower() not in classes:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(classes)}")
+    if lr is not None:
+        kwargs["lr"] = lr
+    return classes[name.lower()](**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# learning-rate schedules
+# ---------------------------------------------------------------------------------------------------------
+class Schedule:
+    """A learning rate as a function of training progress: ``schedule(epoch, total_epochs) -> lr``.
+
+    ``epoch`` is a float: 2.5 means half-way through the third epoch. :func:`vgglib.train.fit` sets
+    ``optimizer.lr = schedule(epoch, epochs)`` before every batch.
+    """
+
+    def __call__(self, epoch: float, total_epochs: float) -> float:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, **{k: v for k, v in vars(self).items()}}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
+
+
+class ConstantLR(Schedule):
+    """``lr`` throughout."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = _check_number(lr, "lr", "ConstantLR", 0.0, low_open=True)
+
+    def __call__(self, epoch: float, total_epochs: float) -> float:
+        return self.lr
+
+
+class StepLR(Schedule):
+    """``lr · gamma^floor(epoch / step_size)``: multiply by ``gamma`` every ``step_size`` epochs."""
+
+    def __init__(self, lr: float, step_size: float, gamma: float = 0.1) -> None:
+        self.lr = _check_number(lr, "lr", "StepLR", 0.0, low_open=True)
+        self.step_size = _check_number(step_size, "step_size", "StepLR", 0.0, low_open=True)
+        self.gamma = _check_number(gamma, "gamma", "StepLR", 0.0, low_open=True)
+
+    def __call__(self, epoch: float, total_epochs: float) -> float:
+        return self.lr * self.gamma ** math.floor(epoch / self.step_size + 1e-9)
+
+
+class CosineLR(Schedule):
+    """Cosine annealing from ``lr`` to ``min_lr`` over the run, after an optional linear warm-up.
+
+    For ``epoch < warmup_epochs``: ``lr · (0.1 + 0.9·epoch/warmup_epochs)``; then, with
+    ``u = (epoch - warmup) / (total - warmup)``: ``min_lr + (lr - min_lr)·(1 + cos(π·u))/2``.
+    """
+
+    def __init__(self, lr: float, min_lr: float = 0.0, warmup_epochs: float = 0.0) -> None:
+        self.lr = _check_number(lr, "lr", "CosineLR", 0.0, low_open=True)
+        self.min_lr = _check_number(min_lr, "min_lr", "CosineLR", 0.0, self.lr)
+        self.warmup_epochs = _check_number(warmup_epochs, "warmup_epochs", "CosineLR")
+
+    def __call__(self, epoch: float, total_epochs: float) -> float:
+        if epoch < self.warmup_epochs:
+            return self.lr * (0.1 + 0.9 * epoch / self.warmup_epochs)
+        span = max(total_epochs - self.warmup_epochs, 1e-12)
+        u = min(max((epoch - self.warmup_epochs) / span, 0.0), 1.0)
+        return self.min_lr + (self.lr - self.min_lr) * (1 + math.cos(math.pi * u)) / 2
+
+
+def make_schedule(name: str, lr: float, **kwargs: Any) -> Schedule:
+    """``"constant"``, ``"step"`` or ``"cosine"`` by name, starting at ``lr`` (the CLI's ``--schedule``)."""
+    classes = {"constant": ConstantLR, "step": StepLR, "cosine": CosineLR}
+    if name not in classes:
+        raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(classes)}")
+    return classes[name](lr, **kwargs)
