@@ -35,16 +35,6 @@ SAMPLE_TRAIN_HIST = [592, 671, 581, 608, 623, 514, 608, 651, 551, 601]
 SAMPLE_TEST_HIST = [85, 126, 116, 107, 110, 87, 87, 99, 89, 94]
 
 
-@pytest.fixture(scope="module")
-def full_dir() -> Path:
-    """The directory with the four original files, from $VGGLIB_DATA (CI sets it)."""
-    value = os.environ.get("VGGLIB_DATA")
-    if not value or not Path(value).is_dir():
-        pytest.fail("full-MNIST tests need VGGLIB_DATA set to the directory holding the four original .gz files "
-                    "(CI: ../shared/data/mnist); got " + repr(value))
-    return Path(value)
-
-
 @pytest.fixture
 def isolated(monkeypatch, tmp_path) -> Path:
     """No $VGGLIB_DATA and an empty user cache: only what a test puts in place is found. Returns the cache dir."""
