@@ -1,0 +1,188 @@
+"""The exercise self-checks of notebooks 05–08 accept right answers and reject typical wrong ones."""
+import math
+
+import numpy as np
+import pytest
+
+from vgglib import exercises as ex
+from vgglib.exercises import ExerciseResult
+from vgglib.losses import softmax
+
+
+def assert_wrong(result, *words):
+    """The check said "not yet", with a message that contains ``words`` (and is not the success message)."""
+    assert isinstance(result, ExerciseResult)
+    assert not result.correct and not bool(result)
+    assert result.message
+    for word in words:
+        assert word in result.message, (word, result.message)
+
+
+def assert_right(result):
+    assert isinstance(result, ExerciseResult)
+    assert result.correct and bool(result), result.message
+    assert "✔" in repr(result)
+
+
+def test_checks_are_collected_by_the_package():
+    for name in ("check_flatten_index", "check_fc_parameter_count", "check_fc_backward", "check_initial_loss",
+                 "check_seed_gradient", "check_softmax_cross_entropy"):
+        assert name in ex.__all__ and callable(getattr(ex, name))
+
+
+# --------------------------------------------------------------------------------------------------- 05
+
+
+def test_flatten_index():
+    assert_right(ex.check_flatten_index(3 * 4 + 1 * 2 + 0))
+    assert_right(ex.check_flatten_index(np.int64(14)))
+    assert_right(ex.check_flatten_index(14.0))
+    assert_wrong(ex.check_flatten_index(None), "no answer yet")
+    assert_wrong(ex.check_flatten_index("14"), "str")
+    assert_wrong(ex.check_flatten_index(True))
+    assert_wrong(ex.check_flatten_index(1 * 2 * 512 + 0 * 512 + 3), "channels-last")     # (H, W, C) order
+    assert_wrong(ex.check_flatten_index(3 + 1 * 512 + 0 * 1024), "column-major")          # Fortran order
+    assert_wrong(ex.check_flatten_index(15), "off by one")
+    assert_wrong(ex.check_flatten_index(5000), "2,048 entries")
+    assert_wrong(ex.check_flatten_index(13))
+
+
+def test_fc_parameter_count():
+    right = 25088 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
+    assert right == 123_642_856
+    assert_right(ex.check_fc_parameter_count(right))
+    assert_wrong(ex.check_fc_parameter_count(right - 4096 - 4096 - 1000), "bias")
+    assert_wrong(ex.check_fc_parameter_count(138_357_544), "convolutions")
+    assert_wrong(ex.check_fc_parameter_count(2048 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 10 + 10), "seed")
+    assert_wrong(ex.check_fc_parameter_count(512 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000), "flattened")
+    assert_wrong(ex.check_fc_parameter_count(1.5))
+    assert_wrong(ex.check_fc_parameter_count(None), "no answer yet")
+
+
+def fc_backward_right(x, W, dy):
+    return dy @ W.T, x.T @ dy, dy.sum(axis=0)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda x, W, dy: (dy @ W.T, dy.T @ x, dy.sum(axis=0)), ["dW has shape", "transpose"]),
+    (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy.sum(axis=0, keepdims=True).T), ["db has shape", "2-D bias"]),
+    (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy), ["db has shape", "shared"]),
+    (lambda x, W, dy: (dy @ W.T, x.T @ dy / len(x), dy.sum(axis=0)), ["wrong values", "1/N"]),
+    (lambda x, W, dy: (dy @ W.T, (x.T @ dy).T if W.shape[0] == W.shape[1] else x.T @ dy, dy.sum(axis=0)),
+     ["wrong values", "square"]),
+    (lambda x, W, dy: (dy @ W, x.T @ dy, dy.sum(axis=0)), ["raised"]),
+    (lambda x, W, dy: (dy @ W.T, x.T @ dy), ["tuple"]),
+    (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy.sum(axis=0) + 1), ["db has the right shape but wrong values"]),
+])
+def test_fc_backward_rejects_typical_mistakes(wrong, words):
+    assert_wrong(ex.check_fc_backward(wrong), *words)
+
+
+def test_fc_backward():
+    assert_right(ex.check_fc_backward(fc_backward_right))
+
+    def not_done(x, W, dy):
+        raise NotImplementedError
+
+    def in_place(x, W, dy):
+        dy *= 1.0
+        x += 0.0
+        W[0, 0] = 7.0
+        return fc_backward_right(x, W, dy)
+
+    assert_wrong(ex.check_fc_backward(not_done), "not implemented")
+    assert_wrong(ex.check_fc_backward(in_place), "in place")
+    assert_wrong(ex.check_fc_backward(np.zeros(3)), "function")
+
+
+def test_fc_backward_message_never_contains_the_formula():
+    result = ex.check_fc_backward(lambda x, W, dy: (dy @ W.T, dy.T @ x, dy.sum(axis=0)))
+    assert "x.T @ dy" not in result.message and "X^T" not in result.message
+
+
+# --------------------------------------------------------------------------------------------------- 06
+
+
+def test_initial_loss():
+    assert_right(ex.check_initial_loss(math.log(1000)))
+    assert_right(ex.check_initial_loss(np.float32(6.9078)))
+    assert_wrong(ex.check_initial_loss(math.log(10)), "10 classes")
+    assert_wrong(ex.check_initial_loss(3.0), "natural logarithm")
+    assert_wrong(ex.check_initial_loss(math.log2(1000)), "bits")
+    assert_wrong(ex.check_initial_loss(0.001), "probability")
+    assert_wrong(ex.check_initial_loss(-6.9), "never negative")
+    assert_wrong(ex.check_initial_loss(5.0))
+    assert_wrong(ex.check_initial_loss(None), "no answer yet")
+    assert_wrong(ex.check_initial_loss("6.9"), "number")
+
+
+def seed_probabilities():
+    return softmax(np.array([[2.33, -1.46, 0.56]]))[0]
+
+
+def test_seed_gradient():
+    p = seed_probabilities()
+    right = p - np.array([0, 0, 1.0])
+    assert_right(ex.check_seed_gradient(right))
+    assert_right(ex.check_seed_gradient(list(np.round(right, 8))))
+    assert_right(ex.check_seed_gradient(right[None]))          # (1, 3) is fine
+    assert_wrong(ex.check_seed_gradient(-right), "sign")
+    assert_wrong(ex.check_seed_gradient(p), "probabilities")
+    assert_wrong(ex.check_seed_gradient(p - np.array([1.0, 0, 0])), "class 0")
+    assert_wrong(ex.check_seed_gradient(p - np.array([0, 1.0, 0])), "class 1")
+    assert_wrong(ex.check_seed_gradient(np.round(right, 2)))    # too coarse
+    assert_wrong(ex.check_seed_gradient([0.1, 0.2, 0.3]), "sum to 0")
+    assert_wrong(ex.check_seed_gradient([1.0, 2.0]), "3")
+    assert_wrong(ex.check_seed_gradient(None), "no answer yet")
+    assert_wrong(ex.check_seed_gradient("abc"))
+
+
+def sce_right(logits, labels):
+    n = len(logits)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    grad = np.exp(logp)
+    grad[np.arange(n), labels] -= 1
+    return float(-logp[np.arange(n), labels].mean()), grad / n
+
+
+def sce_unstable(logits, labels):
+    n = len(logits)
+    e = np.exp(logits)
+    p = e / e.sum(axis=1, keepdims=True)
+    grad = p.copy()
+    grad[np.arange(n), labels] -= 1
+    return float(-np.log(p[np.arange(n), labels]).mean()), grad / n
+
+
+def test_softmax_cross_entropy():
+    assert_right(ex.check_softmax_cross_entropy(sce_right))
+
+    def summed(z, y):
+        loss, g = sce_right(z, y)
+        return loss * len(z), g * len(z)
+
+    def no_mean_in_grad(z, y):
+        loss, g = sce_right(z, y)
+        return loss, g * len(z)
+
+    def flipped_grad(z, y):
+        loss, g = sce_right(z, y)
+        return loss, -g
+
+    def in_place(z, y):
+        z -= z.max(axis=1, keepdims=True)
+        return sce_right(z, y)
+
+    def not_done(z, y):
+        raise NotImplementedError
+
+    assert_wrong(ex.check_softmax_cross_entropy(sce_unstable), "inf or nan", "±1000")
+    assert_wrong(ex.check_softmax_cross_entropy(summed), "sum over the batch")
+    assert_wrong(ex.check_softmax_cross_entropy(no_mean_in_grad), "N times")
+    assert_wrong(ex.check_softmax_cross_entropy(flipped_grad), "sign")
+    assert_wrong(ex.check_softmax_cross_entropy(in_place), "in place")
+    assert_wrong(ex.check_softmax_cross_entropy(not_done), "not implemented")
+    assert_wrong(ex.check_softmax_cross_entropy(lambda z, y: sce_right(z, y)[0]), "pair")
+    assert_wrong(ex.check_softmax_cross_entropy(lambda z, y: (sce_right(z, y)[0], np.zeros(3))), "shape")
+    assert_wrong(ex.check_softmax_cross_entropy(None), "function")
