@@ -1,0 +1,177 @@
+"""vgglib.optim: every update equals the textbook formula step by step; state round-trips; schedules."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from vgglib.layers import FullyConnected
+from vgglib.model import Sequential
+from vgglib.optim import SGD, Adam, ConstantLR, CosineLR, StepLR, make_optimizer, make_schedule
+
+RNG = np.random.default_rng(0)
+P0 = RNG.standard_normal((3, 4))
+GRADS = [RNG.standard_normal((3, 4)) for _ in range(4)]
+
+
+def run(opt, dtype=np.float64, grads=GRADS):
+    """Apply ``opt`` to one parameter with the given gradient sequence; return the parameter after each step."""
+    p = P0.astype(dtype)
+    out = []
+    for g in grads:
+        opt.step([("layer", "weights", p, g.astype(dtype))])
+        out.append(p.copy())
+    return p, out
+
+
+def test_plain_sgd():
+    _, steps = run(SGD(lr=0.1))
+    expected = P0.copy()
+    for g, got in zip(GRADS, steps):
+        expected = expected - 0.1 * g
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_sgd_momentum_nesterov_weight_decay(nesterov, weight_decay):
+    lr, mu = 0.05, 0.9
+    _, steps = run(SGD(lr, momentum=mu, weight_decay=weight_decay, nesterov=nesterov))
+    p, v = P0.copy(), np.zeros_like(P0)
+    for g, got in zip(GRADS, steps):
+        g = g + weight_decay * p
+        v = mu * v + g
+        p = p - lr * (g + mu * v if nesterov else v)
+        np.testing.assert_allclose(got, p, rtol=0, atol=1e-14)
+
+
+def test_sgd_momentum_is_the_cs231n_trajectory_for_constant_lr():
+    lr, mu = 0.05, 0.9
+    _, steps = run(SGD(lr, momentum=mu))
+    p, v = P0.copy(), np.zeros_like(P0)
+    for g, got in zip(GRADS, steps):
+        v = mu * v - lr * g
+        p = p + v
+        np.testing.assert_allclose(got, p, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_adam_with_bias_correction(weight_decay):
+    lr, b1, b2, eps = 1e-2, 0.8, 0.95, 1e-6
+    _, steps = run(Adam(lr, betas=(b1, b2), eps=eps, weight_decay=weight_decay))
+    p, m, v = P0.copy(), np.zeros_like(P0), np.zeros_like(P0)
+    for t, (g, got) in enumerate(zip(GRADS, steps), start=1):
+        g = g + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        np.testing.assert_allclose(got, p, rtol=0, atol=1e-14)
+
+
+def test_adam_first_step_moves_every_weight_by_about_lr():
+    _, steps = run(Adam(1e-3), grads=GRADS[:1])
+    np.testing.assert_allclose(np.abs(steps[0] - P0), 1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize("opt", [SGD(0.1), SGD(0.1, momentum=0.9), Adam(1e-2)])
+def test_updates_are_in_place_and_float32_stays_float32(opt):
+    layer = FullyConnected(4, 3)
+    model = Sequential([layer])
+    before = layer.params["weights"]
+    layer.grads["weights"] = np.ones((4, 3), np.float32)
+    layer.grads["bias"] = np.ones(3, np.float32)
+    opt.step(model)
+    assert layer.params["weights"] is before and before.dtype == np.float32
+    assert layer.params["bias"].dtype == np.float32
+    assert not np.array_equal(layer.params["bias"], np.zeros(3))
+    assert all(s.dtype == np.float32 for st in opt.state.values() for k, s in st.items() if k != "step")
+
+
+def test_adam_minimises_a_quadratic():
+    a = np.array([1.0, 10.0, 0.1, 3.0])
+    c = np.array([3.0, -2.0, 0.5, 1.0])
+    p = np.zeros(4)
+    opt = Adam(lr=0.05)
+    for _ in range(2000):
+        opt.step([("q", "x", p, a * (p - c))])           # gradient of 0.5 * sum(a (p - c)^2)
+    np.testing.assert_allclose(p, c, atol=1e-3)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+                                  lambda: Adam(3e-3, betas=(0.8, 0.99))])
+def test_state_dict_round_trip_continues_identically(make):
+    a = make()
+    p, _ = run(a, grads=GRADS[:2])
+    sd = a.state_dict()
+    # only arrays and JSON scalars: the checkpoint stores it without pickle
+    json.dumps({"type": sd["type"], "hyper": sd["hyper"]})
+    assert all(isinstance(arr, np.ndarray) for slots in sd["state"].values() for arr in slots.values())
+    b = type(a)(lr=1.0)
+    b.load_state_dict(sd)
+    assert b.hyperparameters() == a.hyperparameters()
+    pa, pb = p.copy(), p.copy()
+    for g in GRADS[2:]:
+        a.step([("layer", "weights", pa, g)])
+        b.step([("layer", "weights", pb, g)])
+    assert np.array_equal(pa, pb)
+    # the state dict is a copy: stepping does not change it
+    assert int(sd["state"]["layer.weights"]["step"]) == 2
+
+
+def test_load_state_dict_checks_its_input():
+    sd = Adam().state_dict()
+    with pytest.raises(ValueError, match="from a Adam optimizer"):
+        SGD().load_state_dict(sd)
+    bad = {"type": "Adam", "hyper": {"lr": 1e-3}, "state": {"x.weights": {"m": np.zeros(2)}}}
+    with pytest.raises(ValueError, match="lacks"):
+        Adam().load_state_dict(bad)
+    with pytest.raises(ValueError, match="expected a dict"):
+        Adam().load_state_dict([1, 2])
+    opt = Adam()
+    opt.load_state_dict({"type": "Adam", "hyper": {"lr": 1e-3},
+                         "state": {"l.w": {"m": np.zeros(2), "v": np.zeros(2), "step": np.array(1)}}})
+    with pytest.raises(ValueError, match="shape"):
+        opt.step([("l", "w", np.zeros(3), np.zeros(3))])
+
+
+@pytest.mark.parametrize("factory, match", [(lambda: SGD(lr=0), "lr"), (lambda: SGD(momentum=1.0), "momentum"),
+                                            (lambda: SGD(nesterov=True), "nesterov"),
+                                            (lambda: Adam(betas=(0.9, 1.0)), "betas"),
+                                            (lambda: Adam(eps=0), "eps"), (lambda: Adam(weight_decay=-1), "weight"),
+                                            (lambda: Adam(lr="fast"), "lr")])
+def test_bad_hyperparameters(factory, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        factory()
+
+
+def test_gradient_shape_must_match():
+    with pytest.raises(ValueError, match="gradient of l.w has shape"):
+        SGD().step([("l", "w", np.zeros(3), np.zeros(4))])
+
+
+def test_make_optimizer():
+    assert isinstance(make_optimizer("adam", 0.01), Adam) and make_optimizer("adam", 0.01).lr == 0.01
+    assert make_optimizer("SGD", momentum=0.9).momentum == 0.9
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        make_optimizer("rmsprop")
+
+
+def test_schedules():
+    assert ConstantLR(0.1)(7.5, 10) == 0.1
+    step = StepLR(0.1, step_size=3, gamma=0.5)
+    assert [step(e, 10) for e in (0, 2.99, 3, 6.5)] == pytest.approx([0.1, 0.1, 0.05, 0.025])
+    cos = CosineLR(0.1, min_lr=0.01)
+    assert cos(0, 10) == pytest.approx(0.1) and cos(10, 10) == pytest.approx(0.01)
+    assert cos(5, 10) == pytest.approx(0.055)
+    assert cos(2.5, 10) == pytest.approx(0.01 + 0.09 * (1 + math.cos(math.pi / 4)) / 2)
+    warm = CosineLR(0.1, warmup_epochs=2)
+    assert warm(0, 10) == pytest.approx(0.01) and warm(1, 10) == pytest.approx(0.055)
+    assert warm(2, 10) == pytest.approx(0.1) and warm(6, 10) == pytest.approx(0.05)
+    lrs = [cos(e / 4, 10) for e in range(41)]
+    assert all(x >= y for x, y in zip(lrs, lrs[1:]))                # monotone decay
+    assert isinstance(make_schedule("cosine", 0.1), CosineLR)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        make_schedule("linear", 0.1)
+    with pytest.raises(ValueError, match="min_lr"):
+        CosineLR(0.1, min_lr=0.2)

@@ -1,0 +1,318 @@
+"""vgglib.train: sanity checks (ln 10, overfitting), history, evaluate, and robustness: bit-identical resume,
+Ctrl-C (a real SIGINT in a subprocess), NaN stops, callbacks."""
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vgglib import checkpoint, data
+from vgglib.augment import Compose, RandomRotation, RandomShift
+from vgglib.model import VGG16
+from vgglib.optim import SGD, Adam, CosineLR
+from vgglib.train import Callback, JSONLogger, TrainingDivergedError, evaluate, fit, predict
+
+ROOT = Path(__file__).resolve().parents[1]
+X_ALL, Y_ALL = data.load_mnist("train")
+X, Y = X_ALL[:48], Y_ALL[:48]
+
+
+def tiny(seed=0, dropout=0.5):
+    return VGG16(input_size=32, width=1 / 16, dropout=dropout, rng=np.random.default_rng(seed))
+
+
+def weights(model):
+    return [p.value.copy() for p in model.parameters()]
+
+
+def same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+AUG = Compose([RandomShift(2), RandomRotation(10)])
+
+
+def train(model, epochs=3, **kw):
+    kw.setdefault("optimizer", Adam(2e-3))
+    return fit(model, (X, Y), epochs=epochs, batch_size=16, augment=kw.pop("augment", AUG), seed=1,
+               progress=False, verbose=False, **kw)
+
+
+# ----------------------------------------------------------------------------------------- sanity checks
+def test_initial_loss_is_ln10():
+    model = tiny()
+    result = evaluate(model, *data.load_mnist("test"), batch_size=250)
+    assert abs(result["loss"] - math.log(10)) < 0.15, result["loss"]
+
+
+def test_overfits_100_images():
+    """cs231n's check: with no regularisation a small VGG16 must drive 100 images to 100% training accuracy."""
+    model = tiny(dropout=0.0)
+    x, y = X_ALL[:100], Y_ALL[:100]
+    fit(model, (x, y), epochs=25, batch_size=20, optimizer=Adam(1e-3), seed=0, progress=False, verbose=False)
+    assert evaluate(model, x, y)["accuracy"] == 1.0
+
+
+# ----------------------------------------------------------------------------------------- history, evaluate
+def test_history_and_validation():
+    model = tiny()
+    calls = []
+    h = train(model, epochs=2, val_data=(X_ALL[100:130], Y_ALL[100:130]), callbacks=[calls.append],
+              schedule=CosineLR(2e-3))
+    assert h["epoch"] == [1, 2] and len(h["batch_loss"]) == 2 * 3
+    assert all(len(h[k]) == 2 for k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "time"))
+    assert all(0 <= a <= 1 for a in h["train_accuracy"] + h["val_accuracy"])
+    assert h["lr"][0] > h["lr"][1] > 0 and h["stopped"] is None and not h["interrupted"]
+    assert h["val_accuracy"][-1] == evaluate(model, X_ALL[100:130], Y_ALL[100:130])["accuracy"]
+    assert h["train_loss"][0] == pytest.approx(np.mean(h["batch_loss"][:3]))      # equal batches of 16
+    assert len(calls) == 2 and calls[0] is h
+    json.dumps(h)                                                                  # JSON-able as it is
+
+
+def test_evaluate_and_predict():
+    model = tiny()
+    x, y = data.load_mnist("test")
+    x, y = x[:70], y[:70]
+    r = evaluate(model, x, y, batch_size=32)
+    assert r["confusion"].shape == (10, 10) and r["confusion"].sum() == 70 and r["n"] == 70
+    assert r["accuracy"] == pytest.approx(np.trace(r["confusion"]) / 70)
+    assert np.array_equal(r["predictions"], predict(model, x, batch_size=7))
+    assert np.array_equal(r["confusion"].sum(1), np.bincount(y, minlength=10))
+    from vgglib.losses import softmax_cross_entropy
+    loss, _ = softmax_cross_entropy(model.forward(model.prepare(x), training=False), y)
+    assert r["loss"] == pytest.approx(loss, rel=1e-5)
+    with pytest.raises(ValueError, match="labels"):
+        evaluate(model, x, y[:-1])
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    a, b, c = tiny(), tiny(), tiny()
+    train(a, epochs=1)
+    train(b, epochs=1)
+    fit(c, (X, Y), epochs=1, batch_size=16, optimizer=Adam(2e-3), augment=AUG, seed=2, progress=False,
+        verbose=False)
+    assert same(weights(a), weights(b)) and not same(weights(a), weights(c))
+
+
+def test_augment_gets_float_images_in_0_1():
+    seen = []
+
+    def record(x, rng):
+        seen.append((x.dtype, x.shape, float(x.min()), float(x.max())))
+        return x
+
+    train(tiny(), epochs=1, augment=record)
+    assert seen[0] == (np.float32, (16, 1, 28, 28), 0.0, 1.0) and len(seen) == 3
+
+
+# ----------------------------------------------------------------------------------------- resume
+def test_resume_mid_epoch_is_bit_identical(tmp_path):
+    reference = tiny()
+    h_ref = train(reference, epochs=3)
+
+    class StopAt(Callback):
+        def on_batch_end(self, history):
+            return history["position"] == {"epoch": 2, "batch": 2, "batches": 3}
+
+    path = tmp_path / "ck.npz"
+    first = tiny()
+    h1 = train(first, epochs=3, checkpoint=path, callbacks=[StopAt()])
+    assert h1["stopped"].startswith("stopped by a callback at epoch 2, batch 2") and len(h1["batch_loss"]) == 5
+    state = checkpoint.load(path).meta["trainer"]
+    assert (state["epoch"], state["batch"]) == (1, 2)
+    resumed = tiny(seed=9)                                     # different initial weights: all come from the file
+    h2 = train(resumed, epochs=3, checkpoint=path, resume=True, optimizer=Adam(1.0))
+    assert same(weights(resumed), weights(reference))
+    assert h2["batch_loss"] == h_ref["batch_loss"] and h2["epoch"] == [1, 2, 3]
+    assert h2["train_loss"] == h_ref["train_loss"]
+
+
+def test_resume_at_an_epoch_boundary_and_train_longer(tmp_path):
+    reference = tiny()
+    train(reference, epochs=3, optimizer=SGD(0.05, momentum=0.9))
+    path = tmp_path / "ck.npz"
+    train(tiny(), epochs=1, checkpoint=path, optimizer=SGD(0.05, momentum=0.9))
+    resumed = tiny(seed=4)
+    h = train(resumed, epochs=3, checkpoint=path, resume=True, optimizer=SGD(0.05, momentum=0.9))
+    assert same(weights(resumed), weights(reference)) and h["epoch"] == [1, 2, 3]
+    # a finished run resumed with the same epochs does nothing more
+    again = tiny(seed=5)
+    h3 = train(again, epochs=3, checkpoint=path, resume=True, optimizer=SGD(0.05, momentum=0.9))
+    assert same(weights(again), weights(reference)) and h3["epoch"] == [1, 2, 3]
+
+
+def test_keyboard_interrupt_saves_a_consistent_checkpoint(tmp_path):
+    """A KeyboardInterrupt that bypasses the SIGINT handler (e.g. raised in a callback) still ends cleanly."""
+    reference = tiny()
+    train(reference, epochs=2)
+
+    class Boom(Callback):
+        def on_batch_end(self, history):
+            if history["position"]["epoch"] == 1 and history["position"]["batch"] == 2:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "ck.npz"
+    h = train(tiny(), epochs=2, checkpoint=path, callbacks=[Boom()])
+    assert h["interrupted"] and "epoch 1, batch 2" in h["stopped"]
+    resumed = tiny(seed=3)
+    train(resumed, epochs=2, checkpoint=path, resume=True)
+    assert same(weights(resumed), weights(reference))
+
+
+CHILD = textwrap.dedent("""
+    import json, os, sys, time
+    import numpy as np
+    from vgglib import data
+    from vgglib.augment import Compose, RandomRotation, RandomShift
+    from vgglib.model import VGG16
+    from vgglib.optim import Adam
+    from vgglib.train import Callback, fit
+
+    X, Y = data.load_mnist("train")
+    go = sys.argv[2]
+
+    class Ready(Callback):
+        def on_batch_end(self, history):
+            if history["position"] == {"epoch": 2, "batch": 2, "batches": 3}:
+                print("READY", flush=True)
+                deadline = time.time() + 60
+                while not os.path.exists(go) and time.time() < deadline:   # the parent sends SIGINT, then go
+                    time.sleep(0.01)
+                time.sleep(0.1)
+
+    model = VGG16(input_size=32, width=1 / 16, rng=np.random.default_rng(0))
+    h = fit(model, (X[:48], Y[:48]), epochs=3, batch_size=16, optimizer=Adam(2e-3),
+            augment=Compose([RandomShift(2), RandomRotation(10)]), seed=1, checkpoint=sys.argv[1],
+            callbacks=[Ready()], progress=False)
+    print(json.dumps({"interrupted": h["interrupted"], "stopped": h["stopped"], "batches": len(h["batch_loss"])}))
+""")
+
+
+def test_sigint_in_a_subprocess_stops_saves_and_resumes_bit_identically(tmp_path):
+    script, path, go = tmp_path / "child.py", tmp_path / "ck.npz", tmp_path / "go"
+    script.write_text(CHILD)
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, str(script), str(path), str(go)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "READY"
+        proc.send_signal(signal.SIGINT)
+        go.touch()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result == {"interrupted": True, "stopped": "interrupted (Ctrl-C) at epoch 2, batch 2", "batches": 5}
+    assert "checkpoint saved to" in err and "Traceback" not in err
+    reference = tiny()
+    train(reference, epochs=3)
+    resumed = tiny(seed=8)
+    train(resumed, epochs=3, checkpoint=path, resume=True)
+    assert same(weights(resumed), weights(reference))
+
+
+# ----------------------------------------------------------------------------------------- divergence
+def test_nan_stops_with_the_batch_named_and_keeps_the_last_good_checkpoint(tmp_path):
+    model = tiny()
+    path = tmp_path / "ck.npz"
+    good = {}
+
+    def poison(history):
+        if history["epoch"][-1] == 1:
+            good["weights"] = weights(model)
+            model["fc3"].params["weights"][0, 0] = np.nan
+
+    with pytest.raises(TrainingDivergedError, match=r"nan at epoch 2, batch 1 of 3") as err:
+        train(model, epochs=3, checkpoint=path, callbacks=[poison])
+    assert f"last good checkpoint is {path} (epoch 1)" in str(err.value)
+    assert err.value.history["epoch"] == [1]
+    assert same(weights(checkpoint.load(path).model), good["weights"])
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered", "ignore:invalid value encountered")
+def test_an_exploding_learning_rate_is_caught():
+    with pytest.raises(TrainingDivergedError, match=r"at epoch \d+, batch \d+ of 3.*lower learning rate"):
+        train(tiny(), epochs=5, optimizer=SGD(1e9), augment=None)
+
+
+# ----------------------------------------------------------------------------------------- the rest
+def test_callbacks_object_hooks_and_stop(tmp_path):
+    class Count(Callback):
+        def __init__(self):
+            self.calls = []
+
+        def on_train_begin(self, h):
+            self.calls.append("begin")
+
+        def on_batch_end(self, h):
+            self.calls.append("batch")
+
+        def on_epoch_end(self, h):
+            self.calls.append("epoch")
+            return True                                           # stop after the first epoch
+
+        def on_train_end(self, h):
+            self.calls.append("end")
+
+    c = Count()
+    h = train(tiny(), epochs=3, callbacks=[c])
+    assert c.calls == ["begin", "batch", "batch", "batch", "epoch", "end"]
+    assert h["epoch"] == [1] and h["stopped"] == "stopped by a callback at epoch 2, batch 0"
+    log = tmp_path / "log" / "h.json"
+    h = train(tiny(), epochs=1, callbacks=[JSONLogger(log, extra={"seed": 1})])
+    stored = json.loads(log.read_text())
+    assert stored["seed"] == 1 and stored["history"]["batch_loss"] == h["batch_loss"]
+
+
+def test_checkpoint_every_n_batches(tmp_path):
+    path = tmp_path / "ck.npz"
+    positions = []
+
+    class Peek(Callback):
+        def on_batch_end(self, history):
+            if path.exists():
+                state = checkpoint.read(path)[0]["meta"]["trainer"]
+                positions.append((state["epoch"], state["batch"]))
+
+    train(tiny(), epochs=1, checkpoint=path, checkpoint_every=2, callbacks=[Peek()])
+    assert positions == [(0, 2)]                # written after batch 2 (and at the epoch's end)
+    assert checkpoint.read(path)[0]["meta"]["trainer"]["epoch"] == 1
+
+
+def test_progress_bar_goes_to_stderr(capsys):
+    fit(tiny(), (X[:16], Y[:16]), epochs=1, batch_size=8, progress=True, verbose=True)
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err and "2/2" in err
+
+
+def test_resume_needs_a_checkpoint_and_starts_fresh_without_one(tmp_path, capsys):
+    with pytest.raises(ValueError, match="resume=True needs checkpoint"):
+        fit(tiny(), (X, Y), epochs=1, resume=True, progress=False)
+    a = tiny()
+    fit(a, (X, Y), epochs=1, batch_size=16, checkpoint=tmp_path / "new.npz", resume=True, progress=False)
+    assert "No checkpoint at" in capsys.readouterr().err and (tmp_path / "new.npz").is_file()
+    with pytest.raises(ValueError, match="trained on 48 images"):
+        fit(tiny(), (X[:32], Y[:32]), epochs=2, batch_size=16, checkpoint=tmp_path / "new.npz", resume=True,
+            progress=False)
+    checkpoint.save(tmp_path / "weights_only.npz", a)
+    with pytest.raises(ValueError, match="no training state"):
+        fit(tiny(), (X, Y), epochs=2, checkpoint=tmp_path / "weights_only.npz", resume=True, progress=False)
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(epochs=-1), "epochs"), (dict(batch_size=0), "batch_size"),
+                                           (dict(seed=-3), "seed"), (dict(train_data=(X, Y[:-1])), "labels"),
+                                           (dict(train_data=X), "pair"), (dict(callbacks=[3]), "callbacks"),
+                                           (dict(train_data=(X, Y.astype(float))), "integer")])
+def test_bad_fit_arguments(kwargs, match):
+    args = dict(train_data=(X, Y), epochs=1, batch_size=16, progress=False)
+    args.update(kwargs)
+    model = args.pop("model", tiny())
+    with pytest.raises((ValueError, TypeError), match=match):
+        fit(model, **args)
