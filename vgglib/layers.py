@@ -20,6 +20,10 @@ Where each layer is derived:
 
 The plain-loop versions of convolution and pooling that these are tested against live in
 :mod:`vgglib.reference`.
+
+Speed: for float32/float64 input, ``Convolution2D``, ``ReLU`` and 2×2/stride-2 ``Pooling2D`` hand the work to
+:mod:`vgglib.fast` (same results, channels-last memory, ``notebooks/14_making_it_fast.ipynb``); the code below
+is the readable version, run when ``vgglib.fast.enabled`` is False (``with vgglib.fast.use(False): ...``).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fast as _fast
 from .im2col import col2im, im2col, output_size
 
 __all__ = [
@@ -194,6 +199,7 @@ class Convolution2D(_TrainableLayer):
                        "bias": np.zeros(self.num_filters, dtype=dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._cols: np.ndarray | None = None
+        self._fast_cache: _fast.ConvCache | None = None
 
     def _check_input(self, x: np.ndarray) -> None:
         if x.shape[1] != self.inputs_channel:
@@ -210,6 +216,12 @@ class Convolution2D(_TrainableLayer):
         return (self.num_filters, output_size(h, k, p, self.stride), output_size(w, k, p, self.stride))
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        if _fast.applies(x):
+            self._cols = None
+            y, self._fast_cache = _fast.conv2d_forward(x, self._param("weights", x.dtype),
+                                                       self._param("bias", x.dtype), self.stride, self.padding)
+            return y
+        self._fast_cache = None
         n = x.shape[0]
         f, _, ho, wo = (self.num_filters, *self.output_shape(x.shape[1:]))
         cols = im2col(x, self.kernel_size, self.stride, self.padding)          # (N, C, k, k, Ho, Wo)
@@ -220,6 +232,11 @@ class Convolution2D(_TrainableLayer):
         return y.reshape(n, f, ho, wo)
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
+        if self._fast_cache is not None:
+            dx, dw, db = _fast.conv2d_backward(dy, self._fast_cache, self._param("weights", dy.dtype))
+            self._store_grad("bias", db)
+            self._store_grad("weights", dw)
+            return dx
         cols = self._cols
         n, f = dy.shape[:2]
         ckk = self.inputs_channel * self.kernel_size ** 2
@@ -247,12 +264,20 @@ class ReLU(Layer):
     def __init__(self, name: str = "relu") -> None:
         super().__init__(name)
         self._mask: np.ndarray | None = None
+        self._y: np.ndarray | None = None       # the fast path keeps the output instead of a mask
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        if _fast.applies(x):
+            self._mask = None
+            self._y = _fast.relu_forward(x)
+            return self._y
+        self._y = None
         self._mask = x > 0
         return np.maximum(x, 0)
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
+        if self._y is not None:
+            return _fast.relu_backward(dy, self._y)
         return dy * self._mask
 
 
@@ -276,6 +301,20 @@ class Pooling2D(Layer):
             raise ValueError(f"{name}: mode must be one of {self.modes}, got {mode!r}")
         self.mode = mode
         self.winners: np.ndarray | None = None   # (N, C, Ho, Wo) flat index i*k + j of each window's winner
+        self._fast_winners: np.ndarray | None = None
+        self._fast_state: tuple[bool] | None = None   # (channels_last,) when the fast path ran
+
+    @property
+    def winners(self) -> np.ndarray | None:
+        """(N, C, Ho, Wo) int64 flat index i·k + j of each window's winner (None for "avg" or before forward)."""
+        if self._fast_winners is not None:
+            return self._fast_winners.astype(np.int64)
+        return self._winners
+
+    @winners.setter
+    def winners(self, value: np.ndarray | None) -> None:
+        self._winners = value
+        self._fast_winners = None
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         c, h, w = input_shape
@@ -288,6 +327,13 @@ class Pooling2D(Layer):
         self.output_shape(x.shape[1:])
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        if self.pool_size == 2 and self.stride == 2 and _fast.applies(x):
+            y, winners = _fast.pool2x2_forward(x, self.mode)
+            self.winners = None
+            self._fast_winners = winners
+            self._fast_state = (_fast.is_channels_last(x),)
+            return y
+        self._fast_state = None
         n, c = x.shape[:2]
         k = self.pool_size
         cols = im2col(x, k, self.stride)                                       # (N, C, k, k, Ho, Wo)
@@ -299,6 +345,9 @@ class Pooling2D(Layer):
         return np.take_along_axis(windows, self.winners[:, :, None], axis=2)[:, :, 0]
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
+        if self._fast_state is not None:
+            return _fast.pool2x2_backward(dy, self._fast_winners, self._input_shape, *self._fast_state,
+                                          mode=self.mode)
         n, c, ho, wo = dy.shape
         k = self.pool_size
         if self.mode == "avg":

@@ -1,0 +1,383 @@
+"""The fast path (vgglib.fast) against the readable layers and the naive loops, and its memory reuse."""
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vgglib import fast, reference
+from vgglib.gradcheck import check_layer
+from vgglib.layers import Convolution2D, Maxpooling2D, Pooling2D, ReLU
+
+FAST = settings(max_examples=30, deadline=None)
+GRAD_TOL = 1e-7
+
+
+def close32(actual, expected, what=""):
+    """float32 agreement: relative to the size of the values summed into each entry."""
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(actual, expected, rtol=2e-4, atol=2e-5 * scale, err_msg=what)
+
+
+def as_layout(x, layout):
+    """The same values in another memory layout: NCHW, channels-last (NHWC) view, or a strided view."""
+    if layout == "nchw":
+        return np.ascontiguousarray(x)
+    if layout == "nhwc":
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    big = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), x.dtype)       # every other column of a wider array
+    big[..., ::2] = x
+    return big[..., ::2]
+
+
+def run_layer(layer, x, dy, use_fast):
+    """forward + backward under the chosen path: returns (y, dx, grads)."""
+    with fast.use(use_fast):
+        y = layer.forward(x)
+        dx = layer.backward(dy)
+    return y, dx, {k: v.copy() for k, v in layer.grads.items()}
+
+
+@st.composite
+def conv_cases(draw):
+    k = draw(st.integers(1, 4))
+    p = draw(st.integers(0, 2))
+    s = draw(st.integers(1, 3))
+    lo = max(1, k - 2 * p)
+    return dict(n=draw(st.integers(1, 3)), c=draw(st.sampled_from([1, 2, 3, 7, 8, 9, 16])),
+                f=draw(st.sampled_from([1, 3, 8, 17, 32])), h=draw(st.integers(lo, lo + 7)),
+                w=draw(st.integers(lo, lo + 7)), k=k, p=p, s=s,
+                layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])), seed=draw(st.integers(0, 2**16)))
+
+
+def make_conv(case, dtype):
+    rng = np.random.default_rng(case["seed"])
+    layer = Convolution2D(case["c"], case["f"], case["k"], padding=case["p"], stride=case["s"],
+                          rng=rng).astype(dtype)
+    layer.params["bias"][:] = rng.standard_normal(case["f"])
+    x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"])).astype(dtype)
+    dy = rng.standard_normal((case["n"], *layer.output_shape(x.shape[1:]))).astype(dtype)
+    return layer, as_layout(x, case["layout"]), dy
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Convolution
+# ---------------------------------------------------------------------------------------------------------
+@FAST
+@given(conv_cases())
+def test_conv_fast_equals_readable_float32(case):
+    layer, x, dy = make_conv(case, np.float32)
+    y_ref, dx_ref, g_ref = run_layer(layer, x, dy, use_fast=False)
+    y, dx, g = run_layer(layer, x, dy, use_fast=True)
+    assert y.dtype == dx.dtype == np.float32 and y.shape == y_ref.shape and dx.shape == x.shape
+    close32(y, y_ref, "y")
+    close32(dx, dx_ref, "dx")
+    for key in g_ref:
+        assert g[key].dtype == np.float32 and g[key].shape == layer.params[key].shape
+        close32(g[key], g_ref[key], key)
+
+
+@FAST
+@given(conv_cases())
+def test_conv_fast_equals_naive_loops_float64(case):
+    layer, x, dy = make_conv(case, np.float64)
+    w, b = layer.params["weights"], layer.params["bias"]
+    with fast.use(True):
+        y = layer.forward(x)
+        dx = layer.backward(dy)
+    assert layer._fast_cache is not None and layer._cols is None          # the fast path really ran
+    np.testing.assert_allclose(y, reference.conv2d_forward_naive(x, w, b, case["s"], case["p"]), atol=1e-10)
+    dx_ref, dw_ref, db_ref = reference.conv2d_backward_naive(dy, x, w, case["s"], case["p"])
+    np.testing.assert_allclose(dx, dx_ref, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["weights"], dw_ref, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["bias"], db_ref, atol=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(conv_cases())
+def test_conv_fast_gradcheck_float64(case):
+    layer, x, _ = make_conv(case, np.float64)
+    with fast.use(True):
+        errors = check_layer(layer, x)
+    assert max(errors.values()) < GRAD_TOL, errors
+
+
+@pytest.mark.parametrize("c,f", [(1, 4), (4, 16), (16, 16), (16, 64), (64, 16)])
+def test_conv_every_backward_branch_matches_readable(c, f):
+    # (1, 4), (4, 16): channel planes + col2im; (16, 16), (64, 16): NHWC + rotated-kernel conv; (16, 64): NHWC +
+    # col2im (F >= 3C).  VGG16's own 3x3/pad-1 geometry, two images.
+    rng = np.random.default_rng(c * 100 + f)
+    layer = Convolution2D(c, f, 3, padding=1, rng=rng)
+    x = rng.standard_normal((2, c, 10, 12)).astype(np.float32)
+    dy = rng.standard_normal((2, f, 10, 12)).astype(np.float32)
+    ref = run_layer(layer, x, dy, use_fast=False)
+    got = run_layer(layer, x, dy, use_fast=True)
+    for a, b, name in zip(got[:2], ref[:2], ("y", "dx")):
+        close32(a, b, name)
+    for key in ref[2]:
+        close32(got[2][key], ref[2][key], key)
+
+
+def test_conv_output_is_nchw_shaped_and_channels_last_in_memory():
+    layer = Convolution2D(8, 16, 3, padding=1)
+    x = np.random.default_rng(0).standard_normal((2, 8, 5, 6)).astype(np.float32)
+    y = layer.forward(x)
+    assert y.shape == (2, 16, 5, 6) and fast.is_channels_last(y)
+    nxt = Convolution2D(16, 4, 3, padding=1)
+    with fast.use(False):
+        ref = nxt.forward(np.ascontiguousarray(y))
+    close32(nxt.forward(y), ref)                                            # consumers see plain NCHW values
+
+
+def test_conv_half_precision_takes_the_readable_path():
+    layer = Convolution2D(2, 3, 3, padding=1)
+    y = layer.forward(np.ones((1, 2, 4, 4), np.float16))
+    assert y.dtype == np.float16 and layer._cols is not None and layer._fast_cache is None
+
+
+def test_backward_follows_the_path_of_its_forward():
+    layer = Convolution2D(9, 5, 3, padding=1, rng=np.random.default_rng(1))
+    x = np.random.default_rng(2).standard_normal((2, 9, 6, 6)).astype(np.float32)
+    dy = np.random.default_rng(3).standard_normal((2, 5, 6, 6)).astype(np.float32)
+    with fast.use(False):
+        ref = run_layer(layer, x, dy, use_fast=False)[1]
+    with fast.use(True):
+        layer.forward(x)
+    with fast.use(False):                        # switching between forward and backward changes nothing
+        dx = layer.backward(dy)
+    close32(dx, ref)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Memory reuse
+# ---------------------------------------------------------------------------------------------------------
+def test_consecutive_batches_are_independent_and_not_aliased():
+    rng = np.random.default_rng(5)
+    layer = Convolution2D(16, 16, 3, padding=1, rng=rng)
+    other = Convolution2D(32, 8, 3, padding=2, stride=2, rng=rng)   # different shapes share the scratch
+    xa, xb = (rng.standard_normal((3, 16, 9, 9)).astype(np.float32) for _ in range(2))
+    dya, dyb = (rng.standard_normal((3, 16, 9, 9)).astype(np.float32) for _ in range(2))
+    with fast.use(False):
+        ref_a, ref_b = run_layer(layer, xa, dya, False), run_layer(layer, xb, dyb, False)
+    ya = layer.forward(xa)
+    dxa = layer.backward(dya)
+    ga = dict(layer.grads)
+    kept = [ya.copy(), dxa.copy()] + [g.copy() for g in ga.values()]
+    other.backward(other.forward(rng.standard_normal((4, 32, 11, 7)).astype(np.float32)))
+    yb = layer.forward(xb)
+    dxb = layer.backward(dyb)
+    # batch A's results were not overwritten by batch B (or by another layer using the scratch memory)
+    for before, after in zip(kept, [ya, dxa, *ga.values()]):
+        np.testing.assert_array_equal(before, after)
+    close32(ya, ref_a[0])
+    close32(dxa, ref_a[1])
+    close32(yb, ref_b[0])
+    close32(dxb, ref_b[1])
+    for key in ref_b[2]:
+        close32(layer.grads[key], ref_b[2][key], key)
+    handed_out = [ya, dxa, yb, dxb, *ga.values(), *layer.grads.values()]
+    scratch = fast.scratch_buffers()
+    assert scratch, "the fast path should keep scratch memory between calls"
+    for arr in handed_out:
+        assert not any(np.shares_memory(arr, buf) for buf in scratch)
+    assert not np.shares_memory(ya, yb) and not np.shares_memory(dxa, dxb)
+
+
+def test_fast_path_does_not_modify_its_inputs():
+    rng = np.random.default_rng(6)
+    layers = [Convolution2D(8, 8, 3, padding=1, rng=rng), ReLU(), Maxpooling2D()]
+    h = rng.standard_normal((2, 8, 6, 6)).astype(np.float32)
+    seen = []                                     # (array given to a layer, a copy taken before the call)
+    for layer in layers:
+        seen.append((h, h.copy()))
+        h = layer.forward(h)
+    dy = rng.standard_normal(h.shape).astype(np.float32)
+    for layer in reversed(layers):
+        seen.append((dy, dy.copy()))
+        dy = layer.backward(dy)
+    for given_array, before in seen:
+        np.testing.assert_array_equal(given_array, before)
+
+
+def test_scratch_is_per_thread():
+    rng = np.random.default_rng(7)
+    cases = []
+    for t in range(4):
+        layer = Convolution2D(12, 12, 3, padding=1, rng=rng)
+        x = rng.standard_normal((2, 12, 8 + t, 8)).astype(np.float32)
+        with fast.use(False):
+            cases.append((layer, x, layer.forward(x)))
+    results = {}
+
+    def work(i):
+        layer, x, _ = cases[i]
+        for _ in range(20):
+            results[i] = layer.forward(x)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, (_, _, ref) in enumerate(cases):
+        close32(results[i], ref)
+
+
+def test_free_scratch():
+    Convolution2D(8, 8, 3, padding=1).forward(np.ones((1, 8, 4, 4), np.float32))
+    assert fast.scratch_buffers()
+    fast.free_scratch()
+    assert fast.scratch_buffers() == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ReLU
+# ---------------------------------------------------------------------------------------------------------
+@FAST
+@given(st.integers(1, 3), st.integers(1, 9), st.integers(1, 7), st.sampled_from(["nchw", "nhwc", "strided"]),
+       st.sampled_from([np.float32, np.float64]), st.integers(0, 2**16))
+def test_relu_fast_equals_readable(n, c, h, layout, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, (n, c, h, 5)).astype(dtype)              # many exact zeros
+    x[x == 0] = rng.choice([0.0, -0.0], size=int((x == 0).sum()))
+    x = as_layout(x, layout)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    ref = run_layer(ReLU(), x, dy, use_fast=False)
+    got = run_layer(ReLU(), x, dy, use_fast=True)
+    assert got[0].dtype == got[1].dtype == dtype
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])
+
+
+def test_relu_fast_gradcheck_and_nan():
+    x = np.random.default_rng(8).permutation(60).reshape(2, 3, 2, 5) - 29.5
+    with fast.use(True):
+        assert check_layer(ReLU(), x / 10)["dx"] < GRAD_TOL
+        layer = ReLU()
+        y = layer.forward(np.array([[np.nan, -1.0, 2.0]]))
+        dx = layer.backward(np.ones((1, 3)))
+    assert np.isnan(y[0, 0]) and y[0, 1] == 0 and y[0, 2] == 2
+    np.testing.assert_array_equal(dx, [[0, 0, 1]])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------------------------
+@FAST
+@given(st.integers(1, 3), st.integers(1, 9), st.integers(2, 9), st.integers(2, 9),
+       st.sampled_from(Pooling2D.modes), st.sampled_from(["nchw", "nhwc", "strided"]),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**16))
+def test_pool2x2_fast_equals_readable(n, c, h, w, mode, layout, dtype, ties, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, (n, c, h, w)) if ties else rng.standard_normal((n, c, h, w))   # ties: first wins
+    x = as_layout(x.astype(dtype), layout)
+    dy = rng.standard_normal((n, c, h // 2, w // 2)).astype(dtype)
+    layer = Pooling2D(2, 2, mode)
+    y_ref, dx_ref, _ = run_layer(layer, x, dy, use_fast=False)
+    winners_ref = layer.winners
+    y, dx, _ = run_layer(layer, x, dy, use_fast=True)
+    assert layer._fast_state is not None
+    assert y.dtype == dx.dtype == dtype and dx.shape == x.shape
+    np.testing.assert_allclose(y, y_ref, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    if mode == "avg":
+        assert layer.winners is None
+    else:
+        assert layer.winners.dtype == np.int64
+        np.testing.assert_array_equal(layer.winners, winners_ref)
+
+
+@pytest.mark.parametrize("mode", Pooling2D.modes)
+def test_pool2x2_fast_matches_naive_and_gradcheck(mode):
+    rng = np.random.default_rng(9)
+    x = (rng.permutation(2 * 3 * 7 * 6) - 100.5).reshape(2, 3, 7, 6) / 10       # tie-free, odd height
+    layer = Pooling2D(2, 2, mode)
+    with fast.use(True):
+        y = layer.forward(x)
+        y_ref, winners = reference.pool2d_forward_naive(x, 2, 2, mode)
+        np.testing.assert_allclose(y, y_ref, atol=1e-12)
+        dy = rng.standard_normal(y.shape)
+        np.testing.assert_allclose(layer.backward(dy), reference.pool2d_backward_naive(dy, x, 2, 2, mode),
+                                   atol=1e-12)
+        if mode != "avg":
+            np.testing.assert_array_equal(layer.winners, winners)
+        assert check_layer(layer, x)["dx"] < GRAD_TOL
+
+
+def test_pool_nan_goes_to_the_first_nan_like_the_readable_code():
+    x = np.zeros((1, 2, 2, 2), np.float32)
+    x[0, 0, 1, 0] = np.nan
+    x[0, 1] = [[1, np.nan], [np.nan, 5]]
+    layer = Maxpooling2D()
+    with fast.use(False):
+        y_ref = layer.forward(x)
+        w_ref = layer.winners
+    y = layer.forward(x)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(y_ref))
+    np.testing.assert_array_equal(layer.winners, w_ref)
+    np.testing.assert_array_equal(layer.winners.ravel(), [2, 1])
+
+
+def test_other_pool_geometries_use_the_readable_code():
+    layer = Maxpooling2D(3, 1)
+    layer.forward(np.ones((1, 1, 4, 4)))
+    assert layer._fast_state is None and layer.winners.shape == (1, 1, 2, 2)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The switch
+# ---------------------------------------------------------------------------------------------------------
+def test_use_switches_and_restores():
+    assert fast.enabled
+    layer = Convolution2D(2, 2, 3)
+    x = np.ones((1, 2, 4, 4), np.float32)
+    with fast.use(False):
+        assert not fast.enabled and not fast.applies(x)
+        layer.forward(x)
+        assert layer._fast_cache is None and layer._cols is not None
+        with pytest.raises(RuntimeError):
+            with fast.use(True):
+                assert fast.enabled
+                raise RuntimeError("boom")
+        assert not fast.enabled
+    assert fast.enabled and fast.applies(x) and not fast.applies(x.astype(np.float16))
+    with pytest.raises(TypeError, match="True or False"):
+        with fast.use("no"):
+            pass
+
+
+def test_module_switch_attribute():
+    layer = ReLU()
+    fast.enabled = False
+    try:
+        layer.forward(np.ones((1, 2), np.float32))
+        assert layer._mask is not None and layer._y is None
+    finally:
+        fast.enabled = True
+    layer.forward(np.ones((1, 2), np.float32))
+    assert layer._mask is None and layer._y is not None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A whole (narrow) VGG16: both paths give the same logits and gradients
+# ---------------------------------------------------------------------------------------------------------
+def test_vgg16_fast_equals_readable():
+    from vgglib.losses import softmax_cross_entropy
+    from vgglib.model import VGG16
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((3, 1, 32, 32)).astype(np.float32)
+    labels = rng.integers(0, 10, 3)
+    results = []
+    for use_fast in (False, True):
+        model = VGG16(1, 10, 32, width=1 / 16, dropout=0.5, rng=np.random.default_rng(0))
+        with fast.use(use_fast):
+            logits = model.forward(x, training=True)
+            _, dlogits = softmax_cross_entropy(logits, labels)
+            dx = model.backward(dlogits)
+        results.append((logits, dx, {p.name: p.grad.copy() for p in model.parameters()}))
+    (l0, dx0, g0), (l1, dx1, g1) = results
+    close32(l1, l0, "logits")
+    close32(dx1, dx0, "dx")
+    assert g0.keys() == g1.keys()
+    for name in g0:
+        close32(g1[name], g0[name], name)
