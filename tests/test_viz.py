@@ -118,6 +118,28 @@ def test_plot_history_draws_train_and_val_series():
         viz.plot_history([1, 2, 3])
 
 
+def test_plot_history_skips_missing_validation():
+    fig = viz.plot_history({"train_loss": [1.0, 0.5], "val_loss": [None, None], "batch_loss": [3, 2, 1, 0.5]})
+    assert [ln.get_label() for ln in fig.axes[0].get_lines()] == ["train_loss"]
+
+
+def test_plot_training_draws_batches_and_epochs():
+    hist = {"batch_loss": [2.3, 2.0, 1.5, 1.2, 1.0, 0.9], "epoch": [1, 2], "train_loss": [1.9, 1.0],
+            "val_loss": [None, None], "train_accuracy": [0.4, 0.7], "val_accuracy": [None, None],
+            "batches_per_epoch": 3}
+    fig = viz.plot_training(hist)
+    ax1, ax2 = fig.axes
+    raw = ax1.get_lines()[0]
+    np.testing.assert_allclose(raw.get_xdata(), np.arange(1, 7) / 3)
+    assert [ln.get_label() for ln in ax1.get_lines()][1:] == ["batch loss (avg)", "train_loss"]
+    assert [ln.get_label() for ln in ax2.get_lines()] == ["train_accuracy"]
+    np.testing.assert_allclose(ax2.get_lines()[0].get_ydata(), [40, 70])
+    partial = viz.plot_training({"batch_loss": [2.3], "epoch": [], "batches_per_epoch": 3})
+    assert "after the first epoch" in [t.get_text() for t in partial.axes[1].texts]
+    with pytest.raises(ValueError):
+        viz.plot_training({"batch_loss": [], "epoch": []})
+
+
 def test_plot_confusion_matrix_writes_counts_and_accuracy():
     cm = np.array([[5, 1], [0, 4]])
     fig = viz.plot_confusion_matrix(cm)

@@ -235,17 +235,27 @@ def test_optimizer_explorer_redraws_for_new_settings():
 
 # ----------------------------------------------------------------------------------------- live curves
 
-def test_live_curves_redraw_in_place():
-    live = widgets.LiveCurves(title="t")
+def test_live_curves_redraw_during_training(digits):
+    from vgglib.layers import Flatten, FullyConnected
+    from vgglib.model import Sequential
+    from vgglib.train import fit
+    X, y = digits
+    model = Sequential([Flatten(), FullyConnected(784, 10)], input_shape=(1, 28, 28))
+    live = widgets.LiveCurves(title="t", every=2)
     live({"lr": [0.1]})                                               # nothing to plot yet: no picture, no error
-    assert live.updates == 0
-    live({"loss": [2.3], "accuracy": [0.1]})
-    one = bytes(live.widget.value)
-    live(3, history={"loss": [2.3, 1.1], "accuracy": [0.1, 0.6]})
-    assert live.updates == 2 and is_png(bytes(live.widget.value)) and bytes(live.widget.value) != one
-    assert live.history["loss"] == [2.3, 1.1]
+    assert live.updates == 0 and bytes(live.widget.value) == b""
+    pictures = []
+    live.widget.observe(lambda change: pictures.append(bytes(change["new"])), names="value")
+    fit(model, (X, y), epochs=2, batch_size=4, callbacks=[live], progress=False, verbose=False)
+    # 3 batches per epoch: redraws after batches 2, 4 and 6, after each epoch and at the end
+    assert live.updates == 6 and len(pictures) >= 4
+    assert all(is_png(p) for p in pictures) and len(set(pictures)) >= 4
+    assert live.history["epoch"] == [1, 2] and len(live.history["batch_loss"]) == 6
+    assert "LiveCurves('t')" == live._repr_mimebundle_()["text/plain"]
     with pytest.raises(TypeError):
-        live(1, 2)
+        live([1, 2])
+    with pytest.raises(ValueError):
+        widgets.LiveCurves(every=0)
 
 
 def test_explorer_layout_has_one_picture_per_view(model, digits):
@@ -262,3 +272,4 @@ def test_explorer_layout_has_one_picture_per_view(model, digits):
     assert sorted(map(id, images)) == sorted(id(v) for v in ex.views.values() if v.__class__.__name__ == "Image")
     assert "vgglib-feature-map-explorer" in ex._dom_classes
     assert "vgglib-layer-slider" in ex.controls["layer"]._dom_classes
+    assert repr(ex) == "feature-map-explorer (controls: digit, layer, channels)"

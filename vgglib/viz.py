@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 __all__ = [
-    "figure_to_png", "new_figure", "tile", "show_images", "plot_history", "confusion_matrix",
+    "figure_to_png", "new_figure", "tile", "show_images", "plot_history", "plot_training", "confusion_matrix",
     "plot_confusion_matrix", "misclassified", "show_misclassified", "show_feature_maps", "show_filters",
     "plot_probabilities",
 ]
@@ -143,8 +143,14 @@ def plot_history(history: Mapping[str, Sequence[float]], ax=None, x_key: str | N
     """
     if not isinstance(history, Mapping):
         raise TypeError(f"plot_history: expected a dict of lists, got {type(history).__name__}")
-    series = {k: np.asarray(v, dtype=np.float64) for k, v in history.items()
-              if k != x_key and ("loss" in k or "acc" in k) and np.ndim(v) == 1 and len(v) > 0}
+    series = {}
+    for k, v in history.items():
+        if k == x_key or k == "batch_loss" or not ("loss" in k or "acc" in k) or not isinstance(v, (list, tuple,
+                                                                                                  np.ndarray)):
+            continue
+        values = _floats(v)
+        if values.ndim == 1 and np.isfinite(values).any():
+            series[k] = values
     if not series:
         raise ValueError(f"plot_history: no loss or accuracy series in history (keys: {sorted(history)})")
     fig, ax = _axes(ax, (6.0, 3.2))
@@ -164,6 +170,68 @@ def plot_history(history: Mapping[str, Sequence[float]], ax=None, x_key: str | N
     ax.legend(lines, [ln.get_label() for ln in lines], loc="center right", fontsize=8)
     if title:
         ax.set_title(title)
+    return fig
+
+
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    """A list with possible None entries (e.g. ``val_loss`` without validation data) -> float array with NaN."""
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
+    if k <= 1 or len(x) < 2:
+        return x
+    k = min(k, len(x))
+    c = np.cumsum(np.insert(x, 0, 0.0))
+    head = c[1:k] / np.arange(1, k)                       # a shorter window at the start
+    return np.concatenate([head, (c[k:] - c[:-k]) / k])
+
+
+def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None, smooth: int = 10):
+    """Two panels from a :func:`vgglib.train.fit` history: the loss of every batch (light; a moving average of
+    ``smooth`` batches dark; per-epoch train/validation loss as dots) against epochs, and per-epoch accuracy.
+
+    Works on a partial history, so it also draws live curves during training (:class:`vgglib.widgets.LiveCurves`).
+    Returns the Figure.
+    """
+    if not isinstance(history, Mapping):
+        raise TypeError(f"plot_training: expected a history dict, got {type(history).__name__}")
+    batch = _floats(history.get("batch_loss") or [])
+    epochs = _floats(history.get("epoch") or [])
+    if batch.size == 0 and epochs.size == 0:
+        raise ValueError("plot_training: the history has no batch_loss and no epochs yet")
+    if fig is None:
+        import matplotlib.pyplot as plt
+        fig = plt.figure(figsize=(9.0, 3.0))
+    ax1, ax2 = fig.subplots(1, 2)
+    nb = history.get("batches_per_epoch") or (history.get("position") or {}).get("batches") or max(len(batch), 1)
+    if batch.size:
+        xs = np.arange(1, len(batch) + 1) / nb
+        ax1.plot(xs, batch, color="tab:blue", alpha=0.25, lw=0.8)
+        ax1.plot(xs, _moving_average(batch, smooth), color="tab:blue", lw=1.5, label="batch loss (avg)")
+    for key, color in (("train_loss", "tab:blue"), ("val_loss", "tab:orange")):
+        values = _floats(history.get(key) or [])
+        if values.size and np.isfinite(values).any():
+            ax1.plot(epochs[:len(values)], values, "o--", color=color, ms=5, lw=1, label=key)
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("cross-entropy")
+    ax1.set_ylim(bottom=0)
+    ax1.legend(fontsize=8)
+    for key, color in (("train_accuracy", "tab:blue"), ("val_accuracy", "tab:orange")):
+        values = _floats(history.get(key) or [])
+        if values.size and np.isfinite(values).any():
+            ax2.plot(epochs[:len(values)], 100 * values, "o-", color=color, ms=5, label=key)
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("accuracy (%)")
+    ax2.set_ylim(0, 100)
+    if ax2.get_lines():
+        ax2.legend(fontsize=8, loc="lower right")
+        ax2.set_xlim(0.5, max(epochs.max() if epochs.size else 1, 1) + 0.5)
+    else:
+        ax2.text(0.5, 0.5, "after the first epoch", ha="center", va="center", transform=ax2.transAxes,
+                 color="0.5")
+    if title:
+        fig.suptitle(title, fontsize=11)
     return fig
 
 

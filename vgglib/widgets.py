@@ -54,6 +54,11 @@ class Explorer(_widgets().VBox):
         """Recompute and redraw from the current control values."""
         self._redraw()
 
+    def __repr__(self) -> str:
+        # short and deterministic (the text a notebook stores next to the live widget)
+        kind = next((c for c in self._dom_classes if c != "vgglib-explorer"), "vgglib-explorer")
+        return f"{kind.removeprefix('vgglib-')} (controls: {', '.join(self.controls)})"
+
     def png(self, view: str) -> bytes:
         """The PNG bytes an ``Image`` view currently shows."""
         return bytes(self.views[view].value)
@@ -623,39 +628,59 @@ def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[
 
 # ============================================================================================= live curves
 
-class LiveCurves:
-    """Training curves redrawn in place while a model trains: an ``Image`` widget updated by a callback.
+def _callback_base():
+    from .train import Callback
+    return Callback
 
-    ``live = LiveCurves(); display(live.widget); fit(..., callbacks=[live])``. The callback accepts the
-    history dict (``live(history)``) or keyword/positional forms such as ``live(epoch, history)``; whatever
-    it gets, it plots every loss/accuracy list in the latest history with :func:`vgglib.viz.plot_history`.
-    Nothing is drawn through pyplot, so the cell shows one picture, not one per epoch.
-    Used in ``notebooks/09_training_vgg16_on_mnist.ipynb``.
+
+class LiveCurves(_callback_base()):
+    """Training curves redrawn in place while a model trains: a :class:`vgglib.train.Callback` drawing into an
+    ``Image`` widget.
+
+    ``live = LiveCurves(); display(live); model.train(..., callbacks=[live])`` (or ``fit(..., callbacks=[live])``).
+    It redraws :func:`vgglib.viz.plot_training` every ``every`` batches and after every epoch; called as a
+    function with a history dict (``live(history)``) it redraws once. Nothing goes through pyplot, so the cell
+    shows one picture that changes, not one per update. Used in ``notebooks/09_training_vgg16_on_mnist.ipynb``.
     """
 
-    def __init__(self, title: str = "training", x_key: str | None = None, figsize: tuple[float, float] = (6.5, 3.0)):
-        self.title, self.x_key, self.figsize = title, x_key, figsize
-        self.widget = _image("vgglib-live-curves", "620px")
-        self.history: dict[str, list[float]] = {}
+    def __init__(self, title: str = "training", every: int = 5, figsize: tuple[float, float] = (9.0, 3.0)):
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"LiveCurves: every must be a positive int (batches between redraws), got {every!r}")
+        self.title, self.every, self.figsize = title, every, figsize
+        self.widget = _image("vgglib-live-curves", f"{int(figsize[0] * 80)}px")
+        self.history: dict[str, Any] = {}
         self.updates = 0
 
-    def __call__(self, *args: Any, **kwargs: Any) -> None:
-        hist = kwargs.get("history")
-        if hist is None:
-            hist = next((a for a in args if isinstance(a, Mapping)), None)
-        if hist is None:
-            hist = next((getattr(a, "history") for a in args if isinstance(getattr(a, "history", None), Mapping)),
-                        None)
-        if hist is None:
-            raise TypeError("LiveCurves: expected to be called with a history dict (or an object with .history)")
-        self.update(hist)
+    def __repr__(self) -> str:
+        return f"LiveCurves({self.title!r})"
 
-    def update(self, history: Mapping[str, Sequence[float]]) -> None:
-        """Redraw from a history dict of lists (keys with "loss" or "acc" are plotted)."""
-        self.history = {k: list(v) for k, v in history.items() if isinstance(v, (list, tuple, np.ndarray))}
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        data = self.widget._repr_mimebundle_(**kwargs) or {}
+        data["text/plain"] = repr(self)
+        return data
+
+    # -- the Callback hooks ------------------------------------------------------------------------------
+    def on_batch_end(self, history: dict[str, Any]) -> None:
+        if len(history.get("batch_loss") or []) % self.every == 0:
+            self.update(history)
+
+    def on_epoch_end(self, history: dict[str, Any]) -> None:
+        self.update(history)
+
+    def on_train_end(self, history: dict[str, Any]) -> None:
+        self.update(history)
+
+    def __call__(self, history: Mapping[str, Any]) -> None:
+        if not isinstance(history, Mapping):
+            raise TypeError(f"LiveCurves: expected a history dict, got {type(history).__name__}")
+        self.update(history)
+
+    def update(self, history: Mapping[str, Any]) -> None:
+        """Redraw from a (possibly partial) training history."""
+        self.history = dict(history)
         try:
             fig = viz.new_figure(self.figsize)
-            viz.plot_history(self.history, ax=fig.add_subplot(), x_key=self.x_key, title=self.title)
+            viz.plot_training(history, fig=fig, title=self.title)
         except ValueError:
             return                                      # nothing to plot yet
         fig.tight_layout()
