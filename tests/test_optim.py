@@ -175,3 +175,29 @@ def test_schedules():
         make_schedule("linear", 0.1)
     with pytest.raises(ValueError, match="min_lr"):
         CosineLR(0.1, min_lr=0.2)
+
+
+@pytest.mark.parametrize("make", [lambda: Adam(1e-2, betas=(0.8, 0.95)), lambda: SGD(0.05, momentum=0.9),
+                                  lambda: SGD(0.05, momentum=0.9, nesterov=True), lambda: SGD(0.05)])
+def test_big_parameters_updated_piecewise_follow_the_same_formula(make):
+    """Parameters larger than the optimizer's work piece (65,536 values) are updated piece by piece."""
+    rng = np.random.default_rng(1)
+    p0 = rng.standard_normal((300, 301))
+    grads = [rng.standard_normal(p0.shape) for _ in range(3)]
+    big, small = make(), make()
+    p_big = p0.copy()
+    p_cols = [p0[:, j].copy() for j in range(3)]                   # the same numbers, in small arrays
+    for g in grads:
+        big.step([("l", "w", p_big, g)])
+        for j in range(3):
+            small.step([("l", f"w{j}", p_cols[j], g[:, j].copy())])
+    for j in range(3):
+        np.testing.assert_allclose(p_big[:, j], p_cols[j], rtol=0, atol=1e-15)
+    assert not np.array_equal(p_big, p0)
+
+
+def test_non_contiguous_parameters_are_updated_in_place():
+    base = np.ones((4, 6))
+    p = base.T                                                     # a view, not C-contiguous
+    Adam(0.1).step([("l", "w", p, np.ones((6, 4)))])
+    np.testing.assert_allclose(base, 0.9)
