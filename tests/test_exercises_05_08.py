@@ -24,10 +24,14 @@ def assert_right(result):
     assert "✔" in repr(result)
 
 
+MODULES = ("nb05_fully_connected", "nb06_softmax_cross_entropy", "nb07_mnist_data", "nb08_vgg16_architecture")
+
+
 def test_checks_are_collected_by_the_package():
-    for name in ("check_flatten_index", "check_fc_parameter_count", "check_fc_backward", "check_initial_loss",
-                 "check_seed_gradient", "check_softmax_cross_entropy"):
-        assert name in ex.__all__ and callable(getattr(ex, name))
+    names = [name for module in MODULES for name in getattr(ex, module).__all__]
+    assert len(names) == 12
+    for name in names:
+        assert name.startswith("check_") and name in ex.__all__ and callable(getattr(ex, name))
 
 
 # --------------------------------------------------------------------------------------------------- 05
@@ -186,3 +190,152 @@ def test_softmax_cross_entropy():
     assert_wrong(ex.check_softmax_cross_entropy(lambda z, y: sce_right(z, y)[0]), "pair")
     assert_wrong(ex.check_softmax_cross_entropy(lambda z, y: (sce_right(z, y)[0], np.zeros(3))), "shape")
     assert_wrong(ex.check_softmax_cross_entropy(None), "function")
+
+
+# --------------------------------------------------------------------------------------------------- 07
+
+
+def parse_right(data):
+    import struct
+    ndim = data[3]
+    return data[2], tuple(struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim]))
+
+
+def test_parse_idx_header():
+    import struct
+    assert_right(ex.check_parse_idx_header(parse_right))
+
+    def little_endian(data):
+        ndim = data[3]
+        return data[2], tuple(struct.unpack(f"<{ndim}I", data[4:4 + 4 * ndim]))
+
+    def always_three(data):
+        return data[2], tuple(struct.unpack(">3I", data[4:16]))
+
+    def wrong_code(data):
+        return data[3], parse_right(data)[1]
+
+    def sixteen_bit(data):
+        ndim = data[3]
+        return data[2], tuple(struct.unpack(f">{ndim}H", data[4:4 + 2 * ndim]))
+
+    def not_done(data):
+        raise NotImplementedError
+
+    assert_wrong(ex.check_parse_idx_header(little_endian), "big-endian")
+    assert_wrong(ex.check_parse_idx_header(always_three), "dimensions")
+    assert_wrong(ex.check_parse_idx_header(wrong_code), "type code")
+    assert_wrong(ex.check_parse_idx_header(sixteen_bit), "4 bytes")
+    assert_wrong(ex.check_parse_idx_header(not_done), "not implemented")
+    assert_wrong(ex.check_parse_idx_header(lambda d: parse_right(d)[1]), "pair")
+    assert_wrong(ex.check_parse_idx_header(lambda d: 1 / 0), "ZeroDivisionError")
+    assert_wrong(ex.check_parse_idx_header("parse"), "function")
+
+
+def test_uint8_wraparound():
+    x = np.array([20], dtype=np.uint8)
+    x -= 33
+    assert_right(ex.check_uint8_wraparound(int(x[0])))
+    assert_right(ex.check_uint8_wraparound(x[0]))               # a numpy uint8 scalar
+    assert_wrong(ex.check_uint8_wraparound(-13), "negative")
+    assert_wrong(ex.check_uint8_wraparound(0), "clip")
+    assert_wrong(ex.check_uint8_wraparound(13), "absolute")
+    assert_wrong(ex.check_uint8_wraparound(20), "in place")
+    assert_wrong(ex.check_uint8_wraparound(300), "0..255")
+    assert_wrong(ex.check_uint8_wraparound(244))
+    assert_wrong(ex.check_uint8_wraparound(None), "no answer yet")
+    assert_wrong(ex.check_uint8_wraparound("243"), "whole number")
+
+
+def test_shuffle_together():
+    def right(X, y, rng):
+        perm = rng.permutation(len(X))
+        return X[perm], y[perm]
+
+    def in_place_same_state(X, y, rng):                  # a correct in-place variant: replay the generator state
+        state = rng.bit_generator.state
+        rng.shuffle(X)
+        rng.bit_generator.state = state
+        rng.shuffle(y)
+        return X, y
+
+    def seed_bug(X, y, rng):                             # the seed: two separate shuffles
+        rng.shuffle(X)
+        rng.shuffle(y)
+        return X, y
+
+    def global_rng(X, y, rng):
+        perm = np.random.permutation(len(X))
+        return X[perm], y[perm]
+
+    def fixed_order(X, y, rng):
+        perm = np.random.default_rng(123).permutation(len(X))
+        return X[perm], y[perm]
+
+    def pixels_shuffled(X, y, rng):                      # shuffles inside the images instead of the images
+        return rng.permutation(X.reshape(-1)).reshape(X.shape), y
+
+    assert_right(ex.check_shuffle_together(right))
+    assert_right(ex.check_shuffle_together(in_place_same_state))
+    assert_wrong(ex.check_shuffle_together(seed_bug), "different permutations")
+    assert_wrong(ex.check_shuffle_together(global_rng), "same seed")
+    assert_wrong(ex.check_shuffle_together(fixed_order), "different seeds")
+    assert_wrong(ex.check_shuffle_together(lambda X, y, rng: (X, y)), "nothing was shuffled")
+    assert_wrong(ex.check_shuffle_together(pixels_shuffled), "whole images")
+    assert_wrong(ex.check_shuffle_together(lambda X, y, rng: (X[:-1], y[:-1])), "shapes changed")
+    assert_wrong(ex.check_shuffle_together(lambda X, y, rng: X), "pair")
+    assert_wrong(ex.check_shuffle_together(None), "function")
+
+
+# --------------------------------------------------------------------------------------------------- 08
+
+
+def test_fc1_inputs():
+    assert_right(ex.check_fc1_inputs(512))
+    assert_right(ex.check_fc1_inputs(512.0))
+    assert_wrong(ex.check_fc1_inputs(2048), "64×64")
+    assert_wrong(ex.check_fc1_inputs(25088), "224×224")
+    assert_wrong(ex.check_fc1_inputs(512 * 32 * 32), "pooled five times")
+    assert_wrong(ex.check_fc1_inputs(1), "channel")
+    assert_wrong(ex.check_fc1_inputs(1024))
+    assert_wrong(ex.check_fc1_inputs(None), "no answer yet")
+    assert_wrong(ex.check_fc1_inputs([512]), "whole number")
+
+
+def test_conv_macs():
+    right = 64 * 64 * 64 * 64 * 9
+    assert_right(ex.check_conv_macs(right))
+    assert_wrong(ex.check_conv_macs(2 * right), "FLOPs")
+    assert_wrong(ex.check_conv_macs(64 * 64 * 64 * 9), "64 channels")
+    assert_wrong(ex.check_conv_macs(right + 64 * 64 * 64), "bias")
+    assert_wrong(ex.check_conv_macs(62 * 62 * 64 * 64 * 9), "padding")
+    assert_wrong(ex.check_conv_macs(64 * 64 * 9), "weights")
+    assert_wrong(ex.check_conv_macs(12345))
+    assert_wrong(ex.check_conv_macs(None), "no answer yet")
+
+
+def test_activation_count_matches_the_library_summary():
+    from vgglib.model import VGG16, summary
+    right = summary(VGG16.spec(1, 10, 64), print_table=False).total_activations
+    assert right == 1_243_146
+    assert_right(ex.check_activation_count(right))
+    conv = 2 * 64 * 64 * 64 + 2 * 128 * 32 * 32 + 3 * 256 * 16 * 16 + 3 * 512 * 8 * 8 + 3 * 512 * 4 * 4
+    assert_wrong(ex.check_activation_count(right - 64 * 64), "input")
+    assert_wrong(ex.check_activation_count(right + conv + 8192), "in place")
+    assert_wrong(ex.check_activation_count(right + 2048), "view")
+    assert_wrong(ex.check_activation_count(right - (4096 + 4096 + 10)), "FC")
+    assert_wrong(ex.check_activation_count(right - (64 * 32 * 32 + 128 * 16 * 16 + 256 * 8 * 8 + 512 * 4 * 4 + 512 * 2 * 2)),
+                 "pooling")
+    assert_wrong(ex.check_activation_count(15_237_608), "224×224×3")
+    assert_wrong(ex.check_activation_count(4 * right), "bytes")
+    assert_wrong(ex.check_activation_count(1_000_000))
+    assert_wrong(ex.check_activation_count(None), "no answer yet")
+
+
+def test_all_checks_of_05_08_are_tested_here():
+    import inspect
+    import sys
+    source = inspect.getsource(sys.modules[__name__])
+    for module in MODULES:
+        for name in getattr(ex, module).__all__:
+            assert f"ex.{name}(" in source, f"{name} has no test"
