@@ -90,9 +90,10 @@ def test_receptive_field():
 
 
 def test_conv_parameter_count():
-    accepted(ex.check_conv_parameter_count(256 * 128 * 9 + 256))
-    rejected(ex.check_conv_parameter_count(256 * 128 * 9), "bias", secret="295")
-    rejected(ex.check_conv_parameter_count(256 * 9 + 256), "all 128 input channels")
+    accepted(ex.check_conv_parameter_count(256 * 96 * 25 + 256))
+    rejected(ex.check_conv_parameter_count(256 * 96 * 25), "bias", secret="614")
+    rejected(ex.check_conv_parameter_count(256 * 25 + 256), "all 96 input channels")
+    rejected(ex.check_conv_parameter_count(256 * 96 * 9 + 256), "5×5")
     rejected(ex.check_conv_parameter_count(12345), "(F, C, k, k)")
 
 

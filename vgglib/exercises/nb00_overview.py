@@ -55,21 +55,23 @@ def check_receptive_field(answer: Any) -> ExerciseResult:
 
 
 def check_conv_parameter_count(answer: Any) -> ExerciseResult:
-    """Exercise 2: the parameters (weights and biases) of VGG16's conv3_1: 128 input channels, 256 filters 3×3."""
+    """Exercise 2: the parameters (weights and biases) of a 5×5 convolution from 96 to 256 channels."""
     name = "conv_parameter_count"
     value = _as_int(answer)
     if value is None:
         return _not_a_number(name, answer, "a whole number of parameters")
-    c, f, k = 128, 256, 3
+    c, f, k = 96, 256, 5
     if value == f * c * k * k + f:
         return verdict(name, True, "each filter has one weight per input channel and kernel position, plus "
-                       "one bias.", "")
+                       "one bias: F·C·k² + F.", "")
     if value == f * c * k * k:
         hint = "those are the weights; every filter also has a bias."
     elif value in (f * k * k + f, f * k * k):
-        hint = "each filter spans all 128 input channels, not just one."
+        hint = "each filter spans all 96 input channels, not just one."
     elif value in (c * k * k + c, c * k * k + f):
         hint = "there is one filter per output channel (256 of them), each spanning all input channels."
+    elif value in (f * c * 9 + f, f * c * 9):
+        hint = "the kernel is 5×5 here, not 3×3."
     else:
         hint = ("a layer with C input channels and F filters of size k×k has weights of shape (F, C, k, k) and "
                 "a bias of shape (F,). Count both.")
