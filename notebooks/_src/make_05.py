@@ -1,13 +1,17 @@
-"""Generate notebooks/05_flatten_and_fully_connected.ipynb and its solutions notebook (without outputs).
+"""Generate notebooks/05_flatten_and_fully_connected.ipynb and its solutions notebook.
 
-    .venv/bin/python notebooks/_src/make_05.py
-    .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/05_flatten_and_fully_connected.ipynb \
-        notebooks/solutions/05_flatten_and_fully_connected_solutions.ipynb
+    .venv/bin/python notebooks/_src/make_05.py             # write both notebooks, without outputs
+    .venv/bin/python notebooks/_src/make_05.py --execute   # ... then run them and store the outputs
 
-The committed artifacts are the executed .ipynb files; this script is only the editable source.
+``--execute`` runs each notebook top to bottom in its own folder with the ``python3`` kernel (what
+``jupyter nbconvert --execute --inplace`` does), prints its run time, and drops the per-cell execution
+timestamps so that regenerating gives clean diffs. The committed artifacts are the executed .ipynb files;
+these scripts (make_05.py ... make_08.py, which share the helpers below) are only their editable source.
 """
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 from textwrap import dedent
 
@@ -38,6 +42,32 @@ class Notebook:
             "language_info": {"name": "python"}})
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
+
+
+def execute(path: Path) -> float:
+    """Run the notebook at ``path`` in place (outputs stored, execution timestamps dropped); returns seconds."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+                   ).execute()
+    seconds = time.perf_counter() - start
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main(stem: str, lesson_nb: "Notebook", solutions_nb: "Notebook") -> None:
+    """Write ``<stem>.ipynb`` and ``solutions/<stem>_solutions.ipynb``; run them with ``--execute``."""
+    paths = [ROOT / f"{stem}.ipynb", ROOT / "solutions" / f"{stem}_solutions.ipynb"]
+    for nb, path in zip((lesson_nb, solutions_nb), paths):
+        nb.write(path)
+        print("wrote", path.relative_to(ROOT.parent))
+    if "--execute" in sys.argv[1:]:
+        for path in paths:
+            print(f"executed {path.relative_to(ROOT.parent)} in {execute(path):.1f} s")
 
 
 def lesson() -> Notebook:
@@ -625,6 +655,4 @@ def solutions() -> Notebook:
 
 
 if __name__ == "__main__":
-    lesson().write(ROOT / f"{STEM}.ipynb")
-    solutions().write(ROOT / "solutions" / f"{STEM}_solutions.ipynb")
-    print("wrote", ROOT / f"{STEM}.ipynb", "and its solutions notebook")
+    main(STEM, lesson(), solutions())

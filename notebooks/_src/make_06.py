@@ -1,12 +1,11 @@
-"""Generate notebooks/06_softmax_and_cross_entropy.ipynb and its solutions notebook (without outputs).
+"""Generate notebooks/06_softmax_and_cross_entropy.ipynb and its solutions notebook.
 
-    .venv/bin/python notebooks/_src/make_06.py
-    .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/06_softmax_and_cross_entropy.ipynb \
-        notebooks/solutions/06_softmax_and_cross_entropy_solutions.ipynb
+    .venv/bin/python notebooks/_src/make_06.py             # write both notebooks, without outputs
+    .venv/bin/python notebooks/_src/make_06.py --execute   # ... then run them and store the outputs
 """
 from __future__ import annotations
 
-from make_05 import ROOT, Notebook
+from make_05 import Notebook, main
 
 STEM = "06_softmax_and_cross_entropy"
 
@@ -562,6 +561,4 @@ def solutions() -> Notebook:
 
 
 if __name__ == "__main__":
-    lesson().write(ROOT / f"{STEM}.ipynb")
-    solutions().write(ROOT / "solutions" / f"{STEM}_solutions.ipynb")
-    print("wrote", ROOT / f"{STEM}.ipynb", "and its solutions notebook")
+    main(STEM, lesson(), solutions())

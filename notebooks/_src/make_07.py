@@ -1,12 +1,14 @@
-"""Generate notebooks/07_mnist_data.ipynb and its solutions notebook (without outputs).
+"""Generate notebooks/07_mnist_data.ipynb and its solutions notebook.
 
-    .venv/bin/python notebooks/_src/make_07.py
-    VGGLIB_DATA=/path/to/mnist .venv/bin/jupyter nbconvert --to notebook --execute --inplace \
-        notebooks/07_mnist_data.ipynb notebooks/solutions/07_mnist_data_solutions.ipynb
+    .venv/bin/python notebooks/_src/make_07.py             # write both notebooks, without outputs
+    .venv/bin/python notebooks/_src/make_07.py --execute   # ... then run them and store the outputs
+
+Set VGGLIB_DATA to the folder of the original MNIST files to exercise the full-data cell (its output is
+not compared by nbval).
 """
 from __future__ import annotations
 
-from make_05 import ROOT, Notebook
+from make_05 import Notebook, main
 
 STEM = "07_mnist_data"
 
@@ -554,6 +556,4 @@ def solutions() -> Notebook:
 
 
 if __name__ == "__main__":
-    lesson().write(ROOT / f"{STEM}.ipynb")
-    solutions().write(ROOT / "solutions" / f"{STEM}_solutions.ipynb")
-    print("wrote", ROOT / f"{STEM}.ipynb", "and its solutions notebook")
+    main(STEM, lesson(), solutions())

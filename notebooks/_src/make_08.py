@@ -1,12 +1,11 @@
-"""Generate notebooks/08_vgg16_architecture.ipynb and its solutions notebook (without outputs).
+"""Generate notebooks/08_vgg16_architecture.ipynb and its solutions notebook.
 
-    .venv/bin/python notebooks/_src/make_08.py
-    .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/08_vgg16_architecture.ipynb \
-        notebooks/solutions/08_vgg16_architecture_solutions.ipynb
+    .venv/bin/python notebooks/_src/make_08.py             # write both notebooks, without outputs
+    .venv/bin/python notebooks/_src/make_08.py --execute   # ... then run them and store the outputs
 """
 from __future__ import annotations
 
-from make_05 import ROOT, Notebook
+from make_05 import Notebook, main
 
 STEM = "08_vgg16_architecture"
 
@@ -360,9 +359,9 @@ def lesson() -> Notebook:
     - a memory figure means nothing until it says **what is counted** — forward values only, or also what
       the backward pass needs (ReLU masks, pooling winners, im2col columns, gradients);
     - **check quoted numbers by summing them yourself**: it takes one cell;
-    - for training, the real cost is several times the forward count: an im2col implementation like
-      vgglib's reference path needs about $9\times$ every conv input for its columns, which is why notebook 14
-      is about doing better.
+    - for training, the real cost is several times the forward count: a straightforward im2col
+      implementation keeps about $9\times$ every conv input in its column buffers, which is one of the things
+      notebook 14 does better.
 
     `vgglib.model.summary` prints the standard count and states in its docstring what it includes, so its
     15,237,608 can be checked line by line.
@@ -557,6 +556,4 @@ def solutions() -> Notebook:
 
 
 if __name__ == "__main__":
-    lesson().write(ROOT / f"{STEM}.ipynb")
-    solutions().write(ROOT / "solutions" / f"{STEM}_solutions.ipynb")
-    print("wrote", ROOT / f"{STEM}.ipynb", "and its solutions notebook")
+    main(STEM, lesson(), solutions())
