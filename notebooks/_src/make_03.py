@@ -62,7 +62,7 @@ def lesson() -> Notebook:
     - explain why a network needs a non-linearity between its linear layers;
     - write ReLU's forward and backward pass, and say what happens at exactly 0;
     - recognise dead units and why they never recover;
-    - derive He initialisation, $\sigma = \sqrt{2/\text{fan\_in}}$, from the variance of one layer;
+    - derive He initialisation, $\sigma = \sqrt{2/\text{fan-in}}$, from the variance of one layer;
     - read activation statistics through a deep stack and spot an initialisation that is too small or too large.
     """)
     nb.code(r"""
@@ -301,12 +301,12 @@ def lesson() -> Notebook:
     keep it at 1:
 
     $$
-    \boxed{\;\sigma^2 = \frac{2}{n}, \qquad \sigma = \sqrt{\frac{2}{\text{fan\_in}}}\;}
+    \boxed{\;\sigma^2 = \frac{2}{n}, \qquad \sigma = \sqrt{\frac{2}{\text{fan-in}}}\;}
     \qquad\text{(He et al., 2015)}
     $$
 
     Glorot & Bengio's initialisation, designed for symmetric activations like tanh, uses
-    $\sigma^2 = 2/(\text{fan\_in} + \text{fan\_out})$, which is $1/n$ when both are equal: under ReLU it *halves*
+    $\sigma^2 = 2/(\text{fan-in} + \text{fan-out})$, which is $1/n$ when both are equal: under ReLU it *halves*
     the variance at every layer. The factor 2 is exactly the half of the inputs that ReLU switches off.
 
     First a check of the one step the derivation rests on, $\mathbb{E}[\max(0,z)^2] = \tfrac12\operatorname{Var}(z)$:
@@ -398,7 +398,7 @@ def lesson() -> Notebook:
     from the layers near it, or not at all. He et al. showed that a 30-layer ReLU network with Glorot's
     initialisation does not learn, while with $2/n$ it does.
 
-    **vgglib's layers** draw their weights from $\mathcal N(0, 2/\text{fan\_in})$ and set biases to 0:
+    **vgglib's layers** draw their weights from $\mathcal N(0, 2/\text{fan-in})$ and set biases to 0:
     """)
     nb.code(r"""
     conv = Convolution2D(512, 512, 3, padding=1, rng=np.random.default_rng(8))     # VGG16's conv4_2
@@ -451,8 +451,8 @@ def lesson() -> Notebook:
     | gradient | $dx = dy \odot \mathbb{1}[x > 0]$ | a gate; 0 at $x = 0$ (vgglib, PyTorch) |
     | dead unit | $z \le 0$ for every input | zero gradient forever |
     | one layer | $\operatorname{Var}(z) = \tfrac12\, n\, \sigma^2 \operatorname{Var}(z')$ | $n$ = fan-in = $C k^2$ (conv), $D$ (FC) |
-    | He init | $\sigma = \sqrt{2 / \text{fan\_in}}$, bias 0 | keeps the variance through ReLU layers |
-    | Glorot | $\sigma^2 = 2/(\text{fan\_in}+\text{fan\_out})$ | halves the variance per ReLU layer |
+    | He init | $\sigma = \sqrt{2 / \text{fan-in}}$, bias 0 | keeps the variance through ReLU layers |
+    | Glorot | $\sigma^2 = 2/(\text{fan-in}+\text{fan-out})$ | halves the variance per ReLU layer |
 
     **Remember:** check activation and gradient statistics layer by layer before you train a deep network —
     a flat line on a log scale is what you want.
