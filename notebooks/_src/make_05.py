@@ -4,8 +4,8 @@
     .venv/bin/python notebooks/_src/make_05.py --execute   # ... then run them and store the outputs
 
 ``--execute`` runs each notebook top to bottom in its own folder with the ``python3`` kernel (what
-``jupyter nbconvert --execute --inplace`` does), prints its run time, and drops the per-cell execution
-timestamps so that regenerating gives clean diffs. The committed artifacts are the executed .ipynb files;
+``jupyter nbconvert --execute --inplace`` does), prints its run time, drops the per-cell execution
+timestamps and merges consecutive print outputs, so that regenerating gives clean diffs. The committed artifacts are the executed .ipynb files;
 these scripts (make_05.py ... make_08.py, which share the helpers below) are only their editable source.
 """
 from __future__ import annotations
@@ -55,6 +55,15 @@ def execute(path: Path) -> float:
     seconds = time.perf_counter() - start
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":          # one stream output per run of prints (their split is timing-dependent)
+            merged: list = []
+            for out in cell.outputs:
+                if merged and out.output_type == "stream" and merged[-1].output_type == "stream" \
+                        and merged[-1].name == out.name:
+                    merged[-1].text += out.text
+                else:
+                    merged.append(out)
+            cell.outputs = merged
     nbformat.write(nb, path)
     return seconds
 

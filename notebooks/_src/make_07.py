@@ -171,7 +171,7 @@ def lesson() -> Notebook:
     nb.md(r"""
     ## 3 · Looking at the data
 
-    Always look at your data before training on it. Ten examples of every digit from the sample — notice the
+    Always look at your data before training on it. Twelve examples of every digit from the sample — notice the
     variety of slants, thicknesses and styles (sevens with and without a bar, open and closed fours):
     """)
     nb.code(r"""
