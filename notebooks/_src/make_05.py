@@ -301,19 +301,19 @@ def lesson() -> Notebook:
     **Weights.** The $\delta_{kj}$ keeps only $k = j$:
 
     $$ dW_{ij} = \sum_{n,k} dY_{nk}\,X_{ni}\,\delta_{kj} = \sum_{n} X_{ni}\, dY_{nj} = (X^\top dY)_{ij},
-       \qquad \underbrace{X^\top}_{(D,\,N)}\,\underbrace{dY}_{(N,\,M)} \to (D, M) = \text{shape of } W \;✓ $$
+       \qquad \underbrace{X^\top}_{(D,\,N)}\,\underbrace{dY}_{(N,\,M)} \to (D, M) = \text{shape of } W \quad\text{✓} $$
 
     **Bias.**
 
     $$ db_j = \sum_{n,k} dY_{nk}\,\delta_{kj} = \sum_{n} dY_{nj},
-       \qquad \text{the column sums of } dY:\ (M,) = \text{shape of } b \;✓ $$
+       \qquad \text{the column sums of } dY:\ (M,) = \text{shape of } b \quad\text{✓} $$
 
     The bias is shared by all $N$ samples, so its gradient adds up their contributions.
 
     **Inputs.** The $\delta_{nm}$ keeps only sample $n = m$ — samples do not mix:
 
     $$ dX_{mi} = \sum_{n,k} dY_{nk}\,\delta_{nm}\,W_{ik} = \sum_{k} dY_{mk}\,W_{ik} = (dY\,W^\top)_{mi},
-       \qquad \underbrace{dY}_{(N,\,M)}\,\underbrace{W^\top}_{(M,\,D)} \to (N, D) = \text{shape of } X \;✓ $$
+       \qquad \underbrace{dY}_{(N,\,M)}\,\underbrace{W^\top}_{(M,\,D)} \to (N, D) = \text{shape of } X \quad\text{✓} $$
 
     Notice the pattern: **a gradient always has the shape of the thing it differentiates**, and for these
     products there is only one way to combine $X$, $W$ and $dY$ into that shape. That makes a good memory aid —
