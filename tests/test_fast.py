@@ -1,5 +1,6 @@
 """The fast path (vgglib.fast) against the readable layers and the naive loops, and its memory reuse."""
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -31,6 +32,19 @@ def as_layout(x, layout):
     return big[..., ::2]
 
 
+@contextmanager
+def workers(split):
+    """split=True: spread every batch over 2 worker threads, however small; False: everything on this thread."""
+    saved = fast.threads, fast.MIN_PARALLEL_ROWS, fast.MIN_PARALLEL_VALUES, fast.MIN_ROWS
+    fast.threads = 2 if split else 1
+    if split:
+        fast.MIN_PARALLEL_ROWS = fast.MIN_PARALLEL_VALUES = fast.MIN_ROWS = 1
+    try:
+        yield
+    finally:
+        fast.threads, fast.MIN_PARALLEL_ROWS, fast.MIN_PARALLEL_VALUES, fast.MIN_ROWS = saved
+
+
 def run_layer(layer, x, dy, use_fast):
     """forward + backward under the chosen path: returns (y, dx, grads)."""
     with fast.use(use_fast):
@@ -48,7 +62,8 @@ def conv_cases(draw):
     return dict(n=draw(st.integers(1, 3)), c=draw(st.sampled_from([1, 2, 3, 7, 8, 9, 16])),
                 f=draw(st.sampled_from([1, 3, 8, 17, 32])), h=draw(st.integers(lo, lo + 7)),
                 w=draw(st.integers(lo, lo + 7)), k=k, p=p, s=s,
-                layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])), seed=draw(st.integers(0, 2**16)))
+                layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])), split=draw(st.booleans()),
+                seed=draw(st.integers(0, 2**16)))
 
 
 def make_conv(case, dtype):
@@ -69,7 +84,8 @@ def make_conv(case, dtype):
 def test_conv_fast_equals_readable_float32(case):
     layer, x, dy = make_conv(case, np.float32)
     y_ref, dx_ref, g_ref = run_layer(layer, x, dy, use_fast=False)
-    y, dx, g = run_layer(layer, x, dy, use_fast=True)
+    with workers(case["split"]):
+        y, dx, g = run_layer(layer, x, dy, use_fast=True)
     assert y.dtype == dx.dtype == np.float32 and y.shape == y_ref.shape and dx.shape == x.shape
     close32(y, y_ref, "y")
     close32(dx, dx_ref, "dx")
@@ -83,7 +99,7 @@ def test_conv_fast_equals_readable_float32(case):
 def test_conv_fast_equals_naive_loops_float64(case):
     layer, x, dy = make_conv(case, np.float64)
     w, b = layer.params["weights"], layer.params["bias"]
-    with fast.use(True):
+    with fast.use(True), workers(case["split"]):
         y = layer.forward(x)
         dx = layer.backward(dy)
     assert layer._fast_cache is not None and layer._cols is None          # the fast path really ran
@@ -98,21 +114,23 @@ def test_conv_fast_equals_naive_loops_float64(case):
 @given(conv_cases())
 def test_conv_fast_gradcheck_float64(case):
     layer, x, _ = make_conv(case, np.float64)
-    with fast.use(True):
+    with fast.use(True), workers(case["split"]):
         errors = check_layer(layer, x)
     assert max(errors.values()) < GRAD_TOL, errors
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
 @pytest.mark.parametrize("c,f", [(1, 4), (4, 16), (16, 16), (16, 64), (64, 16)])
-def test_conv_every_backward_branch_matches_readable(c, f):
+def test_conv_every_backward_branch_matches_readable(c, f, split):
     # (1, 4), (4, 16): channel planes + col2im; (16, 16), (64, 16): NHWC + rotated-kernel conv; (16, 64): NHWC +
     # col2im (F >= 3C).  VGG16's own 3x3/pad-1 geometry, two images.
     rng = np.random.default_rng(c * 100 + f)
     layer = Convolution2D(c, f, 3, padding=1, rng=rng)
-    x = rng.standard_normal((2, c, 10, 12)).astype(np.float32)
-    dy = rng.standard_normal((2, f, 10, 12)).astype(np.float32)
+    x = rng.standard_normal((5, c, 10, 12)).astype(np.float32)
+    dy = rng.standard_normal((5, f, 10, 12)).astype(np.float32)
     ref = run_layer(layer, x, dy, use_fast=False)
-    got = run_layer(layer, x, dy, use_fast=True)
+    with workers(split):
+        got = run_layer(layer, x, dy, use_fast=True)
     for a, b, name in zip(got[:2], ref[:2], ("y", "dx")):
         close32(a, b, name)
     for key in ref[2]:
@@ -152,7 +170,8 @@ def test_backward_follows_the_path_of_its_forward():
 # ---------------------------------------------------------------------------------------------------------
 # Memory reuse
 # ---------------------------------------------------------------------------------------------------------
-def test_consecutive_batches_are_independent_and_not_aliased():
+@pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
+def test_consecutive_batches_are_independent_and_not_aliased(split):
     rng = np.random.default_rng(5)
     layer = Convolution2D(16, 16, 3, padding=1, rng=rng)
     other = Convolution2D(32, 8, 3, padding=2, stride=2, rng=rng)   # different shapes share the scratch
@@ -160,6 +179,11 @@ def test_consecutive_batches_are_independent_and_not_aliased():
     dya, dyb = (rng.standard_normal((3, 16, 9, 9)).astype(np.float32) for _ in range(2))
     with fast.use(False):
         ref_a, ref_b = run_layer(layer, xa, dya, False), run_layer(layer, xb, dyb, False)
+    with workers(split):
+        check_batches(layer, other, rng, xa, xb, dya, dyb, ref_a, ref_b)
+
+
+def check_batches(layer, other, rng, xa, xb, dya, dyb, ref_a, ref_b):
     ya = layer.forward(xa)
     dxa = layer.backward(dya)
     ga = dict(layer.grads)
@@ -235,15 +259,16 @@ def test_free_scratch():
 # ---------------------------------------------------------------------------------------------------------
 @FAST
 @given(st.integers(1, 3), st.integers(1, 9), st.integers(1, 7), st.sampled_from(["nchw", "nhwc", "strided"]),
-       st.sampled_from([np.float32, np.float64]), st.integers(0, 2**16))
-def test_relu_fast_equals_readable(n, c, h, layout, dtype, seed):
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**16))
+def test_relu_fast_equals_readable(n, c, h, layout, dtype, split, seed):
     rng = np.random.default_rng(seed)
     x = rng.integers(-3, 4, (n, c, h, 5)).astype(dtype)              # many exact zeros
     x[x == 0] = rng.choice([0.0, -0.0], size=int((x == 0).sum()))
     x = as_layout(x, layout)
     dy = rng.standard_normal(x.shape).astype(dtype)
     ref = run_layer(ReLU(), x, dy, use_fast=False)
-    got = run_layer(ReLU(), x, dy, use_fast=True)
+    with workers(split):
+        got = run_layer(ReLU(), x, dy, use_fast=True)
     assert got[0].dtype == got[1].dtype == dtype
     np.testing.assert_array_equal(got[0], ref[0])
     np.testing.assert_array_equal(got[1], ref[1])
@@ -266,8 +291,8 @@ def test_relu_fast_gradcheck_and_nan():
 @FAST
 @given(st.integers(1, 3), st.integers(1, 9), st.integers(2, 9), st.integers(2, 9),
        st.sampled_from(Pooling2D.modes), st.sampled_from(["nchw", "nhwc", "strided"]),
-       st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**16))
-def test_pool2x2_fast_equals_readable(n, c, h, w, mode, layout, dtype, ties, seed):
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.booleans(), st.integers(0, 2**16))
+def test_pool2x2_fast_equals_readable(n, c, h, w, mode, layout, dtype, ties, split, seed):
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 3, (n, c, h, w)) if ties else rng.standard_normal((n, c, h, w))   # ties: first wins
     x = as_layout(x.astype(dtype), layout)
@@ -275,7 +300,8 @@ def test_pool2x2_fast_equals_readable(n, c, h, w, mode, layout, dtype, ties, see
     layer = Pooling2D(2, 2, mode)
     y_ref, dx_ref, _ = run_layer(layer, x, dy, use_fast=False)
     winners_ref = layer.winners
-    y, dx, _ = run_layer(layer, x, dy, use_fast=True)
+    with workers(split):
+        y, dx, _ = run_layer(layer, x, dy, use_fast=True)
     assert layer._fast_state is not None
     assert y.dtype == dx.dtype == dtype and dx.shape == x.shape
     np.testing.assert_allclose(y, y_ref, rtol=1e-6 if dtype == np.float32 else 1e-14)
@@ -361,7 +387,8 @@ def test_module_switch_attribute():
 # ---------------------------------------------------------------------------------------------------------
 # A whole (narrow) VGG16: both paths give the same logits and gradients
 # ---------------------------------------------------------------------------------------------------------
-def test_vgg16_fast_equals_readable():
+@pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
+def test_vgg16_fast_equals_readable(split):
     from vgglib.losses import softmax_cross_entropy
     from vgglib.model import VGG16
     rng = np.random.default_rng(10)
@@ -370,7 +397,7 @@ def test_vgg16_fast_equals_readable():
     results = []
     for use_fast in (False, True):
         model = VGG16(1, 10, 32, width=1 / 16, dropout=0.5, rng=np.random.default_rng(0))
-        with fast.use(use_fast):
+        with fast.use(use_fast), workers(split):
             logits = model.forward(x, training=True)
             _, dlogits = softmax_cross_entropy(logits, labels)
             dx = model.backward(dlogits)
@@ -381,3 +408,46 @@ def test_vgg16_fast_equals_readable():
     assert g0.keys() == g1.keys()
     for name in g0:
         close32(g1[name], g0[name], name)
+
+
+def test_worker_settings():
+    assert fast.worker_count() >= 1
+    with workers(True):
+        assert fast.worker_count() == 2
+        chunks, parallel = fast._plan(5, 100, 10)
+        assert parallel and len(chunks) % 2 == 0
+        assert [i for a, b in chunks for i in range(a, b)] == list(range(5))      # every image once
+    saved = fast.threads
+    try:
+        fast.threads = 0
+        with pytest.raises(ValueError, match="threads"):
+            fast.worker_count()
+    finally:
+        fast.threads = saved
+
+
+def test_blas_threads_restored_after_a_split():
+    from threadpoolctl import threadpool_info
+    before = [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]
+    with workers(True):
+        Convolution2D(16, 16, 3, padding=1).forward(np.ones((4, 16, 8, 8), np.float32))
+    assert [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"] == before
+
+
+def test_split_really_runs_on_the_worker_threads(monkeypatch):
+    names = set()
+    original = fast._gather_nhwc
+
+    def spy(*args):
+        names.add(threading.current_thread().name)
+        return original(*args)
+    monkeypatch.setattr(fast, "_gather_nhwc", spy)
+    layer = Convolution2D(16, 16, 3, padding=1)
+    x = np.random.default_rng(11).standard_normal((4, 16, 8, 8)).astype(np.float32)
+    with workers(True):
+        y = layer.forward(x)
+    assert names and all(name.startswith("vgglib-fast") for name in names)
+    names.clear()
+    with workers(False):
+        close32(layer.forward(x), y)
+    assert names == {threading.current_thread().name}

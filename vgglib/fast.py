@@ -28,28 +28,51 @@ What makes it fast (each step measured, see ``benchmarks/README.md``):
 * **2×2/stride-2 pooling by strided views**: the four corners of every window are four strided views, compared
   pairwise; the winner index (first maximum in row-major order, as in the readable code) is a uint8.
 
+* **both cores busy.** numpy runs element-wise work and copies on one core; BLAS alone uses all. So the batch
+  is split over worker threads (:data:`threads`, by default numpy's BLAS thread count), each gathering and
+  multiplying its own images with a one-thread BLAS — numpy releases the GIL in copies, ufuncs and BLAS.
+  Late layers with few pixels instead make one GEMM on the multi-threaded BLAS. (Needs ``threadpoolctl`` to
+  switch BLAS threads; without it everything stays on the calling thread.)
+
 Arrays handed back to the caller (outputs, ``dx``, gradients) are always new arrays; only internal scratch
-memory (window matrices, padded copies) is reused, per thread.
+memory (window matrices, padded copies) is reused, per thread. The fast ReLU and convolution keep a reference to
+their input/output for ``backward`` instead of a copy: don't modify those arrays in place in between.
 """
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .im2col import output_size
 
-__all__ = ["enabled", "use", "applies", "conv2d_forward", "conv2d_backward", "ConvCache", "relu_forward",
-           "relu_backward", "is_channels_last", "to_nhwc", "free_scratch", "scratch_buffers", "SMALL_C", "pool2x2_forward", "pool2x2_backward", "CHUNK_BYTES"]
+__all__ = ["enabled", "threads", "use", "applies", "worker_count", "conv2d_forward", "conv2d_backward",
+           "ConvCache", "relu_forward", "relu_backward", "pool2x2_forward", "pool2x2_backward",
+           "is_channels_last", "to_nhwc", "scratch_buffers", "free_scratch", "CHUNK_BYTES", "MIN_ROWS",
+           "MIN_PARALLEL_ROWS", "SMALL_C"]
 
 #: Module-level switch: when False every layer runs its readable code.
 enabled: bool = True
 
+#: Worker threads; None: as many as numpy's BLAS uses (``OPENBLAS_NUM_THREADS``, ``threadpoolctl`` limits).
+threads: int | None = None
+
 #: Target size in bytes of one chunk's window matrix (``cols``); a chunk holds at least one image.
 CHUNK_BYTES: int = 8 * 2 ** 20
+#: ...and at least this many GEMM rows (output pixels), so small late layers still make one efficient GEMM.
+MIN_ROWS: int = 1024
+#: Images are split over the worker threads (each calling a one-thread BLAS) only when every worker gets at
+#: least this many GEMM rows; below, one multi-threaded BLAS call is faster.
+MIN_PARALLEL_ROWS: int = 512
+#: Element-wise work (ReLU, pooling) is split over the workers from this many values on.
+MIN_PARALLEL_VALUES: int = 2 ** 18
+#: inputs with fewer channels than this are gathered by channel planes (the first layer), others in NHWC
+SMALL_C: int = 8
 
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -74,6 +97,107 @@ def applies(x: np.ndarray) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Threads: split the batch over workers, each running a one-thread BLAS
+# ---------------------------------------------------------------------------------------------------------
+_blas: Any = None                  # threadpoolctl's controller of numpy's BLAS; False when not available
+_blas_lock = threading.Lock()
+_blas_depth = 0
+_blas_saved = 1
+_executor: ThreadPoolExecutor | None = None
+_executor_workers = 0
+
+
+def _blas_controller() -> Any:
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            libs = ThreadpoolController().select(user_api="blas").lib_controllers
+            ours = [lib for lib in libs if "numpy" in str(lib.filepath)] or libs
+            _blas = ours[0] if ours else False
+        except Exception:          # threadpoolctl missing or unable to find the library: stay serial
+            _blas = False
+    return _blas or None
+
+
+def worker_count() -> int:
+    """Threads the fast path uses: :data:`threads`, else numpy's BLAS thread count (1 without threadpoolctl)."""
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise ValueError(f"vgglib.fast.threads must be None or an integer >= 1, got {threads!r}")
+        return int(threads)
+    blas = _blas_controller()
+    return max(1, int(blas.num_threads)) if blas is not None else 1
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS runs single-threaded inside (the workers are the threads); nested and concurrent uses are safe."""
+    global _blas_depth, _blas_saved
+    blas = _blas_controller()
+    if blas is None:
+        yield
+        return
+    with _blas_lock:
+        if _blas_depth == 0:
+            _blas_saved = blas.num_threads
+            blas.set_num_threads(1)
+        _blas_depth += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                blas.set_num_threads(_blas_saved)
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    global _executor, _executor_workers
+    if _executor is None or _executor_workers != workers:
+        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vgglib-fast")
+        _executor_workers = workers
+    return _executor
+
+
+def _map(fn: Callable[[Any], Any], items: Sequence[Any], parallel: bool, blas: bool = True) -> list:
+    """``[fn(item) for item in items]``, on the worker threads when ``parallel`` (one-thread BLAS inside)."""
+    workers = worker_count()
+    if not parallel or workers < 2 or len(items) < 2 or threading.current_thread().name.startswith("vgglib-fast"):
+        return [fn(item) for item in items]
+    if blas:
+        with _one_blas_thread():
+            return list(_pool(workers).map(fn, items))
+    return list(_pool(workers).map(fn, items))
+
+
+def _plan(n: int, bytes_per_image: int, rows_per_image: int) -> tuple[list[tuple[int, int]], bool]:
+    """Split n images into chunks: (image ranges, whether to spread them over the workers).
+
+    A chunk's window matrix is about CHUNK_BYTES (so it stays in cache) but has at least MIN_ROWS rows; the
+    workers get equal shares when each gets at least MIN_PARALLEL_ROWS rows.
+    """
+    per = max(CHUNK_BYTES // max(1, bytes_per_image), -(-MIN_ROWS // max(1, rows_per_image)), 1)
+    count = -(-n // per)
+    workers = worker_count()
+    parallel = workers > 1 and n >= workers and (n // workers) * rows_per_image >= MIN_PARALLEL_ROWS
+    if parallel:
+        count = -(-max(count, workers) // workers) * workers
+    per = -(-n // count)
+    return [(n0, min(n, n0 + per)) for n0 in range(0, n, per)], parallel
+
+
+def _row_splits(n: int, values: int) -> tuple[list[tuple[int, int]], bool]:
+    """Split n images evenly over the workers for element-wise work on ``values`` numbers."""
+    workers = worker_count()
+    if workers < 2 or n < 2 or values < MIN_PARALLEL_VALUES:
+        return [(0, n)], False
+    parts = min(workers, n)
+    bounds = [round(i * n / parts) for i in range(parts + 1)]
+    return list(zip(bounds[:-1], bounds[1:])), True
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Layout and scratch memory
 # ---------------------------------------------------------------------------------------------------------
 def to_nhwc(x: np.ndarray) -> np.ndarray:
@@ -88,6 +212,8 @@ def is_channels_last(x: np.ndarray) -> bool:
 
 
 _local = threading.local()
+_all_pools: list[dict] = []
+_all_pools_lock = threading.Lock()
 
 
 def _scratch(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -95,7 +221,11 @@ def _scratch(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     pool = getattr(_local, "pool", None)
     if pool is None:
         pool = _local.pool = {}
-    size = int(np.prod(shape))
+        with _all_pools_lock:
+            _all_pools.append(pool)
+    size = 1
+    for s in shape:
+        size *= int(s)
     buf = pool.get((name, dtype))
     if buf is None or buf.size < size:
         buf = pool[(name, dtype)] = np.empty(max(size, 1), dtype=dtype)
@@ -103,22 +233,16 @@ def _scratch(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 
 def scratch_buffers() -> list[np.ndarray]:
-    """This thread's scratch buffers (for tests: nothing handed out may share memory with them)."""
-    return list(getattr(_local, "pool", {}).values())
+    """Every thread's scratch buffers (for tests: nothing handed out may share memory with them)."""
+    with _all_pools_lock:
+        return [buf for pool in _all_pools for buf in pool.values()]
 
 
 def free_scratch() -> None:
-    """Release this thread's scratch buffers (they are re-created on the next call)."""
-    _local.pool = {}
-
-
-def _images_per_chunk(n: int, bytes_per_image: int) -> int:
-    return max(1, min(n, CHUNK_BYTES // max(1, bytes_per_image)))
-
-
-def _chunks(n: int, per_chunk: int) -> Iterator[tuple[int, int]]:
-    for n0 in range(0, n, per_chunk):
-        yield n0, min(n, n0 + per_chunk)
+    """Release the scratch buffers of every thread (they are re-created when needed); not while computing."""
+    with _all_pools_lock:
+        for pool in _all_pools:
+            pool.clear()
 
 
 def _pad_into(buf: np.ndarray, x: np.ndarray, p: int, axes: tuple[int, int]) -> np.ndarray:
@@ -174,10 +298,6 @@ def _gather_planes(x: np.ndarray, k: int, stride: int, padding: int, ho: int, wo
 # ---------------------------------------------------------------------------------------------------------
 # Convolution
 # ---------------------------------------------------------------------------------------------------------
-#: inputs with fewer channels than this are gathered by channel planes (the first layer), others in NHWC
-SMALL_C: int = 8
-
-
 class ConvCache(NamedTuple):
     """What :func:`conv2d_backward` needs: the input (NHWC array, or the NCHW-shaped one for few channels)."""
 
@@ -187,10 +307,13 @@ class ConvCache(NamedTuple):
     planes: bool            # True: x is (N, C, H, W)-shaped and gathered by planes; False: x is NHWC
 
 
-def _weight_matrix(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """(F, C, k, k) -> (k·k·C, F), rows ordered (i, j, c) like the NHWC windows."""
-    f, c, k, _ = weights.shape
-    return weights.astype(dtype, copy=False).transpose(2, 3, 1, 0).reshape(k * k * c, f)
+def _weight_rows(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """(F, C, k, k) -> (F, k, k, C) contiguous: each filter's values in the order of the NHWC windows.
+
+    (Moving C last keeps runs of k·k values together; a (k·k·C, F) matrix would need a slow full transpose.
+    BLAS multiplies by its transpose without a copy.)
+    """
+    return np.ascontiguousarray(weights.astype(dtype, copy=False).transpose(0, 2, 3, 1))
 
 
 def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride: int = 1,
@@ -206,31 +329,34 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
     dtype = x.dtype
     b = bias.astype(dtype, copy=False)
     y = np.empty((n, ho, wo, f), dtype=dtype)
-    per = _images_per_chunk(n, ho * wo * k * k * c * x.itemsize)
+    chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
     planes = c < SMALL_C
     if planes:
         wt = weights.astype(dtype, copy=False).reshape(f, c * k * k).T          # (C·k·k, F), a view
-        for n0, n1 in _chunks(n, per):
-            out = y[n0:n1].reshape(-1, f)
-            np.matmul(_gather_planes(x[n0:n1], k, stride, padding, ho, wo).T, wt, out=out)
-            out += b
-        return y.transpose(0, 3, 1, 2), ConvCache(x, stride, padding, True)
-    xh = to_nhwc(x)
-    wm = _weight_matrix(weights, dtype)
-    for n0, n1 in _chunks(n, per):
+        source = x
+    else:
+        source = to_nhwc(x)
+        wt = _weight_rows(weights, dtype).reshape(f, k * k * c).T                # (k·k·C, F), a view
+
+    def task(chunk: tuple[int, int]) -> None:
+        n0, n1 = chunk
         out = y[n0:n1].reshape(-1, f)
-        np.matmul(_gather_nhwc(xh[n0:n1], k, stride, padding, ho, wo), wm, out=out)
+        if planes:
+            np.matmul(_gather_planes(source[n0:n1], k, stride, padding, ho, wo).T, wt, out=out)
+        else:
+            np.matmul(_gather_nhwc(source[n0:n1], k, stride, padding, ho, wo), wt, out=out)
         out += b
-    return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, False)
+    _map(task, chunks, parallel)
+    return y.transpose(0, 3, 1, 2), ConvCache(source, stride, padding, planes)
 
 
 def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convolution backward: dy (N, F, Ho, Wo) -> (dx (N, C, H, W), dW (F, C, k, k), db (F,)), all new arrays.
 
-    ``db = Σ dy``; ``dW = colsᵀ·dy`` (windows re-gathered chunk by chunk); ``dx`` is, for stride 1, the
+    ``db = Σ dy``; ``dW = dyᵀ·cols`` (windows re-gathered chunk by chunk); ``dx`` is, for stride 1, the
     convolution of dy padded by k-1-p with the kernel rotated by 180° and transposed (F <-> C), else
-    ``dy·Wᵀ`` scattered back (col2im). All in the cached input's dtype.
+    ``dy·W`` scattered back (col2im). All in the cached input's dtype.
     """
     x, stride, p, planes = cache
     dtype = x.dtype
@@ -244,60 +370,66 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
     _, ho, wo, _ = dyh.shape
     dy2 = dyh.reshape(-1, f)
     db = dy2.sum(axis=0)
-    per = _images_per_chunk(n, ho * wo * k * k * c * x.itemsize)
+    chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
 
-    # dW = colsᵀ·dy, chunk by chunk
-    dwm = None
-    for n0, n1 in _chunks(n, per):
+    # dW = dyᵀ·cols, chunk by chunk: (F, C·k·k) for planes, (F, k·k·C) for NHWC windows
+    def dw_task(chunk: tuple[int, int]) -> np.ndarray:
+        n0, n1 = chunk
         rows = dy2[n0 * ho * wo:n1 * ho * wo]
         if planes:
-            part = _gather_planes(x[n0:n1], k, stride, p, ho, wo) @ rows                 # (C·k·k, F)
-        else:
-            part = _gather_nhwc(x[n0:n1], k, stride, p, ho, wo).T @ rows                 # (k·k·C, F)
-        if dwm is None:
-            dwm = part
-        else:
-            dwm += part
+            return rows.T @ _gather_planes(x[n0:n1], k, stride, p, ho, wo).T
+        return rows.T @ _gather_nhwc(x[n0:n1], k, stride, p, ho, wo)
+    parts = _map(dw_task, chunks, parallel)
+    dwm = parts[0]
+    for part in parts[1:]:
+        dwm += part
     if planes:
-        dw = np.ascontiguousarray(dwm.T).reshape(f, c, k, k)
+        dw = dwm.reshape(f, c, k, k)
     else:
-        dw = np.ascontiguousarray(dwm.reshape(k, k, c, f).transpose(3, 2, 0, 1))
+        dw = np.ascontiguousarray(dwm.reshape(f, k, k, c).transpose(0, 3, 1, 2))
 
     q = k - 1 - p
     if not planes and stride == 1 and q >= 0 and f < 3 * c:
         # dx = conv(pad(dy, k-1-p), rot180(W) with F and C swapped): gather + GEMM again, no scatter
-        wrot = weights[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * f, c)
+        wrot = _weight_rows(weights, dtype)[:, ::-1, ::-1, :].transpose(1, 2, 0, 3).reshape(k * k * f, c)
         dx = np.empty((n, h, w, c), dtype=dtype)
-        for n0, n1 in _chunks(n, _images_per_chunk(n, h * w * k * k * f * x.itemsize)):
+
+        def dx_task(chunk: tuple[int, int]) -> None:
+            n0, n1 = chunk
             np.matmul(_gather_nhwc(dyh[n0:n1], k, 1, q, h, w), wrot, out=dx[n0:n1].reshape(-1, c))
+        _map(dx_task, *_plan(n, h * w * max(k * k * f, c) * x.itemsize, h * w))
         return dx.transpose(0, 3, 1, 2), dw, db
 
-    # otherwise: dcols = dy·Wᵀ, then add every window entry back where it came from (col2im)
+    # otherwise: dcols = dy·W, then add every window entry back where it came from (col2im)
     hp, wp = h + 2 * p, w + 2 * p
     if planes:
         dxp = np.zeros((n, c, hp, wp), dtype=dtype)
         wflat = weights.reshape(f, c * k * k)
-        for n0, n1 in _chunks(n, per):
-            m = (n1 - n0) * ho * wo
-            dcols = _scratch("cols", (c * k * k, m), dtype)
+
+        def col2im_task(chunk: tuple[int, int]) -> None:
+            n0, n1 = chunk
+            dcols = _scratch("cols", (c * k * k, (n1 - n0) * ho * wo), dtype)
             np.matmul(wflat.T, dy2[n0 * ho * wo:n1 * ho * wo].T, out=dcols)
             d6 = dcols.reshape(c, k, k, n1 - n0, ho, wo)
             for ch in range(c):
                 for i in range(k):
                     for j in range(k):
                         dxp[n0:n1, ch, i:i + stride * ho:stride, j:j + stride * wo:stride] += d6[ch, i, j]
+        _map(col2im_task, chunks, parallel)
         return dxp[:, :, p:p + h, p:p + w], dw, db
-    wm = _weight_matrix(weights, dtype)
+    wt = _weight_rows(weights, dtype).reshape(f, k * k * c)
     dxp = np.zeros((n, hp, wp, c), dtype=dtype)
-    for n0, n1 in _chunks(n, per):
-        m = (n1 - n0) * ho * wo
-        dcols = _scratch("cols", (m, k * k * c), dtype)
-        np.matmul(dy2[n0 * ho * wo:n1 * ho * wo], wm.T, out=dcols)
+
+    def col2im_nhwc_task(chunk: tuple[int, int]) -> None:
+        n0, n1 = chunk
+        dcols = _scratch("cols", ((n1 - n0) * ho * wo, k * k * c), dtype)
+        np.matmul(dy2[n0 * ho * wo:n1 * ho * wo], wt, out=dcols)
         d6 = dcols.reshape(n1 - n0, ho, wo, k, k, c)
         target = dxp[n0:n1]
         for i in range(k):
             for j in range(k):
                 target[:, i:i + stride * ho:stride, j:j + stride * wo:stride] += d6[:, :, :, i, j]
+    _map(col2im_nhwc_task, chunks, parallel)
     return dxp[:, p:p + h, p:p + w].transpose(0, 3, 1, 2), dw, db
 
 
@@ -306,12 +438,19 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
 # ---------------------------------------------------------------------------------------------------------
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """``max(x, 0)`` as a new array in ``x``'s memory order; keep it for :func:`relu_backward`."""
-    return np.maximum(x, 0)
+    y = np.empty_like(x)
+    splits, parallel = _row_splits(x.shape[0], x.size)
+    _map(lambda r: np.maximum(x[r[0]:r[1]], 0, out=y[r[0]:r[1]]), splits, parallel, blas=False)
+    return y
 
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``dy·[y > 0]`` from the forward *output* ``y`` (y > 0 exactly where x > 0); a new array."""
-    return np.multiply(dy, y > 0)
+    dx = np.empty_like(y, dtype=np.result_type(dy, y))
+    splits, parallel = _row_splits(y.shape[0], y.size)
+    _map(lambda r: np.multiply(dy[r[0]:r[1]], y[r[0]:r[1]] > 0, out=dx[r[0]:r[1]]), splits, parallel,
+         blas=False)
+    return dx
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -324,7 +463,7 @@ def _corners(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
             x[:, :, 1:h2:2, 0:w2:2], x[:, :, 1:h2:2, 1:w2:2])
 
 
-def _new_nchw(shape: tuple[int, ...], channels_last: bool, dtype: np.dtype, zero: bool = False) -> np.ndarray:
+def _new_nchw(shape: tuple[int, ...], channels_last: bool, dtype: Any, zero: bool = False) -> np.ndarray:
     """A new (N, C, H, W)-shaped array, stored channels-last when asked."""
     make = np.zeros if zero else np.empty
     n, c, h, w = shape
@@ -333,34 +472,53 @@ def _new_nchw(shape: tuple[int, ...], channels_last: bool, dtype: np.dtype, zero
     return make(shape, dtype=dtype)
 
 
+def _pool_rows(x: np.ndarray, y: np.ndarray, winners: np.ndarray | None, mode: str) -> None:
+    """Pool one slice of the batch into ``y`` (and ``winners``)."""
+    a, b, c, d = _corners(x)
+    if mode == "avg":
+        np.add(a, b, out=y)
+        y += c
+        y += d
+        y *= x.dtype.type(0.25)
+        return
+    better = np.greater if mode == "max" else np.less
+    pick = np.maximum if mode == "max" else np.minimum
+    top, bottom = pick(a, b), pick(c, d)
+    lower = better(bottom, top)                                   # ties keep the top row
+    pick(top, bottom, out=y)
+    np.copyto(winners, better(b, a))                              # ties keep the left (first) element
+    np.copyto(winners, better(d, c).view(np.uint8) + np.uint8(2), where=lower)
+    if np.isnan(y).any():
+        # NaN breaks the pairwise comparisons; the readable rule is "the first NaN wins"
+        nan_first = np.argmax(np.isnan(np.stack([a, b, c, d], axis=-1)), axis=-1).astype(np.uint8)
+        np.copyto(winners, nan_first, where=np.isnan(y))
+
+
 def pool2x2_forward(x: np.ndarray, mode: str = "max") -> tuple[np.ndarray, np.ndarray | None]:
     """2×2 windows, stride 2: x (N, C, H, W) -> (y (N, C, H//2, W//2), winners or None for "avg").
 
     ``winners`` (uint8, shape of y) holds the flat index i·2 + j of each window's first maximum (minimum)
     in row-major order, exactly like :class:`vgglib.layers.Pooling2D`. Odd rows/columns are dropped (floor).
     """
-    a, b, c, d = _corners(x)
-    y = _new_nchw(a.shape, is_channels_last(x), x.dtype)
-    if mode == "avg":
-        np.add(a, b, out=y)
-        y += c
-        y += d
-        y *= x.dtype.type(0.25)
-        return y, None
-    better = np.greater if mode == "max" else np.less
-    pick = np.maximum if mode == "max" else np.minimum
-    top, bottom = pick(a, b), pick(c, d)
-    right_top, right_bottom = better(b, a), better(d, c)          # ties keep the left (first) element
-    lower = better(bottom, top)                                   # ties keep the top row
-    pick(top, bottom, out=y)
-    winners = np.where(lower, right_bottom, right_top).view(np.uint8)
-    winners += lower.view(np.uint8) * np.uint8(2)
-    if np.isnan(y).any():
-        # NaN breaks the pairwise comparisons; the readable rule is "the first NaN wins"
-        win = np.stack([a, b, c, d], axis=-1)
-        nan_first = np.argmax(np.isnan(win), axis=-1).astype(np.uint8)
-        winners = np.where(np.isnan(y), nan_first, winners)
+    n, c, h, w = x.shape
+    channels_last = is_channels_last(x)
+    y = _new_nchw((n, c, h // 2, w // 2), channels_last, x.dtype)
+    winners = None if mode == "avg" else _new_nchw(y.shape, channels_last, np.uint8)
+    splits, parallel = _row_splits(n, x.size)
+    _map(lambda r: _pool_rows(x[r[0]:r[1]], y[r[0]:r[1]], None if winners is None else winners[r[0]:r[1]],
+                              mode), splits, parallel, blas=False)
     return y, winners
+
+
+def _unpool_rows(dy: np.ndarray, winners: np.ndarray | None, dx: np.ndarray, mode: str) -> None:
+    corners = _corners(dx)
+    if mode == "avg":
+        np.multiply(dy, dy.dtype.type(0.25), out=corners[0])
+        for corner in corners[1:]:
+            corner[...] = corners[0]
+        return
+    for index, corner in enumerate(corners):
+        np.multiply(dy, winners == index, out=corner)
 
 
 def pool2x2_backward(dy: np.ndarray, winners: np.ndarray | None, input_shape: tuple[int, int, int, int],
@@ -371,12 +529,7 @@ def pool2x2_backward(dy: np.ndarray, winners: np.ndarray | None, input_shape: tu
     """
     odd = input_shape[2] % 2 or input_shape[3] % 2       # the dropped last row/column gets zeros
     dx = _new_nchw(input_shape, channels_last, dy.dtype, zero=bool(odd))
-    corners = _corners(dx)
-    if mode == "avg":
-        quarter = dy * dy.dtype.type(0.25)
-        for corner in corners:
-            corner[...] = quarter
-        return dx
-    for index, corner in enumerate(corners):
-        np.multiply(dy, winners == index, out=corner)
+    splits, parallel = _row_splits(input_shape[0], dx.size)
+    _map(lambda r: _unpool_rows(dy[r[0]:r[1]], None if winners is None else winners[r[0]:r[1]],
+                                dx[r[0]:r[1]], mode), splits, parallel, blas=False)
     return dx
