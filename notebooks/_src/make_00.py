@@ -1,7 +1,7 @@
 """Generate notebooks/00_overview.ipynb and its solutions notebook (without outputs).
 
     .venv/bin/python notebooks/_src/make_00.py
-    .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/00_overview.ipynb \
+    .venv/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/00_overview.ipynb \
         notebooks/solutions/00_overview_solutions.ipynb
 
 The committed artifacts are the executed .ipynb files; this script is only the editable source.
