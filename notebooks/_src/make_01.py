@@ -374,9 +374,11 @@ def lesson() -> Notebook:
         print(f"x {(n, c, h, wd)}, W {(f, c, k, k)}, stride {s}, padding {p}:  max |im2col − loops| {below(err, 1e-12)}")
     """)
     nb.md(r"""
-    vgglib's `Convolution2D` layer does the same im2col product (in `forward`, it also keeps the columns for
-    the backward pass of notebook 02). Its weights live in `layer.params["weights"]`, shape $(F, C, k, k)$,
-    and `layer.params["bias"]`, shape $(F,)$. Load our random weights into it and compare:
+    vgglib's `Convolution2D` layer computes the same im2col product. Its readable code in `vgglib/layers.py`
+    is the function above plus bookkeeping for the backward pass; by default the layer runs a faster version
+    of the same idea (channels-last memory, chunks that fit in the cache — `vgglib.fast`, notebook 14), which
+    the tests check against the readable one. Its weights live in `layer.params["weights"]`, shape
+    $(F, C, k, k)$, and `layer.params["bias"]`, shape $(F,)$. Load our random weights into it and compare:
     """)
     nb.code(r"""
     layer = Convolution2D(inputs_channel=3, num_filters=4, kernel_size=3, padding=1, stride=2).astype(np.float64)

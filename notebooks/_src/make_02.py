@@ -282,8 +282,9 @@ def lesson() -> Notebook:
     nb.md(r"""
     Three independent checks, over strides 1–3 and paddings 0–2: against the naive chain-rule loops of
     `vgglib.reference` (one multiply per line of the formula), against vgglib's `Convolution2D.backward`
-    (which uses `col2im`, the scatter-add of notebook 01's im2col — the same stamping), and against numerical
-    gradients (`check_layer` does the numerical side for a layer):
+    (its readable version uses `col2im`, the scatter-add of notebook 01's im2col — the same stamping; its
+    default fast path computes $dx$ as the correlation of section 4 instead), and against numerical gradients
+    (`check_layer` does the numerical side for a layer):
     """)
     nb.code(r"""
     rng = np.random.default_rng(1)

@@ -252,7 +252,9 @@ def lesson() -> Notebook:
     `Maxpooling2D`, `Minpooling2D`, `Avgpooling2D` — does it without loops over pixels: notebook 01's `im2col`
     lays every window out as a column, `argmax` over the column axis finds all winners at once (kept in the
     attribute `winners`, shape $(N, C, H_o, W_o)$), and `backward` puts each $dy$ into its winner's slot and
-    lets `col2im` add the windows back onto the input — overlaps accumulate automatically.
+    lets `col2im` add the windows back onto the input — overlaps accumulate automatically. (For VGG16's
+    2×2/stride-2 case the layer takes a faster route by default, comparing four strided views of the input;
+    `vgglib.fast`, notebook 14. Same winners, same gradients.)
 
     We check the layer three ways: against our one-channel loops, against the reference loops (forward,
     winners and backward), and against numerical gradients. The inputs are random reals, so no window has a
