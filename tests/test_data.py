@@ -248,6 +248,9 @@ def test_sample_ships_in_the_wheel_and_loads_from_a_wheel_install(tmp_path):
                 assert hashlib.sha256(zf.read(f"vgglib/_sample/{name}")).hexdigest() == sha
         assert "CC BY-SA 3.0" in zf.read("vgglib/_sample/NOTICE").decode()
         assert not any(n.startswith("data/") or "build_sample" in n for n in names)
+        # every subpackage of the source tree ships too (a missing one imports only from a clone)
+        for init in (REPO / "vgglib").rglob("__init__.py"):
+            assert str(init.relative_to(REPO)) in names, f"{init.relative_to(REPO)} missing from the wheel"
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
                     "--target", str(site), str(wheel)], check=True, capture_output=True, timeout=300)
