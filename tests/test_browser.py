@@ -32,12 +32,13 @@ CHROMIUM = os.environ.get("VGGLIB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-quic"]
-#: (notebook, explorer CSS class, slider CSS class, picture CSS class, key presses, expected readout after)
+#: (notebook, explorer CSS class, slider CSS class, picture CSS class, key presses, slider readout after them,
+#:  text the explorer's info line shows once it has redrawn for the new value)
 CASES = [
     ("13_feature_maps.ipynb", "vgglib-feature-map-explorer", "vgglib-layer-slider", "vgglib-feature-maps",
-     ["ArrowRight", "ArrowRight"], "conv1_2"),
+     ["ArrowRight", "ArrowRight"], "conv1_2", "layer conv1_2 output"),
     ("10_dropout.ipynb", "vgglib-dropout-explorer", "vgglib-dropout-slider", "vgglib-dropout-view",
-     ["ArrowRight"] * 4, "0.70"),
+     ["ArrowRight"] * 4, "0.70", "p = 0.70:"),
 ]
 SERVER_START_S = 90
 RUN_ALL_S = 150
@@ -72,6 +73,10 @@ def lab(tmp_path_factory):
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps(
         {"checkForUpdates": False, "fetchNews": "false"}))
+    tracker = root / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps(
+        {"autoStartDefaultKernel": True, "windowingMode": "none"}))     # no kernel dialog; every cell in the DOM
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTERLAB_SETTINGS_DIR=str(root / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"), JUPYTER_RUNTIME_DIR=str(root / "runtime"),
                JUPYTER_DATA_DIR=str(root / "data"), JUPYTER_PLATFORM_DIRS="1")
@@ -121,16 +126,44 @@ def _wait_idle(page, timeout_s: float) -> None:
                            timeout=timeout_s * 1000)
 
 
+def _wait_all_run(page, timeout_s: float) -> None:
+    """Every code cell shows an execution count ([12]), none is queued ([*]) or unrun ([ ])."""
+    page.wait_for_function(
+        "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
+        "        return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
+        timeout=timeout_s * 1000, polling=1000)
+
+
+def _accept_dialogs(page) -> None:
+    """Accept a dialog (e.g. "Select Kernel") if one is open; there is none with the settings above."""
+    dialog = page.locator(".jp-Dialog .jp-mod-accept")
+    if dialog.count():
+        dialog.first.click()
+
+
 def _run_all(page) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+    """Run → Run All Cells, until the first code cell has really run (a click while the kernel is still
+    connecting clears the prompts without executing anything, so try again)."""
+    first_prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
+    for attempt in range(3):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+        try:
+            page.wait_for_function("(el) => /\\[(\\*|1)\\]/.test(el.textContent)", arg=first_prompt.element_handle(),
+                                   timeout=20_000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(2000)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_slider_changes_the_rendered_picture(lab, browser, case, tmp_path):
-    notebook, explorer_cls, slider_cls, picture_cls, keys, readout = case
+    notebook, explorer_cls, slider_cls, picture_cls, keys, readout, info_text = case
     base, served, log_path = lab
-    committed = {p: _sha(p) for p in NOTEBOOKS.glob("*.ipynb")}
+    served_here = [NOTEBOOKS / name for name, *_ in CASES]
+    committed = {p: _sha(p) for p in served_here}
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -140,10 +173,15 @@ def test_slider_changes_the_rendered_picture(lab, browser, case, tmp_path):
         page.goto(f"{base}/lab/tree/{notebook}?reset", wait_until="domcontentloaded", timeout=60_000)
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
         _wait_idle(page, 60)                                   # the kernel has started
+        page.wait_for_timeout(500)
+        _accept_dialogs(page)
         _run_all(page)
         explorer = page.locator(f".{explorer_cls}")
-        explorer.wait_for(state="visible", timeout=RUN_ALL_S * 1000)
-        _wait_idle(page, RUN_ALL_S)                            # every cell has run
+        explorer.wait_for(state="attached", timeout=RUN_ALL_S * 1000)
+        _wait_all_run(page, RUN_ALL_S)                         # every cell has run
+        _wait_idle(page, 30)
+        explorer.scroll_into_view_if_needed()
+        explorer.wait_for(state="visible", timeout=10_000)
         picture = page.locator(f"img.{picture_cls}")
         picture.scroll_into_view_if_needed()
         page.wait_for_function("(el) => el.naturalWidth > 0", arg=picture.element_handle(), timeout=30_000)
@@ -158,6 +196,9 @@ def test_slider_changes_the_rendered_picture(lab, browser, case, tmp_path):
             page.keyboard.press(key)
         page.wait_for_function("([el, old]) => el.getAttribute('src') !== old",
                                arg=[picture.element_handle(), src_before], timeout=30_000)
+        info = explorer.locator(".vgglib-info, .widget-html").filter(has_text=info_text)
+        info.first.wait_for(state="visible", timeout=30_000)     # redrawn for the final slider value
+        _wait_idle(page, 30)
         page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=picture.element_handle(),
                                timeout=30_000)
         new_readout = page.locator(f".{slider_cls} .widget-readout").inner_text()
@@ -176,5 +217,5 @@ def test_slider_changes_the_rendered_picture(lab, browser, case, tmp_path):
         raise
     finally:
         page.close()
-    assert {p: _sha(p) for p in NOTEBOOKS.glob("*.ipynb")} == committed, "the committed notebooks changed"
+    assert {p: _sha(p) for p in served_here} == committed, "running in the browser changed a committed notebook"
     print(f"screenshots in {shots}")
