@@ -33,6 +33,17 @@ def as_layout(x, layout):
 
 
 @contextmanager
+def winograd(on):
+    """on=True: every 3x3/stride-1/pad-1 convolution on even sizes uses Winograd; False: none does."""
+    saved = fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_PIXELS, fast.WINOGRAD_MIN_TILES
+    fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_PIXELS, fast.WINOGRAD_MIN_TILES = (1, 1, 1) if on else (10**9,) * 3
+    try:
+        yield
+    finally:
+        fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_PIXELS, fast.WINOGRAD_MIN_TILES = saved
+
+
+@contextmanager
 def workers(split):
     """split=True: spread every batch over 2 worker threads, however small; False: everything on this thread."""
     saved = fast.threads, fast.MIN_PARALLEL_ROWS, fast.MIN_PARALLEL_VALUES, fast.MIN_ROWS
@@ -55,13 +66,16 @@ def run_layer(layer, x, dy, use_fast):
 
 @st.composite
 def conv_cases(draw):
-    k = draw(st.integers(1, 4))
-    p = draw(st.integers(0, 2))
-    s = draw(st.integers(1, 3))
+    vgg = draw(st.booleans())              # half the cases: VGG's 3x3 / stride 1 / pad 1 on even sizes
+    k = 3 if vgg else draw(st.integers(1, 4))
+    p = 1 if vgg else draw(st.integers(0, 2))
+    s = 1 if vgg else draw(st.integers(1, 3))
     lo = max(1, k - 2 * p)
+    h, w = (2 * draw(st.integers(1, 4)), 2 * draw(st.integers(1, 4))) if vgg else \
+        (draw(st.integers(lo, lo + 7)), draw(st.integers(lo, lo + 7)))
     return dict(n=draw(st.integers(1, 3)), c=draw(st.sampled_from([1, 2, 3, 7, 8, 9, 16])),
-                f=draw(st.sampled_from([1, 3, 8, 17, 32])), h=draw(st.integers(lo, lo + 7)),
-                w=draw(st.integers(lo, lo + 7)), k=k, p=p, s=s,
+                f=draw(st.sampled_from([1, 3, 8, 17, 32])), h=h, w=w, k=k, p=p, s=s,
+                winograd=draw(st.booleans()),
                 layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])), split=draw(st.booleans()),
                 seed=draw(st.integers(0, 2**16)))
 
@@ -84,7 +98,7 @@ def make_conv(case, dtype):
 def test_conv_fast_equals_readable_float32(case):
     layer, x, dy = make_conv(case, np.float32)
     y_ref, dx_ref, g_ref = run_layer(layer, x, dy, use_fast=False)
-    with workers(case["split"]):
+    with workers(case["split"]), winograd(case["winograd"]):
         y, dx, g = run_layer(layer, x, dy, use_fast=True)
     assert y.dtype == dx.dtype == np.float32 and y.shape == y_ref.shape and dx.shape == x.shape
     close32(y, y_ref, "y")
@@ -99,7 +113,7 @@ def test_conv_fast_equals_readable_float32(case):
 def test_conv_fast_equals_naive_loops_float64(case):
     layer, x, dy = make_conv(case, np.float64)
     w, b = layer.params["weights"], layer.params["bias"]
-    with fast.use(True), workers(case["split"]):
+    with fast.use(True), workers(case["split"]), winograd(case["winograd"]):
         y = layer.forward(x)
         dx = layer.backward(dy)
     assert layer._fast_cache is not None and layer._cols is None          # the fast path really ran
@@ -114,23 +128,26 @@ def test_conv_fast_equals_naive_loops_float64(case):
 @given(conv_cases())
 def test_conv_fast_gradcheck_float64(case):
     layer, x, _ = make_conv(case, np.float64)
-    with fast.use(True), workers(case["split"]):
+    with fast.use(True), workers(case["split"]), winograd(case["winograd"]):
         errors = check_layer(layer, x)
     assert max(errors.values()) < GRAD_TOL, errors
 
 
 @pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
-@pytest.mark.parametrize("c,f", [(1, 4), (4, 16), (16, 16), (16, 64), (64, 16)])
-def test_conv_every_backward_branch_matches_readable(c, f, split):
-    # (1, 4), (4, 16): channel planes + col2im; (16, 16), (64, 16): NHWC + rotated-kernel conv; (16, 64): NHWC +
-    # col2im (F >= 3C).  VGG16's own 3x3/pad-1 geometry, two images.
+@pytest.mark.parametrize("c,f,method", [(1, 4, "planes"), (4, 16, "planes"), (16, 16, "nhwc"), (16, 64, "nhwc"),
+                                        (64, 16, "nhwc"), (16, 16, "winograd"), (16, 64, "winograd"),
+                                        (64, 16, "winograd")])
+def test_conv_every_method_matches_readable(c, f, method, split):
+    # planes: channel planes + col2im; nhwc: NHWC windows, dx by the rotated-kernel convolution (F < 3C) or
+    # col2im (F >= 3C); winograd: F(2x2, 3x3).  VGG16's own 3x3/pad-1 geometry, five images.
     rng = np.random.default_rng(c * 100 + f)
     layer = Convolution2D(c, f, 3, padding=1, rng=rng)
     x = rng.standard_normal((5, c, 10, 12)).astype(np.float32)
     dy = rng.standard_normal((5, f, 10, 12)).astype(np.float32)
     ref = run_layer(layer, x, dy, use_fast=False)
-    with workers(split):
+    with workers(split), winograd(method == "winograd"):
         got = run_layer(layer, x, dy, use_fast=True)
+    assert layer._fast_cache.method == method
     for a, b, name in zip(got[:2], ref[:2], ("y", "dx")):
         close32(a, b, name)
     for key in ref[2]:
@@ -179,7 +196,7 @@ def test_consecutive_batches_are_independent_and_not_aliased(split):
     dya, dyb = (rng.standard_normal((3, 16, 9, 9)).astype(np.float32) for _ in range(2))
     with fast.use(False):
         ref_a, ref_b = run_layer(layer, xa, dya, False), run_layer(layer, xb, dyb, False)
-    with workers(split):
+    with workers(split), winograd(split):
         check_batches(layer, other, rng, xa, xb, dya, dyb, ref_a, ref_b)
 
 
@@ -397,7 +414,7 @@ def test_vgg16_fast_equals_readable(split):
     results = []
     for use_fast in (False, True):
         model = VGG16(1, 10, 32, width=1 / 16, dropout=0.5, rng=np.random.default_rng(0))
-        with fast.use(use_fast), workers(split):
+        with fast.use(use_fast), workers(split), winograd(split):
             logits = model.forward(x, training=True)
             _, dlogits = softmax_cross_entropy(logits, labels)
             dx = model.backward(dlogits)
@@ -451,3 +468,39 @@ def test_split_really_runs_on_the_worker_threads(monkeypatch):
     with workers(False):
         close32(layer.forward(x), y)
     assert names == {threading.current_thread().name}
+
+
+def test_winograd_is_chosen_for_wide_layers_only():
+    x = np.zeros((1, 128, 8, 8), np.float32)
+    big = Convolution2D(128, 8, 3, padding=1)
+    big.forward(x)
+    assert big._fast_cache.method == "winograd"
+    odd = Convolution2D(128, 8, 3, padding=1)
+    odd.forward(np.zeros((1, 128, 8, 7), np.float32))
+    assert odd._fast_cache.method == "nhwc"                  # odd width: im2col
+    strided = Convolution2D(128, 8, 3, padding=1, stride=2)
+    strided.forward(x)
+    assert strided._fast_cache.method == "nhwc"
+    narrow = Convolution2D(16, 8, 3, padding=1)
+    narrow.forward(np.zeros((1, 16, 8, 8), np.float32))
+    assert narrow._fast_cache.method == "nhwc"
+
+
+def test_winograd_float32_error_is_small_on_vgg_sized_layers():
+    rng = np.random.default_rng(12)
+    layer = Convolution2D(128, 32, 3, padding=1, rng=rng)
+    x = np.maximum(rng.standard_normal((2, 128, 16, 16)), 0).astype(np.float32)
+    y = layer.forward(x)
+    assert layer._fast_cache.method == "winograd"
+    exact = reference_conv64(x, layer)
+    assert np.abs(y - exact).max() / np.abs(exact).max() < 1e-5
+
+
+def reference_conv64(x, layer):
+    """The readable layer in float64: the exact answer for float32 comparisons."""
+    from vgglib.layers import Convolution2D as Conv
+    ref = Conv(layer.inputs_channel, layer.num_filters, 3, padding=1).astype(np.float64)
+    ref.params["weights"][:] = layer.params["weights"]
+    ref.params["bias"][:] = layer.params["bias"]
+    with fast.use(False):
+        return ref.forward(x.astype(np.float64))

@@ -54,7 +54,7 @@ from .im2col import output_size
 __all__ = ["enabled", "threads", "use", "applies", "worker_count", "conv2d_forward", "conv2d_backward",
            "ConvCache", "relu_forward", "relu_backward", "pool2x2_forward", "pool2x2_backward",
            "is_channels_last", "to_nhwc", "scratch_buffers", "free_scratch", "CHUNK_BYTES", "MIN_ROWS",
-           "MIN_PARALLEL_ROWS", "SMALL_C"]
+           "MIN_PARALLEL_ROWS", "SMALL_C", "WINOGRAD_MIN_C"]
 
 #: Module-level switch: when False every layer runs its readable code.
 enabled: bool = True
@@ -171,13 +171,15 @@ def _map(fn: Callable[[Any], Any], items: Sequence[Any], parallel: bool, blas: b
     return list(_pool(workers).map(fn, items))
 
 
-def _plan(n: int, bytes_per_image: int, rows_per_image: int) -> tuple[list[tuple[int, int]], bool]:
+def _plan(n: int, bytes_per_image: int, rows_per_image: int, min_rows: int | None = None
+          ) -> tuple[list[tuple[int, int]], bool]:
     """Split n images into chunks: (image ranges, whether to spread them over the workers).
 
     A chunk's window matrix is about CHUNK_BYTES (so it stays in cache) but has at least MIN_ROWS rows; the
     workers get equal shares when each gets at least MIN_PARALLEL_ROWS rows.
     """
-    per = max(CHUNK_BYTES // max(1, bytes_per_image), -(-MIN_ROWS // max(1, rows_per_image)), 1)
+    min_rows = MIN_ROWS if min_rows is None else min_rows
+    per = max(CHUNK_BYTES // max(1, bytes_per_image), -(-min_rows // max(1, rows_per_image)), 1)
     count = -(-n // per)
     workers = worker_count()
     parallel = workers > 1 and n >= workers and (n // workers) * rows_per_image >= MIN_PARALLEL_ROWS
@@ -299,12 +301,12 @@ def _gather_planes(x: np.ndarray, k: int, stride: int, padding: int, ho: int, wo
 # Convolution
 # ---------------------------------------------------------------------------------------------------------
 class ConvCache(NamedTuple):
-    """What :func:`conv2d_backward` needs: the input (NHWC array, or the NCHW-shaped one for few channels)."""
+    """What :func:`conv2d_backward` needs: the input and how the forward computed."""
 
-    x: np.ndarray
+    x: np.ndarray           # NHWC for "nhwc" and "winograd"; the (N, C, H, W)-shaped input for "planes"
     stride: int
     padding: int
-    planes: bool            # True: x is (N, C, H, W)-shaped and gathered by planes; False: x is NHWC
+    method: str             # "planes" (few channels), "nhwc" (im2col + GEMM) or "winograd"
 
 
 def _weight_rows(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -329,6 +331,10 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
     dtype = x.dtype
     b = bias.astype(dtype, copy=False)
     y = np.empty((n, ho, wo, f), dtype=dtype)
+    if _winograd_applies(x.shape, weights.shape, stride, padding):
+        xh = to_nhwc(x)
+        y = _winograd_conv(xh, _winograd_weights(weights, dtype).transpose(0, 2, 1), b)
+        return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "winograd")
     chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
     planes = c < SMALL_C
     if planes:
@@ -347,7 +353,7 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
             np.matmul(_gather_nhwc(source[n0:n1], k, stride, padding, ho, wo), wt, out=out)
         out += b
     _map(task, chunks, parallel)
-    return y.transpose(0, 3, 1, 2), ConvCache(source, stride, padding, planes)
+    return y.transpose(0, 3, 1, 2), ConvCache(source, stride, padding, "planes" if planes else "nhwc")
 
 
 def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
@@ -358,10 +364,16 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
     convolution of dy padded by k-1-p with the kernel rotated by 180° and transposed (F <-> C), else
     ``dy·W`` scattered back (col2im). All in the cached input's dtype.
     """
-    x, stride, p, planes = cache
+    x, stride, p, method = cache
+    planes = method == "planes"
     dtype = x.dtype
     f, c, k, _ = weights.shape
     weights = weights.astype(dtype, copy=False)
+    if method == "winograd":
+        dyh = to_nhwc(dy.astype(dtype, copy=False))
+        db = dyh.reshape(-1, f).sum(axis=0)
+        dx, dw = _winograd_backward(x, dyh, weights)
+        return dx.transpose(0, 3, 1, 2), dw, db
     if planes:
         n, _, h, w = x.shape
     else:
@@ -431,6 +443,156 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
                 target[:, i:i + stride * ho:stride, j:j + stride * wo:stride] += d6[:, :, :, i, j]
     _map(col2im_nhwc_task, chunks, parallel)
     return dxp[:, p:p + h, p:p + w].transpose(0, 3, 1, 2), dw, db
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Winograd F(2×2, 3×3): 3×3 / stride 1 / pad 1 convolutions with 16 instead of 36 multiplications per 2×2
+# output tile
+# ---------------------------------------------------------------------------------------------------------
+#: 3x3/stride-1/pad-1 convolutions with at least this many input channels use Winograd's algorithm (float32 and
+#: float64; even height and width)
+WINOGRAD_MIN_C: int = 128
+#: ...and at least this many pixels per image (smaller maps are mostly padding: im2col is faster)
+WINOGRAD_MIN_PIXELS: int = 64
+#: GEMM rows (2×2 tiles) per Winograd chunk, at least
+WINOGRAD_MIN_TILES: int = 256
+
+
+def _winograd_applies(x_shape: tuple[int, ...], weights_shape: tuple[int, ...], stride: int, padding: int) -> bool:
+    _, c, h, w = x_shape
+    return (weights_shape[2] == weights_shape[3] == 3 and stride == 1 and padding == 1 and c >= WINOGRAD_MIN_C
+            and h % 2 == 0 and w % 2 == 0 and h * w >= WINOGRAD_MIN_PIXELS)
+
+
+_ROT180 = np.array([[3, 1, 2, 0][xi] * 4 + [3, 1, 2, 0][nu] for xi in range(4) for nu in range(4)])
+_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+#: U[ξ·4+ν] = Σ_ij G[ξ,i]·G[ν,j]·g[i·3+j]: the weight transform as one (16, 9) matrix
+_KRON_G = np.kron(_G, _G)
+
+
+def _winograd_weights(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """U = G·g·Gᵀ for every (f, c): (F, C, 3, 3) -> (16, F, C), tile position ξ·4 + ν first.
+
+    G = [[1, 0, 0], [½, ½, ½], [½, -½, ½], [0, 0, 1]]; all 16 entries at once as one matrix product
+    (G⊗G)·g with g the (9, F·C) taps.
+    """
+    f, c = weights.shape[:2]
+    g = weights.astype(dtype, copy=False).reshape(f * c, 9)
+    return (_KRON_G.astype(dtype) @ g.T).reshape(16, f, c)
+
+
+def _winograd_input(xh: np.ndarray) -> np.ndarray:
+    """V = Bᵀ·d·B for every 4×4 input tile d (stride 2, padding 1): (n, H, W, C) -> (16, n·H/2·W/2, C).
+
+    Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]; scratch memory.
+    """
+    n, h, w, c = xh.shape
+    th, tw = h // 2, w // 2
+    xp = _pad_into(_scratch("wpad", (n, h + 2, w + 2, c), xh.dtype), xh, 1, (1, 2))
+    v = _scratch("wV", (4, 4, n, th, tw, c), xh.dtype)
+    t = _scratch("wT", (n, th, w + 2, c), xh.dtype)
+    rows = [xp[:, a:a + 2 * th:2] for a in range(4)]                         # row a of every tile row
+    for xi, (p, q, op) in enumerate(((0, 2, np.subtract), (1, 2, np.add), (2, 1, np.subtract),
+                                     (1, 3, np.subtract))):
+        op(rows[p], rows[q], out=t)                                          # Bᵀ·d
+        cols = [t[:, :, b:b + 2 * tw:2] for b in range(4)]
+        np.subtract(cols[0], cols[2], out=v[xi, 0])                          # (Bᵀ·d)·B
+        np.add(cols[1], cols[2], out=v[xi, 1])
+        np.subtract(cols[2], cols[1], out=v[xi, 2])
+        np.subtract(cols[1], cols[3], out=v[xi, 3])
+    return v.reshape(16, n * th * tw, c)
+
+
+def _winograd_output(m: np.ndarray, y: np.ndarray, bias: np.ndarray | None) -> None:
+    """Y = Aᵀ·M·A (+ bias) for every tile: (16, T, F) -> 2×2 outputs written into y (n, H, W, F).
+
+    Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]].
+    """
+    n, h, w, f = y.shape
+    m = m.reshape(4, 4, n, h // 2, w // 2, f)
+    s = _scratch("wS", (2, 4, n, h // 2, w // 2, f), y.dtype)
+    np.add(m[0], m[1], out=s[0])                                             # Aᵀ·M
+    s[0] += m[2]
+    np.subtract(m[1], m[2], out=s[1])
+    s[1] -= m[3]
+    for a in range(2):                                                       # (Aᵀ·M)·A
+        out = y[:, a::2, 0::2]
+        np.add(s[a, 0], s[a, 1], out=out)
+        out += s[a, 2]
+        if bias is not None:
+            out += bias
+        out = y[:, a::2, 1::2]
+        np.subtract(s[a, 1], s[a, 2], out=out)
+        out -= s[a, 3]
+        if bias is not None:
+            out += bias
+
+
+def _winograd_conv(xh: np.ndarray, ut: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """3×3 / stride 1 / pad 1 convolution of NHWC ``xh`` with transformed weights ``ut`` (16, C, F): new NHWC y."""
+    n, h, w, c = xh.shape
+    f = ut.shape[2]
+    y = np.empty((n, h, w, f), dtype=xh.dtype)
+    tiles = h * w // 4
+
+    def task(chunk: tuple[int, int]) -> None:
+        n0, n1 = chunk
+        v = _winograd_input(xh[n0:n1])
+        m = _scratch("wM", (16, v.shape[1], f), xh.dtype)
+        np.matmul(v, ut, out=m)
+        _winograd_output(m, y[n0:n1], bias)
+    _map(task, *_plan(n, 16 * tiles * (c + f) * xh.itemsize, tiles, WINOGRAD_MIN_TILES))
+    return y
+
+
+def _winograd_dy(dyh: np.ndarray) -> np.ndarray:
+    """dM = A·dY·Aᵀ for every 2×2 tile of dy: (n, H, W, F) -> (16, T, F); scratch memory."""
+    n, h, w, f = dyh.shape
+    th, tw = h // 2, w // 2
+    q = _scratch("wQ", (4, 2, n, th, tw, f), dyh.dtype)                     # A·dY, rows ξ, columns b
+    for b in range(2):
+        d0, d1 = dyh[:, 0::2, b::2], dyh[:, 1::2, b::2]
+        q[0, b] = d0
+        np.add(d0, d1, out=q[1, b])
+        np.subtract(d0, d1, out=q[2, b])
+        np.negative(d1, out=q[3, b])
+    dm = _scratch("wM", (4, 4, n, th, tw, f), dyh.dtype)
+    for xi in range(4):
+        dm[xi, 0] = q[xi, 0]
+        np.add(q[xi, 0], q[xi, 1], out=dm[xi, 1])
+        np.subtract(q[xi, 0], q[xi, 1], out=dm[xi, 2])
+        np.negative(q[xi, 1], out=dm[xi, 3])
+    return dm.reshape(16, n * th * tw, f)
+
+
+def _winograd_weight_grad(du: np.ndarray) -> np.ndarray:
+    """dW = Gᵀ·dU·G: (16, F, C) -> (F, C, 3, 3), a new array (the transpose of the weight transform)."""
+    _, f, c = du.shape
+    return (du.reshape(16, f * c).T @ _KRON_G.astype(du.dtype)).reshape(f, c, 3, 3)
+
+
+def _winograd_backward(xh: np.ndarray, dyh: np.ndarray, weights: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(dx NHWC, dW) of a Winograd convolution: dU = Σ dMᵀ·V, and dx is the Winograd convolution of dy with the
+    kernel rotated by 180° and transposed (F <-> C)."""
+    n, h, w, c = xh.shape
+    f = dyh.shape[3]
+    tiles = h * w // 4
+
+    def du_task(chunk: tuple[int, int]) -> np.ndarray:
+        n0, n1 = chunk
+        v = _winograd_input(xh[n0:n1])                                        # (16, T, C)
+        dm = _winograd_dy(dyh[n0:n1])                                         # (16, T, F)
+        return np.matmul(dm.transpose(0, 2, 1), v)                            # (16, F, C)
+    parts = _map(du_task, *_plan(n, 16 * tiles * (c + f) * xh.itemsize, tiles, WINOGRAD_MIN_TILES))
+    du = parts[0]
+    for part in parts[1:]:
+        du += part
+    dw = _winograd_weight_grad(du)
+    # rotating g by 180° reverses G's columns, which swaps G's rows 0 and 3: U_rot[ξν] = U[π(ξ)π(ν)]ᵀ
+    u = _winograd_weights(weights, xh.dtype)
+    dx = _winograd_conv(dyh, u[_ROT180], None)                               # (16, F, C) stack
+    return dx, dw
 
 
 # ---------------------------------------------------------------------------------------------------------
