@@ -210,6 +210,9 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     print(f"Recipe {recipe.name}: {recipe.describe()}", flush=True)
     print(f"{model.num_params():,} parameters; {len(y):,} training images"
           + (f", {len(val[1]):,} validation" if val else "") + f", {len(yt):,} test; checkpoint {out}", flush=True)
+    if out.exists() and not args.resume:
+        print(f"Note: {out} exists and will be overwritten after the first epoch (--resume continues it instead).",
+              flush=True)
     info = {**run_info(argv), "recipe": recipe.as_dict(), "checkpoint": str(out)}
     callbacks: list[Any] = []
     if args.no_progress:            # one line per epoch instead of the bars (good for log files)

@@ -449,6 +449,9 @@ def fit(model: Sequential, train_data: tuple[np.ndarray, np.ndarray], epochs: in
                 if flag.requested and run.epoch < epochs:
                     raise _Stop
     except _Stop:
+        if bar is not None:
+            bar.close()
+            bar = None
         run.history["interrupted"] = flag.reason.startswith("interrupted")
         run.history["stopped"] = f"{flag.reason} at epoch {run.epoch + 1}, batch {run.batch}"
         save()
@@ -458,6 +461,9 @@ def fit(model: Sequential, train_data: tuple[np.ndarray, np.ndarray], epochs: in
     except KeyboardInterrupt:
         # a second Ctrl-C (or a KeyboardInterrupt raised outside the signal handler): the state in `run` is
         # consistent unless the optimizer was half-way through its update
+        if bar is not None:
+            bar.close()
+            bar = None
         run.history["interrupted"] = True
         run.history["stopped"] = f"interrupted (Ctrl-C) at epoch {run.epoch + 1}, batch {run.batch}"
         if in_step:
