@@ -324,6 +324,10 @@ class Sequential:
 
 
 # ---------------------------------------------------------------------------------------------------------
+#: VGG16 multiplies its freshly He-initialised classifier (fc3) weights by this: logits start small, loss ≈ ln 10
+CLASSIFIER_INIT_SCALE = 0.1
+
+
 def _scaled(channels: int, width: float) -> int:
     return max(1, int(round(channels * width)))
 
@@ -383,7 +387,11 @@ class VGG16(Sequential):
     ``VGG16(3, 1000, 224)`` is the ImageNet original: 138,357,544 parameters. ``width`` scales every channel count
     and the hidden FC sizes (``width=0.25``: 16 filters in the first layer, 1024 hidden units) for fast lessons.
 
-    Weights are He-initialised from ``rng`` (default: ``np.random.default_rng(0)``, so two ``VGG16()`` are equal);
+    Weights are He-initialised from ``rng`` (default: ``np.random.default_rng(0)``, so two ``VGG16()`` are equal),
+    except that the classifier ``fc3`` is scaled down by :data:`CLASSIFIER_INIT_SCALE`: He keeps the signal's size
+    through ReLUs but not through five max-pools (each keeps the largest of four values), so plain He logits have a
+    std of 1.4–3.8 and an initial loss of 2.7–6.3 instead of ln 10 ≈ 2.303. Scaled, every size starts within 0.1 of
+    ln 10 — the sanity check of ``notebooks/09_training_vgg16_on_mnist.ipynb``;
     the Dropout layers draw their masks from the same generator (:func:`vgglib.train.fit` reseeds them from its
     ``seed``). ``resize`` says how :meth:`prepare` brings raw 28x28 digits to ``input_size``: "auto" pads
     28 -> 32 and zooms otherwise. Derived in ``notebooks/08_vgg16_architecture.ipynb``.
@@ -402,6 +410,7 @@ class VGG16(Sequential):
         self.in_channels, self.num_classes, self.input_size = int(in_channels), int(num_classes), int(input_size)
         self.width, self.dropout = float(width), float(dropout)
         layers = [layer_from_config(cfg, rng=rng, dtype=dtype) for cfg in cfgs]
+        layers[-1].params["weights"] *= CLASSIFIER_INIT_SCALE
         super().__init__(layers, (self.in_channels, self.input_size, self.input_size), resize, mean, std)
 
     @staticmethod

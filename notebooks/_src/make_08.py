@@ -428,9 +428,21 @@ def lesson() -> Notebook:
     show_probabilities(probs_small, "the same network with fc3's initial weights × 0.01: uniform, loss ≈ ln 10")
     """)
     nb.md(r"""
-    Now the untrained network is honest about knowing nothing. Whether the larger starting logits hurt training
-    is an empirical question (Adam usually recovers quickly); what matters is that you check the first loss and
-    can explain it.
+    Now the untrained network is honest about knowing nothing. `vgglib.model.VGG16` — the model notebooks 09–14
+    train — builds in the same cure: right after He initialisation it multiplies `fc3`'s weights by
+    `CLASSIFIER_INIT_SCALE` (0.1, enough at every input size and width we use). Check it on the same digits:
+    """)
+    nb.code(r"""
+    from vgglib.model import CLASSIFIER_INIT_SCALE, VGG16
+
+    library_model = VGG16(in_channels=1, num_classes=10, input_size=64)
+    library_loss, _ = softmax_cross_entropy(library_model.forward(x, training=False), digit_labels)
+    print(f"CLASSIFIER_INIT_SCALE = {CLASSIFIER_INIT_SCALE};  vgglib's VGG16 at initialisation: loss {library_loss:.2f}")
+    assert abs(library_loss - np.log(10)) < 0.1
+    """)
+    nb.md(r"""
+    Whether larger starting logits would hurt training is an empirical question (Adam often recovers);
+    what matters is that you check the first loss and can explain it.
 
     Finally, how long does one forward pass take? This is the seed's "very slow to train" in numbers — the
     backward pass costs about twice as much again (timings depend on the machine):
@@ -457,7 +469,7 @@ def lesson() -> Notebook:
     | parameters | 138,357,544 (89% FC) | 39,928,522 | conv $FCk^2 + F$, FC $DM + M$ |
     | multiply-adds | 15.47 G (99% conv) | 1.27 G | conv $H_oW_o\,F\,Ck^2$, FC $DM$ |
     | activations (forward, input included) | 15,237,608 ≈ 58 MiB | 1,243,146 ≈ 4.7 MiB | each conv, pool, FC output once |
-    | untrained loss | — | well above $\ln 10$ with He init; $\ln 10$ after shrinking `fc3` | $\ln C$ for uniform outputs |
+    | untrained loss | — | well above $\ln 10$ with plain He init; $\ln 10$ after shrinking `fc3` (as `VGG16` does) | $\ln C$ for uniform outputs |
 
     **Remember:** parameters live in the FC head, compute in the convolutions, memory in the first block; and a
     memory figure is only meaningful together with what it counts.
