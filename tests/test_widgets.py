@@ -211,9 +211,9 @@ def test_optimizer_trajectories_follow_the_update_rules():
     paths = widgets.optimizer_trajectories({"sgd": optim.SGD(0.05), "plain": lambda p, g: p - 0.05 * g},
                                            "ravine", steps=10)
     np.testing.assert_allclose(paths["sgd"], paths["plain"])
-    xy = np.array([-5.0, 1.5])
+    xy = np.array([-5.0, 1.0])
     for _ in range(3):
-        xy = xy - 0.05 * np.array([xy[0], 20 * xy[1]])
+        xy = xy - 0.05 * np.array([xy[0], 50 * xy[1]])
     np.testing.assert_allclose(paths["sgd"][3], xy)
 
 
@@ -221,12 +221,14 @@ def test_optimizer_explorer_redraws_for_new_settings():
     ex = widgets.optimizer_explorer(make_optimizers, lr=0.02, steps=40)
     paths = ex.state["paths"]
     assert set(paths) == {"SGD", "momentum", "Adam"} and paths["SGD"].shape == (41, 2)
-    start = 0.5 * (25 + 20 * 1.5 ** 2)
+    start = 0.5 * (25 + 50 * 1.0 ** 2)
     assert all(v < start for v in ex.state["final_loss"].values())
     first = ex.png("view")
-    ex.controls["lr"].value = 0.2                                     # 0.2 · 20 > 2: SGD diverges on the ravine
+    ex.controls["lr"].value = 0.1                                     # 0.1 · 50 > 2: SGD diverges on the ravine
     assert len(ex.state["paths"]["SGD"]) < 41 and "diverged" in ex.views["info"].value
     assert ex.png("view") != first
+    ex.controls["steps"].value = 10
+    assert ex.state["paths"]["Adam"].shape == (11, 2)
     ex.controls["surface"].value = "rosenbrock"
     assert ex.state["paths"]["Adam"][0].tolist() == [-1.5, 2.5]
     with pytest.raises(ValueError, match="surface"):

@@ -532,10 +532,11 @@ def conv_playground(image: np.ndarray, kernels: Mapping[str, np.ndarray] | None 
 def _surface(name: str):
     """(f, grad f, x range, y range, start, minimum) of a 2-D test surface."""
     if name == "ravine":
-        # an elongated quadratic bowl: curvature 1 along x, 20 along y (condition number 20)
-        f = lambda p: 0.5 * (p[..., 0] ** 2 + 20.0 * p[..., 1] ** 2)                       # noqa: E731
-        g = lambda p: np.stack([p[..., 0], 20.0 * p[..., 1]], axis=-1)                       # noqa: E731
-        return f, g, (-6, 2), (-2, 2), np.array([-5.0, 1.5]), np.array([0.0, 0.0])
+        # an elongated quadratic bowl: curvature 1 along x, 50 along y (condition number 50); plain gradient
+        # descent must keep lr < 2/50 for the steep y direction and then crawls along x
+        f = lambda p: 0.5 * (p[..., 0] ** 2 + 50.0 * p[..., 1] ** 2)                       # noqa: E731
+        g = lambda p: np.stack([p[..., 0], 50.0 * p[..., 1]], axis=-1)                       # noqa: E731
+        return f, g, (-6, 2), (-1.5, 1.5), np.array([-5.0, 1.0]), np.array([0.0, 0.0])
     if name == "rosenbrock":
         f = lambda p: (1 - p[..., 0]) ** 2 + 10.0 * (p[..., 1] - p[..., 0] ** 2) ** 2       # noqa: E731
         g = lambda p: np.stack([-2 * (1 - p[..., 0]) - 40.0 * p[..., 0] * (p[..., 1] - p[..., 0] ** 2),  # noqa: E731
@@ -576,7 +577,7 @@ def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[
 
     ``make_optimizers(lr, beta1, beta2)`` returns ``{name: optimizer}`` (see :func:`optimizer_trajectories`);
     the notebook passes its own small implementations or :mod:`vgglib.optim`. Controls: ``lr`` (log slider),
-    ``beta1``, ``beta2``, ``surface``. View: ``view`` (contours + trajectories). ``state["paths"]`` holds the
+    ``beta1``, ``beta2``, ``steps``, ``surface``. View: ``view`` (contours + trajectories). ``state["paths"]`` holds the
     trajectories, ``state["final_loss"]`` the loss where each ends. Used in
     ``notebooks/11_optimizers_sgd_momentum_adam.ipynb``.
     """
@@ -589,11 +590,13 @@ def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[
     b2 = w.FloatSlider(value=beta2, min=0.9, max=0.9999, step=0.0001, description="β₂ (Adam)",
                        style={"description_width": "100px"}, continuous_update=False, readout_format=".4f")
     surf = w.ToggleButtons(options=["ravine", "rosenbrock"], value=surface, description="surface")
+    steps_s = w.IntSlider(value=steps, min=5, max=200, step=5, description="steps", continuous_update=False)
     view = _image("vgglib-optimizer-view", "560px")
     info = w.HTML()
 
     def redraw() -> None:
         f, _, xr, yr, start, best = _surface(surf.value)
+        steps = int(steps_s.value)
         paths = optimizer_trajectories(make_optimizers(float(lr_s.value), float(b1.value), float(b2.value)),
                                        surf.value, steps)
         final = {k: float(f(v[-1])) for k, v in paths.items()}
@@ -617,11 +620,11 @@ def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[
         info.value = ("loss after the last step: " + ", ".join(f"{k} {v:.3g}" for k, v in final.items()) +
                       (f" · <b>diverged</b>: {', '.join(diverged)}" if diverged else ""))
 
-    ex = Explorer([w.HBox([lr_s, surf]), w.HBox([b1, b2]), info, view],
-                  {"lr": lr_s, "beta1": b1, "beta2": b2, "surface": surf}, {"view": view, "info": info},
-                  "vgglib-optimizer-explorer", redraw)
+    ex = Explorer([w.HBox([lr_s, surf]), w.HBox([b1, b2, steps_s]), info, view],
+                  {"lr": lr_s, "beta1": b1, "beta2": b2, "steps": steps_s, "surface": surf},
+                  {"view": view, "info": info}, "vgglib-optimizer-explorer", redraw)
     redraw()
-    for c in (lr_s, b1, b2, surf):
+    for c in (lr_s, b1, b2, steps_s, surf):
         c.observe(lambda _: redraw(), names="value")
     return ex
 
