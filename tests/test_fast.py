@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from vgglib import fast, reference
 from vgglib.gradcheck import check_layer
-from vgglib.layers import Convolution2D, Maxpooling2D, Pooling2D, ReLU
+from vgglib.layers import Convolution2D, FullyConnected, Maxpooling2D, Pooling2D, ReLU
 
 FAST = settings(max_examples=30, deadline=None)
 GRAD_TOL = 1e-7
@@ -46,14 +46,16 @@ def winograd(on):
 @contextmanager
 def workers(split):
     """split=True: spread every batch over 2 worker threads, however small; False: everything on this thread."""
-    saved = fast.threads, fast.MIN_PARALLEL_ROWS, fast.MIN_PARALLEL_VALUES, fast.MIN_ROWS
+    names = ("threads", "MIN_PARALLEL_ROWS", "MIN_PARALLEL_VALUES", "MIN_PARALLEL_FLOPS", "MIN_ROWS")
+    saved = [getattr(fast, name) for name in names]
     fast.threads = 2 if split else 1
     if split:
-        fast.MIN_PARALLEL_ROWS = fast.MIN_PARALLEL_VALUES = fast.MIN_ROWS = 1
+        fast.MIN_PARALLEL_ROWS = fast.MIN_PARALLEL_VALUES = fast.MIN_PARALLEL_FLOPS = fast.MIN_ROWS = 1
     try:
         yield
     finally:
-        fast.threads, fast.MIN_PARALLEL_ROWS, fast.MIN_PARALLEL_VALUES, fast.MIN_ROWS = saved
+        for name, value in zip(names, saved):
+            setattr(fast, name, value)
 
 
 def run_layer(layer, x, dy, use_fast):
@@ -269,6 +271,54 @@ def test_free_scratch():
     assert fast.scratch_buffers()
     fast.free_scratch()
     assert fast.scratch_buffers() == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fully connected, and the blocked matrix product behind it
+# ---------------------------------------------------------------------------------------------------------
+@FAST
+@given(st.integers(1, 9), st.integers(1, 40), st.integers(1, 40), st.booleans(),
+       st.sampled_from([np.float32, np.float64]), st.integers(0, 2**16))
+def test_fully_connected_fast_equals_readable(n, n_in, n_out, split, dtype, seed):
+    rng = np.random.default_rng(seed)
+    layer = FullyConnected(n_in, n_out, rng=rng).astype(dtype)
+    layer.params["bias"][:] = rng.standard_normal(n_out)
+    x = rng.standard_normal((n, n_in)).astype(dtype)
+    dy = rng.standard_normal((n, n_out)).astype(dtype)
+    ref = run_layer(layer, x, dy, use_fast=False)
+    with workers(split):
+        got = run_layer(layer, x, dy, use_fast=True)
+    assert layer._fast
+    check = close32 if dtype == np.float32 else (lambda a, b, what="": np.testing.assert_allclose(a, b, atol=1e-12))
+    for a, b in zip(got[:2], ref[:2]):
+        assert a.dtype == dtype
+        check(a, b)
+    for key in ref[2]:
+        check(got[2][key], ref[2][key], key)
+
+
+def test_fully_connected_fast_gradcheck():
+    rng = np.random.default_rng(13)
+    layer = FullyConnected(7, 5, rng=rng).astype(np.float64)
+    layer.params["bias"][:] = rng.standard_normal(5)
+    with fast.use(True), workers(True):
+        errors = check_layer(layer, rng.standard_normal((4, 7)))
+    assert max(errors.values()) < GRAD_TOL, errors
+
+
+@pytest.mark.parametrize("shape", [(37, 5, 3), (3, 5, 37), (4, 6, 5, 3)], ids=["rows", "columns", "stack"])
+def test_blocked_matmul_equals_matmul(shape):
+    rng = np.random.default_rng(14)
+    if len(shape) == 3:
+        m, k, n = shape
+        a, b = rng.standard_normal((k, m)).T, rng.standard_normal((k, n))      # a transposed view, as used
+    else:
+        s, m, k, n = shape
+        a, b = rng.standard_normal((s, m, k)), rng.standard_normal((s, n, k)).transpose(0, 2, 1)
+    out = np.full(np.matmul(a, b).shape, np.nan)
+    with workers(True):
+        fast._matmul(a, b, out)
+    np.testing.assert_allclose(out, np.matmul(a, b), atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------------------

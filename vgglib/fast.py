@@ -24,6 +24,7 @@ What makes it fast (each step measured, see ``benchmarks/README.md``):
 * **backward without col2im.** For stride 1, ``dx`` is itself a convolution of the padded ``dy`` with the
   rotated, transposed kernel (``notebooks/02_convolution_backprop.ipynb``): another gather + GEMM instead of a
   scatter-add. ``dW = colsᵀ·dy`` recomputes ``cols`` chunk by chunk rather than keeping them (memory).
+* **fully connected layers**: the same products, cut into column blocks for the workers.
 * **ReLU keeps its output, not a mask**: ``dx = dy·[y > 0]``, and ``y`` is kept anyway by the next layer.
 * **2×2/stride-2 pooling by strided views**: the four corners of every window are four strided views, compared
   pairwise; the winner index (first maximum in row-major order, as in the readable code) is a uint8.
@@ -40,7 +41,7 @@ their input/output for ``backward`` instead of a copy: don't modify those arrays
 """
 from __future__ import annotations
 
-import os
+import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -52,7 +53,7 @@ from numpy.lib.stride_tricks import as_strided
 from .im2col import output_size
 
 __all__ = ["enabled", "threads", "use", "applies", "worker_count", "conv2d_forward", "conv2d_backward",
-           "ConvCache", "relu_forward", "relu_backward", "pool2x2_forward", "pool2x2_backward",
+           "ConvCache", "linear_forward", "linear_backward", "relu_forward", "relu_backward", "pool2x2_forward", "pool2x2_backward",
            "is_channels_last", "to_nhwc", "scratch_buffers", "free_scratch", "CHUNK_BYTES", "MIN_ROWS",
            "MIN_PARALLEL_ROWS", "SMALL_C", "WINOGRAD_MIN_C"]
 
@@ -71,6 +72,8 @@ MIN_ROWS: int = 1024
 MIN_PARALLEL_ROWS: int = 512
 #: Element-wise work (ReLU, pooling) is split over the workers from this many values on.
 MIN_PARALLEL_VALUES: int = 2 ** 18
+#: A single matrix product is cut into blocks for the workers from this many floating-point operations on.
+MIN_PARALLEL_FLOPS: int = 2 ** 24
 #: inputs with fewer channels than this are gathered by channel planes (the first layer), others in NHWC
 SMALL_C: int = 8
 
@@ -127,12 +130,20 @@ def worker_count() -> int:
             raise ValueError(f"vgglib.fast.threads must be None or an integer >= 1, got {threads!r}")
         return int(threads)
     blas = _blas_controller()
-    return max(1, int(blas.num_threads)) if blas is not None else 1
+    if blas is None:
+        return 1
+    with _blas_lock:
+        count = _blas_saved if _blas_depth else blas.num_threads
+    return max(1, int(count))
 
 
 @contextmanager
 def _one_blas_thread() -> Iterator[None]:
-    """BLAS runs single-threaded inside (the workers are the threads); nested and concurrent uses are safe."""
+    """BLAS runs single-threaded inside (the workers are the threads); nested and concurrent uses are safe.
+
+    Switching per call matters: OpenBLAS's idle threads spin for a while after every multi-threaded call, and
+    would steal the cores our workers need.
+    """
     global _blas_depth, _blas_saved
     blas = _blas_controller()
     if blas is None:
@@ -152,23 +163,75 @@ def _one_blas_thread() -> Iterator[None]:
                 blas.set_num_threads(_blas_saved)
 
 
+def _threaded(fn: Callable) -> Callable:
+    """Decorator: with several workers, ``fn`` runs with a one-thread BLAS and splits its own work."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if worker_count() < 2:
+            return fn(*args, **kwargs)
+        with _one_blas_thread():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 def _pool(workers: int) -> ThreadPoolExecutor:
     global _executor, _executor_workers
-    if _executor is None or _executor_workers != workers:
-        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vgglib-fast")
-        _executor_workers = workers
-    return _executor
+    with _blas_lock:
+        if _executor is None or _executor_workers != workers:
+            _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vgglib-fast")
+            _executor_workers = workers
+        return _executor
 
 
-def _map(fn: Callable[[Any], Any], items: Sequence[Any], parallel: bool, blas: bool = True) -> list:
-    """``[fn(item) for item in items]``, on the worker threads when ``parallel`` (one-thread BLAS inside)."""
+def _on_worker() -> bool:
+    return threading.current_thread().name.startswith("vgglib-fast")
+
+
+def _map(fn: Callable[[Any], Any], items: Sequence[Any], parallel: bool = True) -> list:
+    """``[fn(item) for item in items]``, on the worker threads when ``parallel`` (and not already on one)."""
     workers = worker_count()
-    if not parallel or workers < 2 or len(items) < 2 or threading.current_thread().name.startswith("vgglib-fast"):
+    if not parallel or workers < 2 or len(items) < 2 or _on_worker():
         return [fn(item) for item in items]
-    if blas:
-        with _one_blas_thread():
-            return list(_pool(workers).map(fn, items))
     return list(_pool(workers).map(fn, items))
+
+
+def _blocks(size: int, parts: int) -> list[slice]:
+    bounds = [round(i * size / parts) for i in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.matmul(a, b, out=out)``, split into blocks over the workers when it is big enough.
+
+    2-D: the longer side of ``out`` is cut (row blocks of ``a`` or column blocks of ``b``); stacks: the stack.
+    Every block is still one BLAS call on (strided) views — no copies.
+    """
+    workers = worker_count()
+    flops = 2 * out.size * a.shape[-1]
+    if workers < 2 or _on_worker() or flops < MIN_PARALLEL_FLOPS:
+        return np.matmul(a, b, out=out)
+    if out.ndim == 3:
+        parts = _blocks(out.shape[0], min(out.shape[0], workers))
+        _map(lambda s: np.matmul(a[s], b[s], out=out[s]), parts)
+    elif out.shape[0] >= out.shape[1]:
+        parts = _blocks(out.shape[0], min(out.shape[0], 2 * workers))
+        _map(lambda s: np.matmul(a[s], b, out=out[s]), parts)
+    else:
+        parts = _blocks(out.shape[1], min(out.shape[1], 2 * workers))
+        _map(lambda s: np.matmul(a, b[:, s], out=out[:, s]), parts)
+    return out
+
+
+def _sum_rows(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=0)`` of a 2-D array, the row blocks summed on the workers."""
+    workers = worker_count()
+    if workers < 2 or a.size < MIN_PARALLEL_VALUES or _on_worker():
+        return a.sum(axis=0)
+    parts = _map(lambda s: a[s].sum(axis=0), _blocks(a.shape[0], workers))
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def _plan(n: int, bytes_per_image: int, rows_per_image: int, min_rows: int | None = None
@@ -318,6 +381,7 @@ def _weight_rows(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(weights.astype(dtype, copy=False).transpose(0, 2, 3, 1))
 
 
+@_threaded
 def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride: int = 1,
                    padding: int = 0) -> tuple[np.ndarray, ConvCache]:
     """Convolution forward: x (N, C, H, W), weights (F, C, k, k), bias (F,) -> y (N, F, Ho, Wo), cache.
@@ -348,14 +412,15 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
         n0, n1 = chunk
         out = y[n0:n1].reshape(-1, f)
         if planes:
-            np.matmul(_gather_planes(source[n0:n1], k, stride, padding, ho, wo).T, wt, out=out)
+            _matmul(_gather_planes(source[n0:n1], k, stride, padding, ho, wo).T, wt, out)
         else:
-            np.matmul(_gather_nhwc(source[n0:n1], k, stride, padding, ho, wo), wt, out=out)
+            _matmul(_gather_nhwc(source[n0:n1], k, stride, padding, ho, wo), wt, out)
         out += b
     _map(task, chunks, parallel)
     return y.transpose(0, 3, 1, 2), ConvCache(source, stride, padding, "planes" if planes else "nhwc")
 
 
+@_threaded
 def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convolution backward: dy (N, F, Ho, Wo) -> (dx (N, C, H, W), dW (F, C, k, k), db (F,)), all new arrays.
@@ -371,7 +436,7 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
     weights = weights.astype(dtype, copy=False)
     if method == "winograd":
         dyh = to_nhwc(dy.astype(dtype, copy=False))
-        db = dyh.reshape(-1, f).sum(axis=0)
+        db = _sum_rows(dyh.reshape(-1, f))
         dx, dw = _winograd_backward(x, dyh, weights)
         return dx.transpose(0, 3, 1, 2), dw, db
     if planes:
@@ -381,16 +446,17 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
     dyh = to_nhwc(dy.astype(dtype, copy=False))
     _, ho, wo, _ = dyh.shape
     dy2 = dyh.reshape(-1, f)
-    db = dy2.sum(axis=0)
+    db = _sum_rows(dy2)
     chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
 
     # dW = dyᵀ·cols, chunk by chunk: (F, C·k·k) for planes, (F, k·k·C) for NHWC windows
     def dw_task(chunk: tuple[int, int]) -> np.ndarray:
         n0, n1 = chunk
         rows = dy2[n0 * ho * wo:n1 * ho * wo]
+        part = np.empty((f, k * k * c), dtype=dtype)
         if planes:
-            return rows.T @ _gather_planes(x[n0:n1], k, stride, p, ho, wo).T
-        return rows.T @ _gather_nhwc(x[n0:n1], k, stride, p, ho, wo)
+            return _matmul(rows.T, _gather_planes(x[n0:n1], k, stride, p, ho, wo).T, part)
+        return _matmul(rows.T, _gather_nhwc(x[n0:n1], k, stride, p, ho, wo), part)
     parts = _map(dw_task, chunks, parallel)
     dwm = parts[0]
     for part in parts[1:]:
@@ -408,7 +474,7 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
 
         def dx_task(chunk: tuple[int, int]) -> None:
             n0, n1 = chunk
-            np.matmul(_gather_nhwc(dyh[n0:n1], k, 1, q, h, w), wrot, out=dx[n0:n1].reshape(-1, c))
+            _matmul(_gather_nhwc(dyh[n0:n1], k, 1, q, h, w), wrot, dx[n0:n1].reshape(-1, c))
         _map(dx_task, *_plan(n, h * w * max(k * k * f, c) * x.itemsize, h * w))
         return dx.transpose(0, 3, 1, 2), dw, db
 
@@ -421,7 +487,7 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
         def col2im_task(chunk: tuple[int, int]) -> None:
             n0, n1 = chunk
             dcols = _scratch("cols", (c * k * k, (n1 - n0) * ho * wo), dtype)
-            np.matmul(wflat.T, dy2[n0 * ho * wo:n1 * ho * wo].T, out=dcols)
+            _matmul(wflat.T, dy2[n0 * ho * wo:n1 * ho * wo].T, dcols)
             d6 = dcols.reshape(c, k, k, n1 - n0, ho, wo)
             for ch in range(c):
                 for i in range(k):
@@ -435,7 +501,7 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
     def col2im_nhwc_task(chunk: tuple[int, int]) -> None:
         n0, n1 = chunk
         dcols = _scratch("cols", ((n1 - n0) * ho * wo, k * k * c), dtype)
-        np.matmul(dy2[n0 * ho * wo:n1 * ho * wo], wt, out=dcols)
+        _matmul(dy2[n0 * ho * wo:n1 * ho * wo], wt, dcols)
         d6 = dcols.reshape(n1 - n0, ho, wo, k, k, c)
         target = dxp[n0:n1]
         for i in range(k):
@@ -478,7 +544,7 @@ def _winograd_weights(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """
     f, c = weights.shape[:2]
     g = weights.astype(dtype, copy=False).reshape(f * c, 9)
-    return (_KRON_G.astype(dtype) @ g.T).reshape(16, f, c)
+    return _matmul(_KRON_G.astype(dtype), g.T, np.empty((16, f * c), dtype=dtype)).reshape(16, f, c)
 
 
 def _winograd_input(xh: np.ndarray) -> np.ndarray:
@@ -539,7 +605,7 @@ def _winograd_conv(xh: np.ndarray, ut: np.ndarray, bias: np.ndarray | None) -> n
         n0, n1 = chunk
         v = _winograd_input(xh[n0:n1])
         m = _scratch("wM", (16, v.shape[1], f), xh.dtype)
-        np.matmul(v, ut, out=m)
+        _matmul(v, ut, m)
         _winograd_output(m, y[n0:n1], bias)
     _map(task, *_plan(n, 16 * tiles * (c + f) * xh.itemsize, tiles, WINOGRAD_MIN_TILES))
     return y
@@ -568,7 +634,8 @@ def _winograd_dy(dyh: np.ndarray) -> np.ndarray:
 def _winograd_weight_grad(du: np.ndarray) -> np.ndarray:
     """dW = Gᵀ·dU·G: (16, F, C) -> (F, C, 3, 3), a new array (the transpose of the weight transform)."""
     _, f, c = du.shape
-    return (du.reshape(16, f * c).T @ _KRON_G.astype(du.dtype)).reshape(f, c, 3, 3)
+    out = np.empty((f * c, 9), dtype=du.dtype)
+    return _matmul(du.reshape(16, f * c).T, _KRON_G.astype(du.dtype), out).reshape(f, c, 3, 3)
 
 
 def _winograd_backward(xh: np.ndarray, dyh: np.ndarray, weights: np.ndarray
@@ -583,7 +650,7 @@ def _winograd_backward(xh: np.ndarray, dyh: np.ndarray, weights: np.ndarray
         n0, n1 = chunk
         v = _winograd_input(xh[n0:n1])                                        # (16, T, C)
         dm = _winograd_dy(dyh[n0:n1])                                         # (16, T, F)
-        return np.matmul(dm.transpose(0, 2, 1), v)                            # (16, F, C)
+        return _matmul(dm.transpose(0, 2, 1), v, np.empty((16, f, c), dtype=xh.dtype))
     parts = _map(du_task, *_plan(n, 16 * tiles * (c + f) * xh.itemsize, tiles, WINOGRAD_MIN_TILES))
     du = parts[0]
     for part in parts[1:]:
@@ -596,13 +663,37 @@ def _winograd_backward(xh: np.ndarray, dyh: np.ndarray, weights: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Fully connected
+# ---------------------------------------------------------------------------------------------------------
+@_threaded
+def linear_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """``x·W + b``: x (N, in), W (in, out), b (out,) -> a new (N, out) array (column blocks on the workers)."""
+    y = np.empty((x.shape[0], weights.shape[1]), dtype=x.dtype)
+    _matmul(x, weights.astype(x.dtype, copy=False), y)
+    y += bias.astype(x.dtype, copy=False)
+    return y
+
+
+@_threaded
+def linear_backward(dy: np.ndarray, x: np.ndarray, weights: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx = dy·Wᵀ, dW = xᵀ·dy, db = Σ_n dy), all new arrays in ``x``'s dtype."""
+    dtype = x.dtype
+    dy = dy.astype(dtype, copy=False)
+    w = weights.astype(dtype, copy=False)
+    dw = _matmul(x.T, dy, np.empty(w.shape, dtype=dtype))
+    dx = _matmul(dy, w.T, np.empty(x.shape, dtype=dtype))
+    return dx, dw, _sum_rows(dy)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # ReLU
 # ---------------------------------------------------------------------------------------------------------
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """``max(x, 0)`` as a new array in ``x``'s memory order; keep it for :func:`relu_backward`."""
     y = np.empty_like(x)
     splits, parallel = _row_splits(x.shape[0], x.size)
-    _map(lambda r: np.maximum(x[r[0]:r[1]], 0, out=y[r[0]:r[1]]), splits, parallel, blas=False)
+    _map(lambda r: np.maximum(x[r[0]:r[1]], 0, out=y[r[0]:r[1]]), splits, parallel)
     return y
 
 
@@ -610,8 +701,7 @@ def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``dy·[y > 0]`` from the forward *output* ``y`` (y > 0 exactly where x > 0); a new array."""
     dx = np.empty_like(y, dtype=np.result_type(dy, y))
     splits, parallel = _row_splits(y.shape[0], y.size)
-    _map(lambda r: np.multiply(dy[r[0]:r[1]], y[r[0]:r[1]] > 0, out=dx[r[0]:r[1]]), splits, parallel,
-         blas=False)
+    _map(lambda r: np.multiply(dy[r[0]:r[1]], y[r[0]:r[1]] > 0, out=dx[r[0]:r[1]]), splits, parallel)
     return dx
 
 
@@ -668,7 +758,7 @@ def pool2x2_forward(x: np.ndarray, mode: str = "max") -> tuple[np.ndarray, np.nd
     winners = None if mode == "avg" else _new_nchw(y.shape, channels_last, np.uint8)
     splits, parallel = _row_splits(n, x.size)
     _map(lambda r: _pool_rows(x[r[0]:r[1]], y[r[0]:r[1]], None if winners is None else winners[r[0]:r[1]],
-                              mode), splits, parallel, blas=False)
+                              mode), splits, parallel)
     return y, winners
 
 
@@ -693,5 +783,5 @@ def pool2x2_backward(dy: np.ndarray, winners: np.ndarray | None, input_shape: tu
     dx = _new_nchw(input_shape, channels_last, dy.dtype, zero=bool(odd))
     splits, parallel = _row_splits(input_shape[0], dx.size)
     _map(lambda r: _unpool_rows(dy[r[0]:r[1]], None if winners is None else winners[r[0]:r[1]],
-                                dx[r[0]:r[1]], mode), splits, parallel, blas=False)
+                                dx[r[0]:r[1]], mode), splits, parallel)
     return dx

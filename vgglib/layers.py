@@ -21,9 +21,10 @@ Where each layer is derived:
 The plain-loop versions of convolution and pooling that these are tested against live in
 :mod:`vgglib.reference`.
 
-Speed: for float32/float64 input, ``Convolution2D``, ``ReLU`` and 2×2/stride-2 ``Pooling2D`` hand the work to
-:mod:`vgglib.fast` (same results, channels-last memory, ``notebooks/14_making_it_fast.ipynb``); the code below
-is the readable version, run when ``vgglib.fast.enabled`` is False (``with vgglib.fast.use(False): ...``).
+Speed: for float32/float64 input, ``Convolution2D``, ``ReLU``, 2×2/stride-2 ``Pooling2D`` and ``FullyConnected``
+hand the work to :mod:`vgglib.fast` (same results, channels-last memory, ``notebooks/14_making_it_fast.ipynb``);
+the code below is the readable version, run when ``vgglib.fast.enabled`` is False
+(``with vgglib.fast.use(False): ...``).
 """
 from __future__ import annotations
 
@@ -426,6 +427,7 @@ class FullyConnected(_TrainableLayer):
         self.params = {"weights": weights.astype(dtype), "bias": np.zeros(self.num_outputs, dtype=dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._x: np.ndarray | None = None
+        self._fast = False
 
     def _check_input(self, x: np.ndarray) -> None:
         if x.shape[1] != self.num_inputs:
@@ -440,10 +442,18 @@ class FullyConnected(_TrainableLayer):
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self._x = x
+        self._fast = _fast.applies(x)
+        if self._fast:
+            return _fast.linear_forward(x, self._param("weights", x.dtype), self._param("bias", x.dtype))
         return x @ self._param("weights", x.dtype) + self._param("bias", x.dtype)
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
         x = self._x
+        if self._fast:
+            dx, dw, db = _fast.linear_backward(dy, x, self._param("weights", x.dtype))
+            self._store_grad("weights", dw)
+            self._store_grad("bias", db)
+            return dx
         self._store_grad("weights", x.T @ dy)
         self._store_grad("bias", dy.sum(axis=0))
         return dy @ self._param("weights", x.dtype).T
