@@ -1,0 +1,628 @@
+"""Generate notebooks/14_making_it_fast.ipynb and its solutions notebook (without outputs).
+
+    .venv/bin/python notebooks/_src/make_14.py
+    .venv/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/14_making_it_fast.ipynb \
+        notebooks/solutions/14_making_it_fast_solutions.ipynb
+
+The benchmark table quoted in the notebook is read from results/benchmark/bench_vgg16.json when this script runs
+(regenerate after a new benchmark). The committed artifacts are the executed .ipynb files.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from textwrap import dedent
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+REPO = ROOT.parent
+STEM = "14_making_it_fast"
+
+
+class Notebook:
+    """Collects cells and writes a notebook with stable cell ids (clean diffs when regenerated)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.cells: list = []
+        self.prefix = prefix
+
+    def md(self, text: str) -> None:
+        self.cells.append(nbformat.v4.new_markdown_cell(dedent(text).strip("\n")))
+
+    def code(self, text: str) -> None:
+        self.cells.append(nbformat.v4.new_code_cell(dedent(text).strip("\n")))
+
+    def write(self, path: Path) -> None:
+        for i, cell in enumerate(self.cells):
+            cell["id"] = f"{self.prefix}-{i:03d}"
+        nb = nbformat.v4.new_notebook(cells=self.cells, metadata={
+            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"}})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+
+
+def benchmark_table() -> str:
+    """The README-style table of the committed benchmark run, as markdown."""
+    res = json.loads((REPO / "results" / "benchmark" / "bench_vgg16.json").read_text())
+    m = res["machine"]
+    lines = [f"Measured {m['date'][:10]} on {m['cpu']} ({m['logical_cpus']} logical CPUs, {m.get('memory_gb', '?')} GB), "
+             f"numpy {m['numpy']}, PyTorch {m.get('torch', '—')}, {m['threads']} threads each, float32, batch "
+             f"{res['config']['batch']}, median of {res['config']['reps']} interleaved repetitions:", "",
+             "| input | task | vgglib | PyTorch | vgglib / PyTorch |", "| --- | --- | ---: | ---: | ---: |"]
+    for row in res["rows"]:
+        lines.append(f"| {row['size']}×{row['size']}×1 | {row['task']} | {row['vgglib_s'] * 1e3:.0f} ms | "
+                     f"{row['torch_s'] * 1e3:.0f} ms | {row['ratio']:.2f}× |")
+    rss = res.get("rss", {})
+    if rss:
+        lines += ["", "| input | peak memory, training: vgglib | PyTorch |", "| --- | ---: | ---: |"]
+        for size, r in rss.items():
+            lines.append(f"| {size}×{size}×1 | {r['vgglib']['peak_rss_mb']:.0f} MB | "
+                         f"{r['torch']['peak_rss_mb']:.0f} MB |")
+    return "\n    ".join(lines)
+
+
+def lesson() -> Notebook:
+    nb = Notebook("nb14")
+    nb.md(r"""
+    # 14 · Making it fast: from pixel loops to a numpy VGG16 that keeps up with PyTorch
+
+    The seed project called its network "very slow to train", and it was: its convolution visited every output
+    pixel, every filter, every channel and every kernel tap in Python loops. One 64×64 digit through VGG16 is
+    1.27 billion multiply-adds; at the few million operations per second a Python loop manages, that is hours
+    per image. This notebook climbs the ladder from those loops to the fast path in `vgglib.fast`, which trains
+    VGG16 on a laptop CPU about as fast as PyTorch does — in plain numpy.
+
+    Every rung is checked against the readable layers of notebooks 01–05: speed never changes the answer.
+
+    **Learning goals** — after this notebook you can
+
+    - count the work of a network (multiply-adds, FLOPs) and turn a timing into GFLOP/s;
+    - explain why im2col + one matrix product (GEMM) beats loops by 4 orders of magnitude, and gather the
+      windows of a channels-last (NHWC) array with `as_strided`;
+    - derive Winograd's F(2, 3) trick — 4 multiplications where the definition needs 6 — and its 2-D form;
+    - say where the time of a training step goes, and what limits it further (GEMM peak, memory, threads).
+    """)
+    nb.code(r"""
+    %matplotlib inline
+    import json
+    import time
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from numpy.lib.stride_tricks import as_strided, sliding_window_view
+
+    import vgglib
+    import vgglib.fast as fast
+    from vgglib import reference
+    from vgglib.im2col import im2col
+    from vgglib.layers import Convolution2D, Maxpooling2D, ReLU
+    from vgglib.losses import softmax_cross_entropy
+    from vgglib.model import VGG16, summary
+    from vgglib.exercises import check_conv_macs, check_im2col_nhwc, check_pool2x2_corners, check_winograd_1d
+
+    def best_time(fn, repeat=3):
+        # the fastest of a few runs: the least disturbed by whatever else the machine is doing
+        fn()
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    print("vgglib", vgglib.__version__, "| numpy", np.__version__, "| fast path on:", fast.enabled)
+    """)
+
+    # ------------------------------------------------------------------------------------------ 1 count
+    nb.md(r"""
+    ## 1 · Count the work first
+
+    A convolution output is a sum of $C\cdot k\cdot k$ products, and there are $H_o W_o F$ outputs per image:
+
+    $$\text{MACs} = H_o\, W_o\, F \cdot C\, k^2 \qquad\text{(multiply-adds; FLOPs} = 2\times\text{MACs)}$$
+
+    A fully connected layer costs $\text{in}\cdot\text{out}$. A training step costs about **three forward
+    passes**: the forward, then in the backward one product for $dx$ and one for $dW$ per layer.
+    `vgglib.model.summary` does the counting for us.
+    """)
+    nb.code(r"""
+    for size in (64, 32):
+        s = summary(VGG16.spec(1, 10, size), print_table=False)
+        per_step = 3 * 2 * s.total_macs * 32
+        print(f"VGG16 {size}x{size}x1: {s.total_macs / 1e9:.3f} GMAC per image forward, "
+              f"{s.total_params / 1e6:.1f} M parameters; a training step of 32 images = {per_step / 1e9:.0f} GFLOP")
+    """)
+    nb.md(r"""
+    How fast is a Python loop at multiply-adds? We time one and extrapolate to a single training step
+    (the output of this cell, like every timing here, depends on the machine: nbval ignores it).
+    """)
+    nb.code(r"""
+    # NBVAL_IGNORE_OUTPUT
+    a, b = 1.0001, 0.9999
+    def loop(n=200_000):
+        total = 0.0
+        for _ in range(n):
+            total += a * b
+        return total
+    macs_per_s = 200_000 / best_time(loop)
+    step_macs = 3 * summary(VGG16.spec(1, 10, 64), print_table=False).total_macs * 32
+    print(f"a Python loop: {macs_per_s / 1e6:.0f} M multiply-adds per second -> one 64x64 training step "
+          f"of 32 images would take {step_macs / macs_per_s / 3600:.0f} hours")
+    """)
+
+    # ------------------------------------------------------------------------------------------ 2 ladder
+    nb.md(r"""
+    ## 2 · The ladder, timed live
+
+    One convolution layer, small enough to time in seconds: 16 → 16 channels, 3×3, padding 1, 24×24 maps, a
+    batch of 8. Four implementations:
+
+    1. **pixel loops** — `vgglib.reference.conv2d_forward_naive`, the formula written out (the seed's way);
+    2. **vectorised windows** — `sliding_window_view` + `np.einsum`: no Python loops, but no BLAS either;
+    3. **im2col + matmul** — the readable `Convolution2D` of notebook 01 (`fast.use(False)`);
+    4. **the fast path** — `vgglib.fast`: channels-last windows gathered chunk by chunk into one GEMM each.
+
+    First: all four give the same numbers.
+    """)
+    nb.code(r"""
+    rng = np.random.default_rng(0)
+    layer = Convolution2D(16, 16, 3, padding=1, rng=rng)
+    layer.params["bias"][:] = rng.standard_normal(16).astype(np.float32)
+    x = rng.standard_normal((8, 16, 24, 24)).astype(np.float32)
+    w, b = layer.params["weights"], layer.params["bias"]
+
+    def windows_einsum(x):
+        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        win = sliding_window_view(xp, (3, 3), axis=(2, 3))            # (N, C, H, W, 3, 3), a view
+        return np.einsum("nchwij,fcij->nfhw", win, w, optimize=True) + b[:, None, None]
+
+    def readable(x):
+        with fast.use(False):
+            return layer.forward(x)
+
+    y_fast = layer.forward(x)
+    y_loops = reference.conv2d_forward_naive(x[:1, :, :4].astype(np.float64), w, b, 1, 1)   # a corner: loops are slow
+    errors = {"loops (corner)": np.abs(y_loops[:, :, :3] - y_fast[:1, :, :3]).max(),
+              "einsum": np.abs(windows_einsum(x) - y_fast).max(),
+              "im2col + matmul": np.abs(readable(x) - y_fast).max()}
+    for name, err in errors.items():
+        print(f"{name:16s} vs fast path: max difference < 1e-5: {err < 1e-5}")
+    assert max(errors.values()) < 1e-5
+    """)
+    nb.code(r"""
+    # NBVAL_IGNORE_OUTPUT
+    t_loops = best_time(lambda: reference.conv2d_forward_naive(x[:1, :, :3], w[:2], b[:2], 1, 1), repeat=1)
+    t_loops *= (16 / 2) * (24 / 1) * 8            # 2 filters x 1 output row of 1 image -> the whole batch
+    times = {"pixel loops (extrapolated)": t_loops,
+             "vectorised windows (einsum)": best_time(lambda: windows_einsum(x)),
+             "im2col + matmul (readable)": best_time(lambda: readable(x)),
+             "vgglib.fast": best_time(lambda: layer.forward(x))}
+    flops = 2 * 8 * 24 * 24 * 16 * 16 * 9
+    for name, t in times.items():
+        print(f"{name:28s} {t * 1e3:10.2f} ms   {flops / t / 1e9:8.3f} GFLOP/s   {t_loops / t:9,.0f}x")
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    ax.barh(list(times)[::-1], [t * 1e3 for t in times.values()][::-1], color="tab:blue")
+    ax.set_xscale("log")
+    ax.set_xlabel("milliseconds for the batch (log scale)")
+    ax.set_title("one 3x3 conv layer, 16->16 channels, 24x24, batch 8")
+    plt.tight_layout()
+    plt.show()
+    """)
+    nb.md(r"""
+    The big jump is from Python to compiled code; the second one, from `einsum` to im2col, is from "compiled"
+    to "a GEMM": a matrix product reuses every number it loads many times from the CPU's caches and registers,
+    and the BLAS library behind `np.matmul` is tuned for exactly that. On the full-size layer (64 channels,
+    64×64) the gap between the first and last rung is more than **10,000×** (see the benchmark below).
+    """)
+
+    # ------------------------------------------------------------------------------------------ 3 layout
+    nb.md(r"""
+    ## 3 · Memory layout: why channels last
+
+    numpy stores an array as one line of memory; `strides` say how many bytes to jump along each axis. The
+    readable code keeps activations NCHW. The fast convolution works in **NHWC** ("channels last"): a 3×3
+    window then is three runs of $3C$ neighbouring numbers instead of nine runs of 3, so copying windows is a
+    few long copies. It hands back an array of NCHW *shape* whose memory is NHWC — a transposed view, which
+    is what PyTorch calls `channels_last`. Nothing downstream can tell, except by looking at the strides; the
+    next ReLU and pooling keep that order, and the next convolution gets its NHWC input without copying.
+    """)
+    nb.code(r"""
+    print("NCHW input  shape", x.shape, "strides", x.strides)
+    print("fast output shape", y_fast.shape, "strides", y_fast.strides, "-> channels last:", fast.is_channels_last(y_fast))
+    print("same values as the readable layer's plain NCHW array:", np.allclose(y_fast, readable(x), atol=1e-5))
+    """)
+    nb.md(r"""
+    Gathering the windows of an NHWC array with `as_strided`: a view of shape $(N, H_o, W_o, k, k, C)$ whose
+    window axes $(i, j)$ step one row and one pixel — no data moves until we copy the view into a matrix of
+    shape $(N H_o W_o,\ k k C)$. One GEMM with the weights reordered to $(F, k, k, C)$ is the convolution.
+    """)
+    nb.code(r"""
+    xh = np.ascontiguousarray(x.transpose(0, 2, 3, 1))                # NHWC
+    xp = np.pad(xh, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    s0, s1, s2, s3 = xp.strides
+    win = as_strided(xp, (8, 24, 24, 3, 3, 16), (s0, s1, s2, s1, s2, s3))   # a view: nothing copied yet
+    cols = win.reshape(8 * 24 * 24, 9 * 16)                          # the copy: (4608, 144)
+    w_rows = w.transpose(0, 2, 3, 1).reshape(16, 9 * 16)             # (F, k*k*C), same (i, j, c) order
+    y_gemm = (cols @ w_rows.T + b).reshape(8, 24, 24, 16).transpose(0, 3, 1, 2)
+    print("window matrix", cols.shape, "| one GEMM reproduces the layer:", np.abs(y_gemm - y_fast).max() < 1e-5)
+    """)
+
+    # ------------------------------------------------------------------------------------------ 4 winograd
+    nb.md(r"""
+    ## 4 · Winograd: fewer multiplications than the definition
+
+    A GEMM at the machine's peak is the ceiling for the im2col approach. To go past it, do fewer
+    multiplications. Take one row: 4 inputs $d_0..d_3$, a 3-tap filter $g_0..g_2$, two outputs
+
+    $$y_0 = d_0 g_0 + d_1 g_1 + d_2 g_2,\qquad y_1 = d_1 g_0 + d_2 g_1 + d_3 g_2 \qquad\text{(6 multiplications)}$$
+
+    Winograd's F(2, 3) computes the same with **4**:
+
+    $$m_1 = (d_0 - d_2)\,g_0,\quad m_2 = (d_1 + d_2)\,\tfrac{g_0 + g_1 + g_2}{2},\quad
+      m_3 = (d_2 - d_1)\,\tfrac{g_0 - g_1 + g_2}{2},\quad m_4 = (d_1 - d_3)\,g_2$$
+    $$y_0 = m_1 + m_2 + m_3,\qquad y_1 = m_2 - m_3 - m_4$$
+
+    The sums of weights are computed once per filter, the sums of inputs once per tile — only the 4 products
+    scale with both. Expand $m_1 + m_2 + m_3$ and the cross terms cancel, leaving $y_0$. By hand, with small
+    numbers:
+    """)
+    nb.code(r"""
+    d, g = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 0.0, -1.0])
+    direct = [d[0] * g[0] + d[1] * g[1] + d[2] * g[2], d[1] * g[0] + d[2] * g[1] + d[3] * g[2]]
+    m1, m2 = (d[0] - d[2]) * g[0], (d[1] + d[2]) * (g[0] + g[1] + g[2]) / 2
+    m3, m4 = (d[2] - d[1]) * (g[0] - g[1] + g[2]) / 2, (d[1] - d[3]) * g[2]
+    print(f"direct: y0 = {direct[0]:.1f}, y1 = {direct[1]:.1f}   winograd: y0 = {m1 + m2 + m3:.1f}, y1 = {m2 - m3 - m4:.1f}")
+    assert np.allclose(direct, [m1 + m2 + m3, m2 - m3 - m4])
+    """)
+    nb.md(r"""
+    In matrix form, $y = A^\top\big[(G g) \odot (B^\top d)\big]$, and the 2-D version nests it: a 4×4 input
+    tile $d$ and a 3×3 filter $g$ give a 2×2 output tile
+
+    $$Y = A^\top \Big[\, (G\, g\, G^\top) \odot (B^\top d\, B) \Big] A,\qquad
+      B^\top = \begin{bmatrix}1&0&-1&0\\0&1&1&0\\0&-1&1&0\\0&1&0&-1\end{bmatrix},\;
+      G = \begin{bmatrix}1&0&0\\ \frac12&\frac12&\frac12\\ \frac12&-\frac12&\frac12\\0&0&1\end{bmatrix},\;
+      A^\top = \begin{bmatrix}1&1&1&0\\0&1&-1&-1\end{bmatrix}$$
+
+    **16 multiplications instead of 36** (2.25× fewer). With many channels, the element-wise product summed
+    over input channels is 16 independent GEMMs of shape (tiles × C)·(C × F) — BLAS again, on 2.25× less work.
+    The transforms are cheap additions. `vgglib.fast` uses this for 3×3 layers with ≥ 128 input channels and
+    maps of at least 8×8; its backward pass is the transposed transform (notebook 02's rules, applied to $U$
+    and $V$), and $dx$ is the same Winograd convolution with the kernel rotated by 180°.
+    """)
+    nb.code(r"""
+    BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], float)
+    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], float)
+    tile, kernel = rng.standard_normal((4, 4)), rng.standard_normal((3, 3))
+    Y = AT @ ((G @ kernel @ G.T) * (BT @ tile @ BT.T)) @ AT.T
+    Y_direct = np.array([[(tile[i:i + 3, j:j + 3] * kernel).sum() for j in range(2)] for i in range(2)])
+    print("2x2 tile, Winograd == direct:", np.allclose(Y, Y_direct))
+
+    wide = Convolution2D(128, 32, 3, padding=1, rng=rng)
+    xw = np.maximum(rng.standard_normal((2, 128, 16, 16)), 0).astype(np.float32)
+    yw = wide.forward(xw)
+    exact = reference.conv2d_forward_naive(xw[:1, :, :4].astype(np.float64), wide.params["weights"].astype(np.float64),
+                                           wide.params["bias"].astype(np.float64), 1, 1)[:, :, :3]
+    rel = np.abs(yw[:1, :, :3] - exact).max() / np.abs(exact).max()
+    print("vgglib.fast chose:", wide._fast_cache.method, "| float32 relative error below 1e-5:", rel < 1e-5)
+    """)
+
+    # ------------------------------------------------------------------------------------------ 5 backward
+    nb.md(r"""
+    ## 5 · The backward pass, and the small layers
+
+    - $db = \sum dy$, and $dW = dy^\top \cdot \text{cols}$: the same window matrix again, re-gathered chunk by
+      chunk rather than kept (it is 9× the size of the input: 300 MB for VGG16's second layer at batch 32).
+    - $dx$ without a scatter: for stride 1, $dx$ **is** a convolution — of $dy$ padded by $k-1-p$ with the
+      kernel rotated by 180° and its $F$ and $C$ axes swapped (notebook 02). So it is one more gather + GEMM.
+    - ReLU keeps its *output* $y$ instead of a mask: $dx = dy\cdot[y > 0]$, and $y$ is kept anyway, by the next
+      layer.
+    - 2×2 max pooling compares the four corners of every window, `x[:, :, 0::2, 0::2]`, `x[:, :, 0::2, 1::2]`, …
+      — three `np.maximum`s — and keeps the winner as a number 0–3, with the readable code's tie rule.
+
+    All of it is tested against the readable layers (`tests/test_fast.py`): forward, $dx$, $dW$, $db$, random
+    shapes, strides and paddings, and numerical gradient checks in float64.
+    """)
+    nb.code(r"""
+    dy = rng.standard_normal(y_fast.shape).astype(np.float32)
+    dx_fast = layer.backward(dy)
+    grads_fast = {k: v.copy() for k, v in layer.grads.items()}
+    with fast.use(False):
+        layer.forward(x)
+        dx_read = layer.backward(dy)
+    print("dx:", np.abs(dx_fast - dx_read).max() < 1e-4,
+          "| dW:", np.abs(grads_fast["weights"] - layer.grads["weights"]).max() < 1e-3,
+          "| db:", np.abs(grads_fast["bias"] - layer.grads["bias"]).max() < 1e-3)
+    """)
+
+    # ------------------------------------------------------------------------------------------ 6 threads
+    nb.md(r"""
+    ## 6 · Both cores
+
+    numpy's BLAS uses every core, but everything else in numpy — copies, `np.maximum`, comparisons — runs on
+    one. So `vgglib.fast` splits each batch into chunks and hands them to a few worker threads (as many as
+    BLAS would use); each gathers and multiplies its own images with a one-thread BLAS. Python threads can do
+    this because numpy releases the interpreter lock (GIL) inside copies, ufuncs and BLAS calls. Small late
+    layers, with too few pixels to split, cut their one matrix product into column blocks instead.
+    """)
+    nb.code(r"""
+    # NBVAL_IGNORE_OUTPUT
+    big = Convolution2D(64, 64, 3, padding=1, rng=rng)
+    xb = rng.standard_normal((16, 64, 32, 32)).astype(np.float32)
+    saved = fast.threads
+    try:
+        fast.threads = 1
+        t1 = best_time(lambda: big.forward(xb))
+        fast.threads = saved
+        tn = best_time(lambda: big.forward(xb))
+    finally:
+        fast.threads = saved
+    print(f"workers: {fast.worker_count()} | one thread {t1 * 1e3:.0f} ms, all workers {tn * 1e3:.0f} ms "
+          f"({t1 / tn:.1f}x)")
+    """)
+
+    # ------------------------------------------------------------------------------------------ 7 profile
+    nb.md(r"""
+    ## 7 · Where the time goes
+
+    Timing every layer of a training step (a narrow VGG16 here, so it runs in a second) shows the usual
+    picture: the convolutions are nearly everything, their backward about twice their forward, and ReLU,
+    pooling and the optimizer are a few percent.
+    """)
+    nb.code(r"""
+    # NBVAL_IGNORE_OUTPUT
+    model = VGG16(1, 10, 32, width=0.25, rng=np.random.default_rng(0))
+    xs = rng.standard_normal((16, 1, 32, 32)).astype(np.float32)
+    labels = rng.integers(0, 10, 16)
+    spent = {}
+
+    def timed(layer, method):
+        original = getattr(layer, method)
+        def run(*args, **kwargs):
+            t0 = time.perf_counter()
+            out = original(*args, **kwargs)
+            key = f"{type(layer).__name__.replace('Maxpooling2D', 'Pooling2D')} {method}"
+            spent[key] = spent.get(key, 0.0) + time.perf_counter() - t0
+            return out
+        setattr(layer, method, run)
+
+    for lyr in model.layers:
+        timed(lyr, "forward")
+        timed(lyr, "backward")
+    for _ in range(3):
+        spent.clear()
+        logits = model.forward(xs)
+        model.backward(softmax_cross_entropy(logits, labels)[1])
+    total = sum(spent.values())
+    top = sorted(spent.items(), key=lambda kv: -kv[1])[:8]
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    ax.barh([k for k, _ in top][::-1], [100 * v / total for _, v in top][::-1], color="tab:orange")
+    ax.set_xlabel("% of the layers' time in one training step")
+    ax.set_title("VGG16 width 1/4, 32x32, batch 16")
+    plt.tight_layout()
+    plt.show()
+    """)
+
+    # ------------------------------------------------------------------------------------------ 8 benchmark
+    nb.md(rf"""
+    ## 8 · The benchmark: vgglib against PyTorch
+
+    `benchmarks/bench_vgg16.py` runs the real thing — VGG16 at 64×64×1 and 32×32×1, batch 32, float32, the same
+    weights and the same thread count in both libraries — with interleaved repetitions, and measures peak
+    memory in separate processes (`benchmarks/README.md` has the method, the full output and what did not
+    help). The committed run:
+
+    {benchmark_table()}
+
+    The machine is shared, so only ratios measured in one run mean something. To reproduce it:
+    `pip install -e '.[bench]'` and `python benchmarks/bench_vgg16.py`. The numbers behind the table:
+    """)
+    nb.code(r"""
+    # NBVAL_IGNORE_OUTPUT
+    bench = json.loads((Path("..") / "results" / "benchmark" / "bench_vgg16.json").read_text())
+    print("GEMM peak measured in that run:", round(bench["gemm_peak_gflops"]), "GFLOP/s")
+    for row in bench["rows"]:
+        print(f"{row['size']}x{row['size']} {row['task']:13s} vgglib {row['vgglib_img_s']:6.1f} img/s  "
+              f"PyTorch {row['torch_img_s']:6.1f} img/s  vgglib {row['vgglib_gflops']:4.0f} GFLOP/s "
+              f"({row['pct_gemm_peak']:.0f}% of the GEMM peak)")
+    """)
+    nb.md(r"""
+    What limits it further: the matrix products already run near the speed of a large GEMM on this CPU, so the
+    rest is memory traffic — gathering windows (9× the input for a 3×3 layer), transforms, new output arrays
+    (fresh memory costs page faults) — and the early layers with only 64 channels, whose narrow GEMMs run
+    below the peak. PyTorch's hand-written kernels fuse those steps; numpy cannot.
+    """)
+
+    # ------------------------------------------------------------------------------------------ 9 spot the bug
+    nb.md(r"""
+    ## 9 · Spot the bug: memory reuse that aliases
+
+    Allocating a fresh output for every layer and every batch costs time (the operating system hands out new
+    memory page by page). Reusing one buffer is tempting. Here is a ReLU that does so:
+    """)
+    nb.code(r"""
+    class ReusingReLU(ReLU):
+        # "faster": writes every output into the same buffer
+        def _forward(self, x, training):
+            if getattr(self, "_buf", None) is None or self._buf.shape != x.shape:
+                self._buf = np.empty_like(x)
+            self._y = np.maximum(x, 0, out=self._buf)
+            return self._y
+
+    for cls in (ReLU, ReusingReLU):
+        relu = cls()
+        features_a = relu.forward(np.array([[1.0, -2.0, 3.0]]))      # kept, e.g. to plot feature maps
+        snapshot = features_a.copy()
+        relu.forward(np.array([[5.0, 5.0, -5.0]]))                   # the next batch
+        print(f"{cls.__name__:12s} batch A's features still intact: {np.array_equal(features_a, snapshot)}")
+    """)
+    nb.md(r"""
+    The reusing ReLU returns the *same array* every time, so anything the caller kept — feature maps for a plot,
+    the activations of the previous batch — silently changes under it. Worse, its backward would use the new
+    batch's mask for the old batch's gradient. `vgglib.fast` reuses memory only inside a layer (window matrices,
+    padded copies: "scratch"), never for what it hands out; `tests/test_fast.py` checks exactly what this cell
+    shows — results of batch A unchanged after batch B, and no returned array sharing memory with the scratch
+    buffers (`np.shares_memory`).
+    """)
+
+    # ------------------------------------------------------------------------------------------ summary
+    nb.md(r"""
+    ## Summary
+
+    | step | what it removes | typical gain |
+    | --- | --- | --- |
+    | loops → vectorised windows | the Python interpreter per multiply-add | 100–1,000× |
+    | vectorised → im2col + GEMM | cache misses; uses the tuned BLAS kernel | 10–100× |
+    | NHWC windows, chunked | long copies instead of short ones; the window matrix stays in cache | 1.5–3× |
+    | Winograd F(2×2, 3×3) | 2.25× fewer multiplications on wide layers | 1.2–1.5× on those layers |
+    | worker threads | numpy's one-core copies and ufuncs | up to the number of cores |
+
+    Checks: every fast result equals the readable one (float32 tolerance) and the loops (float64); nothing
+    handed out aliases reused memory. Switch the fast path off with `with vgglib.fast.use(False): ...`.
+    """)
+
+    # ------------------------------------------------------------------------------------------ exercises
+    nb.md(r"""
+    ## Exercises
+
+    Each exercise ends with a self-check that says whether your answer is right and, if not, gives a hint —
+    never the answer. Worked solutions are in `solutions/14_making_it_fast_solutions.ipynb`.
+
+    **Exercise 1 (easy).** How many multiply-adds does VGG16's `conv2_1` do for one image at 64×64 input? It
+    maps 64 → 128 channels with 3×3 kernels and padding 1, on 32×32 maps (after the first pooling).
+    """)
+    nb.code(r"""
+    answer = None   # a number
+    check_conv_macs(answer)
+    """)
+    nb.md(r"""
+    **Exercise 2 (medium).** Write `im2col_nhwc(x, k)`: the k×k windows (stride 1, no padding) of an NHWC array
+    `x` (N, H, W, C) as a matrix (N·Ho·Wo, k·k·C), rows ordered (n, oy, ox), columns (i, j, c). Use
+    `as_strided` (section 3); reshaping the overlapping view makes the copy.
+    """)
+    nb.code(r"""
+    def im2col_nhwc(x, k):
+        raise NotImplementedError   # your code here
+
+
+    check_im2col_nhwc(im2col_nhwc)
+    """)
+    nb.md(r"""
+    **Exercise 3 (medium).** Write `winograd_1d(d, g)` returning `[y0, y1]` for 4 inputs and a 3-tap filter
+    with only **4** products that involve both inputs and weights. The check runs your function on "counting
+    numbers" that tally those products.
+    """)
+    nb.code(r"""
+    def winograd_1d(d, g):
+        raise NotImplementedError   # your code here
+
+
+    check_winograd_1d(winograd_1d)
+    """)
+    nb.md(r"""
+    **Exercise 4 (harder).** Write `pool2x2(x)`: 2×2 max pooling, stride 2, of (N, C, H, W), from the four
+    corner views (section 5), returning `(y, winners)` where `winners` is the flat index $i\cdot 2 + j$ of each
+    window's maximum — **the first one in row-major order** when several are equal. Odd sizes drop the last
+    row/column.
+    """)
+    nb.code(r"""
+    def pool2x2(x):
+        raise NotImplementedError   # your code here
+
+
+    check_pool2x2_corners(pool2x2)
+    """)
+    return nb
+
+
+def solutions() -> Notebook:
+    nb = Notebook("sol14")
+    nb.md(r"""
+    # Solutions · 14 Making it fast
+
+    Worked solutions to the exercises of `../14_making_it_fast.ipynb`. Each cell computes the answer, runs the
+    same self-check, and asserts that it passes.
+    """)
+    nb.code(r"""
+    import numpy as np
+    from numpy.lib.stride_tricks import as_strided
+
+    import vgglib
+    from vgglib.exercises import check_conv_macs, check_im2col_nhwc, check_pool2x2_corners, check_winograd_1d
+
+    print("vgglib", vgglib.__version__)
+    """)
+    nb.md(r"""
+    **Exercise 1.** Padding 1 keeps the 32×32 map: $32\cdot 32$ pixels × 128 filters = 131,072 outputs, each a
+    sum of $C k^2 = 64\cdot 9 = 576$ products.
+    """)
+    nb.code(r"""
+    answer = 32 * 32 * 128 * 64 * 3 * 3
+    print(f"{answer:,} multiply-adds")
+    result = check_conv_macs(answer)
+    print(result)
+    assert result.correct
+    """)
+    nb.md(r"""
+    **Exercise 2.** The view's window axes step one row (`s1`) and one pixel (`s2`) of the input, exactly like
+    the output axes; `reshape` of that overlapping view cannot be a view, so numpy copies.
+    """)
+    nb.code(r"""
+    def im2col_nhwc(x, k):
+        n, h, w, c = x.shape
+        ho, wo = h - k + 1, w - k + 1
+        s0, s1, s2, s3 = x.strides
+        windows = as_strided(x, (n, ho, wo, k, k, c), (s0, s1, s2, s1, s2, s3))
+        return windows.reshape(n * ho * wo, k * k * c)          # overlapping view -> reshape copies
+
+
+    result = check_im2col_nhwc(im2col_nhwc)
+    print(result)
+    assert result.correct
+    """)
+    nb.md(r"""
+    **Exercise 3.** Section 4's formulas. The weight sums $(g_0 + g_1 + g_2)/2$ and $(g_0 - g_1 + g_2)/2$
+    involve no data, so they are not counted.
+    """)
+    nb.code(r"""
+    def winograd_1d(d, g):
+        m1 = (d[0] - d[2]) * g[0]
+        m2 = (d[1] + d[2]) * ((g[0] + g[1] + g[2]) / 2)
+        m3 = (d[2] - d[1]) * ((g[0] - g[1] + g[2]) / 2)
+        m4 = (d[1] - d[3]) * g[2]
+        return [m1 + m2 + m3, m2 - m3 - m4]
+
+
+    result = check_winograd_1d(winograd_1d)
+    print(result)
+    assert result.correct
+    """)
+    nb.md(r"""
+    **Exercise 4.** Compare within each row first (`b > a`: the right one wins only if strictly larger), then
+    the bottom row's maximum against the top row's (strictly larger again), so ties go to the earlier element.
+    """)
+    nb.code(r"""
+    def pool2x2(x):
+        h2, w2 = 2 * (x.shape[2] // 2), 2 * (x.shape[3] // 2)
+        a, b = x[:, :, 0:h2:2, 0:w2:2], x[:, :, 0:h2:2, 1:w2:2]
+        c, d = x[:, :, 1:h2:2, 0:w2:2], x[:, :, 1:h2:2, 1:w2:2]
+        top, bottom = np.maximum(a, b), np.maximum(c, d)
+        lower = bottom > top
+        winners = np.where(lower, 2 + (d > c), 1 * (b > a))
+        return np.maximum(top, bottom), winners
+
+
+    result = check_pool2x2_corners(pool2x2)
+    print(result)
+    assert result.correct
+    """)
+    return nb
+
+
+if __name__ == "__main__":
+    lesson().write(ROOT / f"{STEM}.ipynb")
+    solutions().write(ROOT / "solutions" / f"{STEM}_solutions.ipynb")
+    print("wrote", ROOT / f"{STEM}.ipynb", "and its solutions notebook")
