@@ -187,9 +187,10 @@ def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([head, (c[k:] - c[:-k]) / k])
 
 
-def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None, smooth: int = 10):
+def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None, smooth: int | None = None):
     """Two panels from a :func:`vgglib.train.fit` history: the loss of every batch (light; a moving average of
-    ``smooth`` batches dark; per-epoch train/validation loss as dots) against epochs, and per-epoch accuracy.
+    ``smooth`` batches dark — default a tenth of an epoch, at least 5; per-epoch train/validation loss as dots)
+    against epochs, and per-epoch accuracy.
 
     Works on a partial history, so it also draws live curves during training (:class:`vgglib.widgets.LiveCurves`).
     Returns the Figure.
@@ -205,6 +206,8 @@ def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None
         fig = plt.figure(figsize=(9.0, 3.0))
     ax1, ax2 = fig.subplots(1, 2)
     nb = history.get("batches_per_epoch") or (history.get("position") or {}).get("batches") or max(len(batch), 1)
+    if smooth is None:
+        smooth = max(5, int(nb) // 10)
     if batch.size:
         xs = np.arange(1, len(batch) + 1) / nb
         ax1.plot(xs, batch, color="tab:blue", alpha=0.25, lw=0.8)

@@ -1,0 +1,112 @@
+"""Self-checks for the exercises of ``notebooks/09_training_vgg16_on_mnist.ipynb``.
+
+Worked solutions: ``notebooks/solutions/09_training_vgg16_on_mnist_solutions.ipynb``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from ._common import ExerciseResult, verdict
+
+__all__ = ["check_batches_per_epoch", "check_shuffle_together", "check_confusion_matrix"]
+
+
+def check_batches_per_epoch(answer: Any) -> ExerciseResult:
+    """Exercise 1: batches per epoch for 55,000 training images in batches of 64 (the last batch may be smaller)."""
+    name = "batches_per_epoch"
+    if answer is None:
+        return verdict(name, False, "", "no answer yet: replace None with a whole number")
+    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer, float, np.floating)):
+        return verdict(name, False, "", f"expected a number, got {type(answer).__name__} {answer!r}")
+    expected = math.ceil(55_000 / 64)
+    if float(answer) == expected:
+        return verdict(name, True, "859 full batches of 64 and a last one of 24 images: ceil(55000 / 64) = 860.", "")
+    if float(answer) == 55_000 // 64:
+        hint = "that drops the last, smaller batch: its 24 images would never be trained on"
+    elif not float(answer).is_integer():
+        hint = "a number of batches is a whole number; round in the direction that keeps every image"
+    elif float(answer) == math.ceil(60_000 / 64):
+        hint = "that is for all 60,000 images; 5,000 are held out for validation"
+    else:
+        hint = "divide the number of images by the batch size"
+    return verdict(name, False, "", hint)
+
+
+def check_shuffle_together(func: Callable[..., Any]) -> ExerciseResult:
+    """Exercise 2: ``func(X, y, rng) -> (X, y)``, shuffled with one permutation so every image keeps its label."""
+    name = "shuffle_together"
+    if not callable(func):
+        return verdict(name, False, "", f"pass your function itself, got {type(func).__name__}")
+    n = 200
+    X = np.arange(n * 4, dtype=np.float32).reshape(n, 2, 2)
+    y = (np.arange(n) * 7) % 10
+    Xin, yin = X.copy(), y.copy()
+    try:
+        out = func(Xin, yin, np.random.default_rng(9))
+    except NotImplementedError:
+        return verdict(name, False, "", "not implemented yet: replace the `raise NotImplementedError` line.")
+    except Exception as err:  # noqa: BLE001 — the student's code may raise anything
+        return verdict(name, False, "", f"your function raised {type(err).__name__}: {err}")
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return verdict(name, False, "", "return the pair (X_shuffled, y_shuffled)")
+    Xs, ys = (np.asarray(a) for a in out)
+    if not (np.array_equal(Xin, X) and np.array_equal(yin, y)):
+        return verdict(name, False, "", "your function changed its inputs; return new, shuffled arrays")
+    if Xs.shape != X.shape or ys.shape != y.shape:
+        return verdict(name, False, "", f"shapes changed: got {Xs.shape} and {ys.shape}")
+    order = (Xs.reshape(n, -1)[:, 0] // 4).astype(int)         # which original image sits at each position
+    if sorted(order.tolist()) != list(range(n)):
+        return verdict(name, False, "", "some images are missing or repeated: use a permutation, not random draws")
+    if np.array_equal(order, np.arange(n)):
+        return verdict(name, False, "", "the order did not change: nothing was shuffled")
+    if not np.array_equal(ys, y[order]):
+        return verdict(name, False, "", "the labels no longer belong to their images — the seed's bug: shuffle "
+                       "both with the same permutation")
+    return verdict(name, True, "one permutation for both arrays: every image keeps its label.", "")
+
+
+def check_confusion_matrix(func: Callable[..., Any]) -> ExerciseResult:
+    """Exercise 3: ``func(y_true, y_pred, num_classes) -> (accuracy, confusion)`` with confusion[t, p] = how many
+    images of true class t were predicted as p."""
+    name = "confusion_matrix"
+    if not callable(func):
+        return verdict(name, False, "", f"pass your function itself, got {type(func).__name__}")
+    rng = np.random.default_rng(90)
+    t = rng.integers(0, 4, 60)
+    p = np.where(rng.random(60) < 0.7, t, rng.integers(0, 4, 60))
+    p[:3] = 3                                                  # make the matrix clearly asymmetric
+    t[:3] = 0
+    expected = np.zeros((4, 4), dtype=int)
+    for a, b in zip(t, p):
+        expected[a, b] += 1
+    acc = float(np.mean(t == p))
+    try:
+        out = func(t.copy(), p.copy(), 4)
+    except NotImplementedError:
+        return verdict(name, False, "", "not implemented yet: replace the `raise NotImplementedError` line.")
+    except Exception as err:  # noqa: BLE001 — the student's code may raise anything
+        return verdict(name, False, "", f"your function raised {type(err).__name__}: {err}")
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return verdict(name, False, "", "return the pair (accuracy, confusion)")
+    try:
+        a = float(out[0])
+        cm = np.asarray(out[1])
+    except (TypeError, ValueError):
+        return verdict(name, False, "", "accuracy must be a number and confusion an array")
+    if cm.shape != (4, 4):
+        return verdict(name, False, "", f"the confusion matrix must be (num_classes, num_classes) = (4, 4), got "
+                       f"{cm.shape}")
+    if np.array_equal(cm, expected.T):
+        return verdict(name, False, "", "rows and columns are swapped: rows are the true classes, columns the "
+                       "predictions")
+    if not np.array_equal(cm, expected):
+        return verdict(name, False, "", "wrong counts: add 1 at [true, predicted] for every image")
+    if math.isclose(a, 100 * acc, rel_tol=1e-9):
+        return verdict(name, False, "", "the accuracy should be a fraction in [0, 1], not a percentage")
+    if not math.isclose(a, acc, rel_tol=1e-9):
+        return verdict(name, False, "", "the accuracy is the fraction of correct predictions: the diagonal's sum "
+                       "over all counts")
+    return verdict(name, True, "counts at [true, predicted]; the accuracy is trace / total.", "")
