@@ -33,14 +33,24 @@ def as_layout(x, layout):
 
 
 @contextmanager
-def winograd(on):
-    """on=True: every 3x3/stride-1/pad-1 convolution on even sizes uses Winograd; False: none does."""
-    saved = fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_PIXELS, fast.WINOGRAD_MIN_TILES
-    fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_PIXELS, fast.WINOGRAD_MIN_TILES = (1, 1, 1) if on else (10**9,) * 3
+def prefer(method):
+    """Make the fast convolution use `method` wherever it can: "winograd" (3x3/stride 1/pad 1, even sizes),
+    "shifted" (stride 1, C >= SMALL_C), "im2col" (neither), or "auto" (the library's own choice)."""
+    names = ("WINOGRAD_MIN_C", "WINOGRAD_MIN_PIXELS", "WINOGRAD_MIN_TILES", "SHIFTED_MAX_WASTE")
+    saved = [getattr(fast, name) for name in names]
+    if method != "auto":
+        on = method == "winograd"
+        fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_PIXELS, fast.WINOGRAD_MIN_TILES = (1, 1, 1) if on else (10**9,) * 3
+        fast.SHIFTED_MAX_WASTE = 1e9 if method == "shifted" else 0.0
     try:
         yield
     finally:
-        fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_PIXELS, fast.WINOGRAD_MIN_TILES = saved
+        for name, value in zip(names, saved):
+            setattr(fast, name, value)
+
+
+def winograd(on):
+    return prefer("winograd" if on else "im2col")
 
 
 @contextmanager
@@ -77,7 +87,7 @@ def conv_cases(draw):
         (draw(st.integers(lo, lo + 7)), draw(st.integers(lo, lo + 7)))
     return dict(n=draw(st.integers(1, 3)), c=draw(st.sampled_from([1, 2, 3, 7, 8, 9, 16])),
                 f=draw(st.sampled_from([1, 3, 8, 17, 32])), h=h, w=w, k=k, p=p, s=s,
-                winograd=draw(st.booleans()),
+                method=draw(st.sampled_from(["auto", "winograd", "shifted", "im2col"])),
                 layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])), split=draw(st.booleans()),
                 seed=draw(st.integers(0, 2**16)))
 
@@ -100,7 +110,7 @@ def make_conv(case, dtype):
 def test_conv_fast_equals_readable_float32(case):
     layer, x, dy = make_conv(case, np.float32)
     y_ref, dx_ref, g_ref = run_layer(layer, x, dy, use_fast=False)
-    with workers(case["split"]), winograd(case["winograd"]):
+    with workers(case["split"]), prefer(case["method"]):
         y, dx, g = run_layer(layer, x, dy, use_fast=True)
     assert y.dtype == dx.dtype == np.float32 and y.shape == y_ref.shape and dx.shape == x.shape
     close32(y, y_ref, "y")
@@ -115,7 +125,7 @@ def test_conv_fast_equals_readable_float32(case):
 def test_conv_fast_equals_naive_loops_float64(case):
     layer, x, dy = make_conv(case, np.float64)
     w, b = layer.params["weights"], layer.params["bias"]
-    with fast.use(True), workers(case["split"]), winograd(case["winograd"]):
+    with fast.use(True), workers(case["split"]), prefer(case["method"]):
         y = layer.forward(x)
         dx = layer.backward(dy)
     assert layer._fast_cache is not None and layer._cols is None          # the fast path really ran
@@ -130,7 +140,7 @@ def test_conv_fast_equals_naive_loops_float64(case):
 @given(conv_cases())
 def test_conv_fast_gradcheck_float64(case):
     layer, x, _ = make_conv(case, np.float64)
-    with fast.use(True), workers(case["split"]), winograd(case["winograd"]):
+    with fast.use(True), workers(case["split"]), prefer(case["method"]):
         errors = check_layer(layer, x)
     assert max(errors.values()) < GRAD_TOL, errors
 
@@ -138,16 +148,17 @@ def test_conv_fast_gradcheck_float64(case):
 @pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
 @pytest.mark.parametrize("c,f,method", [(1, 4, "planes"), (4, 16, "planes"), (16, 16, "nhwc"), (16, 64, "nhwc"),
                                         (64, 16, "nhwc"), (16, 16, "winograd"), (16, 64, "winograd"),
-                                        (64, 16, "winograd")])
+                                        (64, 16, "winograd"), (16, 16, "shifted"), (8, 32, "shifted")])
 def test_conv_every_method_matches_readable(c, f, method, split):
     # planes: channel planes + col2im; nhwc: NHWC windows, dx by the rotated-kernel convolution (F < 3C) or
-    # col2im (F >= 3C); winograd: F(2x2, 3x3).  VGG16's own 3x3/pad-1 geometry, five images.
+    # col2im (F >= 3C); winograd: F(2x2, 3x3); shifted: k*k shifted GEMMs accumulated.  VGG16's own
+    # 3x3/pad-1 geometry, five images.
     rng = np.random.default_rng(c * 100 + f)
     layer = Convolution2D(c, f, 3, padding=1, rng=rng)
     x = rng.standard_normal((5, c, 10, 12)).astype(np.float32)
     dy = rng.standard_normal((5, f, 10, 12)).astype(np.float32)
     ref = run_layer(layer, x, dy, use_fast=False)
-    with workers(split), winograd(method == "winograd"):
+    with workers(split), prefer({"nhwc": "im2col", "planes": "im2col"}.get(method, method)):
         got = run_layer(layer, x, dy, use_fast=True)
     assert layer._fast_cache.method == method
     for a, b, name in zip(got[:2], ref[:2], ("y", "dx")):
@@ -518,6 +529,34 @@ def test_split_really_runs_on_the_worker_threads(monkeypatch):
     with workers(False):
         close32(layer.forward(x), y)
     assert names == {threading.current_thread().name}
+
+
+def test_shifted_is_chosen_for_large_maps_with_some_channels():
+    x = np.zeros((1, 64, 32, 32), np.float32)
+    layer = Convolution2D(64, 64, 3, padding=1)
+    layer.forward(x)
+    assert layer._fast_cache.method == "shifted"
+    small = Convolution2D(64, 64, 3, padding=1)
+    small.forward(np.zeros((1, 64, 4, 4), np.float32))        # 6x6 padded grid for 4x4 outputs: too wasteful
+    assert small._fast_cache.method == "nhwc"
+    strided = Convolution2D(64, 64, 3, padding=1, stride=2)
+    strided.forward(x)
+    assert strided._fast_cache.method == "nhwc"
+
+
+def test_shifted_with_padding_beyond_the_kernel_falls_back_for_dx():
+    rng = np.random.default_rng(17)
+    layer = Convolution2D(8, 4, 3, padding=3, rng=rng)          # k - 1 - p < 0: dx is not a convolution
+    x = rng.standard_normal((2, 8, 5, 6)).astype(np.float32)
+    dy = rng.standard_normal((2, 4, 9, 10)).astype(np.float32)
+    ref = run_layer(layer, x, dy, use_fast=False)
+    with prefer("shifted"):
+        got = run_layer(layer, x, dy, use_fast=True)
+    assert layer._fast_cache.method == "shifted"
+    for a, b in zip(got[:2], ref[:2]):
+        close32(a, b)
+    for key in ref[2]:
+        close32(got[2][key], ref[2][key], key)
 
 
 def test_winograd_is_chosen_for_wide_layers_only():

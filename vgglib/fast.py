@@ -49,13 +49,16 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from scipy.linalg import blas as _scipy_blas
+
+_SCIPY_GEMM = {"f": _scipy_blas.sgemm, "d": _scipy_blas.dgemm}
 
 from .im2col import output_size
 
 __all__ = ["enabled", "threads", "use", "applies", "worker_count", "conv2d_forward", "conv2d_backward",
            "ConvCache", "linear_forward", "linear_backward", "relu_forward", "relu_backward", "pool2x2_forward", "pool2x2_backward",
            "is_channels_last", "to_nhwc", "scratch_buffers", "free_scratch", "CHUNK_BYTES", "MIN_ROWS",
-           "MIN_PARALLEL_ROWS", "SMALL_C", "WINOGRAD_MIN_C"]
+           "MIN_PARALLEL_ROWS", "SMALL_C", "WINOGRAD_MIN_C", "SHIFTED_MAX_WASTE"]
 
 #: Module-level switch: when False every layer runs its readable code.
 enabled: bool = True
@@ -102,25 +105,25 @@ def applies(x: np.ndarray) -> bool:
 # ---------------------------------------------------------------------------------------------------------
 # Threads: split the batch over workers, each running a one-thread BLAS
 # ---------------------------------------------------------------------------------------------------------
-_blas: Any = None                  # threadpoolctl's controller of numpy's BLAS; False when not available
+_blas: list | None = None          # threadpoolctl controllers of the BLAS libraries, numpy's first
 _blas_lock = threading.Lock()
 _blas_depth = 0
-_blas_saved = 1
+_blas_saved: list[int] = []
 _executor: ThreadPoolExecutor | None = None
 _executor_workers = 0
 
 
-def _blas_controller() -> Any:
+def _blas_controllers() -> list:
+    """numpy's BLAS (first) and scipy's (used by the shifted convolution); empty without threadpoolctl."""
     global _blas
     if _blas is None:
         try:
             from threadpoolctl import ThreadpoolController
             libs = ThreadpoolController().select(user_api="blas").lib_controllers
-            ours = [lib for lib in libs if "numpy" in str(lib.filepath)] or libs
-            _blas = ours[0] if ours else False
-        except Exception:          # threadpoolctl missing or unable to find the library: stay serial
-            _blas = False
-    return _blas or None
+            _blas = sorted(libs, key=lambda lib: "numpy" not in str(lib.filepath))
+        except Exception:          # threadpoolctl missing or unable to find the libraries: stay serial
+            _blas = []
+    return _blas
 
 
 def worker_count() -> int:
@@ -129,11 +132,11 @@ def worker_count() -> int:
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
             raise ValueError(f"vgglib.fast.threads must be None or an integer >= 1, got {threads!r}")
         return int(threads)
-    blas = _blas_controller()
-    if blas is None:
+    libs = _blas_controllers()
+    if not libs:
         return 1
     with _blas_lock:
-        count = _blas_saved if _blas_depth else blas.num_threads
+        count = _blas_saved[0] if _blas_depth else libs[0].num_threads
     return max(1, int(count))
 
 
@@ -145,14 +148,15 @@ def _one_blas_thread() -> Iterator[None]:
     would steal the cores our workers need.
     """
     global _blas_depth, _blas_saved
-    blas = _blas_controller()
-    if blas is None:
+    libs = _blas_controllers()
+    if not libs:
         yield
         return
     with _blas_lock:
         if _blas_depth == 0:
-            _blas_saved = blas.num_threads
-            blas.set_num_threads(1)
+            _blas_saved = [lib.num_threads for lib in libs]
+            for lib in libs:
+                lib.set_num_threads(1)
         _blas_depth += 1
     try:
         yield
@@ -160,7 +164,8 @@ def _one_blas_thread() -> Iterator[None]:
         with _blas_lock:
             _blas_depth -= 1
             if _blas_depth == 0:
-                blas.set_num_threads(_blas_saved)
+                for lib, count in zip(libs, _blas_saved):
+                    lib.set_num_threads(count)
 
 
 def _threaded(fn: Callable) -> Callable:
@@ -234,15 +239,16 @@ def _sum_rows(a: np.ndarray) -> np.ndarray:
     return total
 
 
-def _plan(n: int, bytes_per_image: int, rows_per_image: int, min_rows: int | None = None
-          ) -> tuple[list[tuple[int, int]], bool]:
+def _plan(n: int, bytes_per_image: int, rows_per_image: int, min_rows: int | None = None,
+          chunk_bytes: int | None = None) -> tuple[list[tuple[int, int]], bool]:
     """Split n images into chunks: (image ranges, whether to spread them over the workers).
 
     A chunk's window matrix is about CHUNK_BYTES (so it stays in cache) but has at least MIN_ROWS rows; the
     workers get equal shares when each gets at least MIN_PARALLEL_ROWS rows.
     """
     min_rows = MIN_ROWS if min_rows is None else min_rows
-    per = max(CHUNK_BYTES // max(1, bytes_per_image), -(-min_rows // max(1, rows_per_image)), 1)
+    chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+    per = max(chunk_bytes // max(1, bytes_per_image), -(-min_rows // max(1, rows_per_image)), 1)
     count = -(-n // per)
     workers = worker_count()
     parallel = workers > 1 and n >= workers and (n // workers) * rows_per_image >= MIN_PARALLEL_ROWS
@@ -369,7 +375,7 @@ class ConvCache(NamedTuple):
     x: np.ndarray           # NHWC for "nhwc" and "winograd"; the (N, C, H, W)-shaped input for "planes"
     stride: int
     padding: int
-    method: str             # "planes" (few channels), "nhwc" (im2col + GEMM) or "winograd"
+    method: str             # "planes" (few channels), "nhwc" (im2col + GEMM), "shifted" or "winograd"
 
 
 def _weight_rows(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -399,6 +405,11 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
         xh = to_nhwc(x)
         y = _winograd_conv(xh, _winograd_weights(weights, dtype).transpose(0, 2, 1), b)
         return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "winograd")
+    if _shifted_applies(x.shape, weights.shape, stride, padding):
+        xh = to_nhwc(x)
+        wk = np.ascontiguousarray(weights.astype(dtype, copy=False).transpose(2, 3, 1, 0))      # (k, k, C, F)
+        y = _shifted_conv(xh, wk, padding, b)
+        return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "shifted")
     chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
     planes = c < SMALL_C
     if planes:
@@ -438,6 +449,14 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
         dyh = to_nhwc(dy.astype(dtype, copy=False))
         db = _sum_rows(dyh.reshape(-1, f))
         dx, dw = _winograd_backward(x, dyh, weights)
+        return dx.transpose(0, 3, 1, 2), dw, db
+    if method == "shifted" and k - 1 - p >= 0:
+        dyh = to_nhwc(dy.astype(dtype, copy=False))
+        db = _sum_rows(dyh.reshape(-1, f))
+        dw = _shifted_weight_grad(x, dyh, k, p)
+        # dx = conv(pad(dy, k-1-p), rot180(W) with F and C swapped): (k, k, F, C) taps, flipped
+        wk_rot = np.ascontiguousarray(weights[:, :, ::-1, ::-1].transpose(2, 3, 0, 1))
+        dx = _shifted_conv(dyh, wk_rot, k - 1 - p, None)
         return dx.transpose(0, 3, 1, 2), dw, db
     if planes:
         n, _, h, w = x.shape
@@ -509,6 +528,98 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
                 target[:, i:i + stride * ho:stride, j:j + stride * wo:stride] += d6[:, :, :, i, j]
     _map(col2im_nhwc_task, chunks, parallel)
     return dxp[:, p:p + h, p:p + w].transpose(0, 3, 1, 2), dw, db
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Shifted GEMMs: stride-1 convolutions with few channels, no window matrix at all
+# ---------------------------------------------------------------------------------------------------------
+#: the padded grid may be at most this much larger than the output for the shifted method (garbage rows)
+SHIFTED_MAX_WASTE: float = 1.3
+#: images per chunk of the shifted method: the accumulated output should stay in the core's cache
+SHIFTED_CHUNK_BYTES: int = 2 * 2 ** 20
+
+
+def _shifted_applies(x_shape: tuple[int, ...], weights_shape: tuple[int, ...], stride: int, padding: int) -> bool:
+    _, c, h, w = x_shape
+    k = weights_shape[2]
+    ho, wo = h + 2 * padding - k + 1, w + 2 * padding - k + 1
+    return (stride == 1 and weights_shape[2] == weights_shape[3] and c >= SMALL_C and ho > 0 and wo > 0
+            and (h + 2 * padding) * (w + 2 * padding) <= SHIFTED_MAX_WASTE * ho * wo)
+
+
+def _flat_padded(xh: np.ndarray, p: int, k: int, name: str) -> tuple[np.ndarray, int]:
+    """The zero-padded images one after another as rows of C values, plus (k-1)·(W+2p+1) zero rows at the end;
+    scratch memory. Returns (rows, L) with L = n·(H+2p)·(W+2p) output rows on the padded grid."""
+    n, h, w, c = xh.shape
+    hp, wp = h + 2 * p, w + 2 * p
+    rows = n * hp * wp
+    flat = _scratch(name, (rows + (k - 1) * (wp + 1), c), xh.dtype)
+    _pad_into(flat[:rows].reshape(n, hp, wp, c), xh, p, (1, 2)) if p else np.copyto(flat[:rows], xh.reshape(-1, c))
+    flat[rows:] = 0
+    return flat, rows
+
+
+def _shifted_conv(xh: np.ndarray, wk: np.ndarray, padding: int, bias: np.ndarray | None) -> np.ndarray:
+    """Stride-1 convolution of NHWC ``xh`` as k·k shifted GEMMs accumulated in place: a new NHWC y.
+
+    On the padded grid flattened to rows of C values, the input of tap (i, j) for output row r is row
+    r + i·(W+2p) + j: a contiguous block of rows, so every tap is one GEMM with K = C — no window matrix. The
+    k·k products add up in one output buffer (BLAS's beta = 1, through scipy), kept in cache by small chunks;
+    rows that fall on the padding are computed and dropped. ``wk`` is (k, k, C, F).
+    """
+    n, h, w, c = xh.shape
+    k, f = wk.shape[0], wk.shape[3]
+    hp, wp = h + 2 * padding, w + 2 * padding
+    ho, wo = hp - k + 1, wp - k + 1
+    gemm = _SCIPY_GEMM[xh.dtype.char]
+    y = np.empty((n, ho, wo, f), dtype=xh.dtype)
+
+    def task(chunk: tuple[int, int]) -> None:
+        n0, n1 = chunk
+        flat, rows = _flat_padded(xh[n0:n1], padding, k, "spad")
+        acc = _scratch("sacc", (rows, f), xh.dtype)
+        for i in range(k):
+            for j in range(k):
+                off = i * wp + j
+                # Fortran view: acc.T (F, rows) += W_ijᵀ (F, C) · rowsᵀ (C, rows); no copies
+                gemm(1.0, wk[i, j].T, flat[off:off + rows].T, beta=0.0 if off == 0 else 1.0, c=acc.T,
+                     overwrite_c=1)
+        valid = acc.reshape(n1 - n0, hp, wp, f)[:, :ho, :wo]
+        if bias is None:
+            np.copyto(y[n0:n1], valid)
+        else:
+            np.add(valid, bias, out=y[n0:n1])
+    _map(task, *_plan(n, hp * wp * (c + f) * xh.itemsize, hp * wp, chunk_bytes=SHIFTED_CHUNK_BYTES))
+    return y
+
+
+def _shifted_weight_grad(xh: np.ndarray, dyh: np.ndarray, k: int, padding: int) -> np.ndarray:
+    """dW (F, C, k, k) of the shifted convolution: dW_ij = dyᵀ·(rows shifted by i·(W+2p) + j), dy placed on the
+    padded grid with zeros where the forward computed rows it dropped."""
+    n, h, w, c = xh.shape
+    f = dyh.shape[3]
+    hp, wp = h + 2 * padding, w + 2 * padding
+    ho, wo = dyh.shape[1:3]
+
+    def task(chunk: tuple[int, int]) -> np.ndarray:
+        n0, n1 = chunk
+        flat, rows = _flat_padded(xh[n0:n1], padding, k, "spad")
+        grid = _scratch("sacc", (n1 - n0, hp, wp, f), xh.dtype)
+        grid[:, ho:] = 0
+        grid[:, :ho, wo:] = 0
+        grid[:, :ho, :wo] = dyh[n0:n1]
+        dy_rows = grid.reshape(rows, f)
+        part = np.empty((k, k, f, c), dtype=xh.dtype)
+        for i in range(k):
+            for j in range(k):
+                off = i * wp + j
+                np.matmul(dy_rows.T, flat[off:off + rows], out=part[i, j])
+        return part
+    parts = _map(task, *_plan(n, hp * wp * (c + f) * xh.itemsize, hp * wp, chunk_bytes=SHIFTED_CHUNK_BYTES))
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return np.ascontiguousarray(total.transpose(2, 3, 0, 1))
 
 
 # ---------------------------------------------------------------------------------------------------------
