@@ -120,6 +120,17 @@ def blas_info() -> list[dict[str, str]]:
     return [{k: str(d.get(k)) for k in keep} for d in threadpool_info()]
 
 
+def cpu_pressure_total() -> float | None:
+    """Microseconds that runnable tasks have waited for a CPU since boot (Linux PSI), or None."""
+    try:
+        for line in Path("/proc/pressure/cpu").read_text().splitlines():
+            if line.startswith("some"):
+                return float(line.split("total=")[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
 def torch_available() -> bool:
     try:
         import torch  # noqa: F401
@@ -408,6 +419,9 @@ def print_table(res: dict) -> None:
                      for b in m["blas"] if b["user_api"] == "blas")
     print(f"numpy {m['numpy']} BLAS: {blas}; PyTorch {m.get('torch', 'not run')}")
     print(f"numpy float32 GEMM peak (measured): {res['gemm_peak_gflops']:.0f} GFLOP/s")
+    if res.get("cpu_pressure") is not None:
+        print(f"CPU pressure while timing: {100 * res['cpu_pressure']:.0f}% (share of the time some task waited "
+              "for a CPU; near 0% = the machine to ourselves)")
     print()
     print("| input | task | vgglib | PyTorch | vgglib / PyTorch | vgglib img/s | PyTorch img/s | vgglib GFLOP/s "
           "| % of GEMM peak |")
@@ -480,7 +494,10 @@ def run(args: argparse.Namespace) -> dict:
             tasks[f"torch train {size}"] = tr.train_step
             tasks[f"torch infer {size}"] = tr.infer
     print(f"timing {len(tasks)} tasks x {args.reps} interleaved repetitions (+1 warm-up) ...", flush=True)
+    p0, t0 = cpu_pressure_total(), time.perf_counter()
     times = time_interleaved(tasks, args.reps)
+    p1, t1 = cpu_pressure_total(), time.perf_counter()
+    pressure = None if p0 is None or p1 is None else (p1 - p0) / 1e6 / (t1 - t0)
     med = {k: float(np.median(v)) for k, v in times.items()}
     peak = 2 * gemm_n ** 3 / med["gemm"] / 1e9
 
@@ -513,7 +530,7 @@ def run(args: argparse.Namespace) -> dict:
             "config": {"batch": args.batch, "width": args.width, "sizes": args.sizes, "reps": args.reps,
                        "dtype": "float32", "lr": LR, "smoke": args.smoke, "gemm_n": gemm_n,
                        "flops_note": "training = 3 x forward FLOPs; forward = 2 x conv/FC multiply-adds"},
-            "gemm_peak_gflops": peak, "logits_max_rel_diff": checks, "rows": rows, "rss": rss,
+            "gemm_peak_gflops": peak, "cpu_pressure": pressure, "logits_max_rel_diff": checks, "rows": rows, "rss": rss,
             "ladder": lad, "profile": profile, "times_s": times}
 
 
