@@ -227,7 +227,8 @@ def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] |
     if title:
         children.append(w.HTML(f"<b>{title}</b>"))
     children += [w.HBox([digit, layer_slider]), channels, views["info"],
-                 w.HBox([w.VBox([views["input"], views["filters"]]), views["feature_maps"], views["predictions"]])]
+                 w.HBox([w.VBox([views["input"], views["filters"]]), views["feature_maps"], views["predictions"]],
+                        layout=w.Layout(align_items="flex-start"))]
     ex = Explorer(children, {"digit": digit, "layer": layer_slider, "channels": channels}, views,
                   "vgglib-feature-map-explorer", redraw)
     if first_conv is not None:

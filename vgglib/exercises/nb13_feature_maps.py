@@ -28,7 +28,8 @@ def check_pool3_shape(answer: Any) -> ExerciseResult:
         return verdict(name, True, "block 3 has 256 filters, and three 2x2 poolings halve 64 three times: 8.", "")
     c, h, w = shape
     if (h, w) == (8, 8):
-        return verdict(name, False, "", "the size is right; count the filters of block 3 (64, 128, 256, 512, 512)")
+        return verdict(name, False, "", "the size is right; count the filters: the blocks double them from 64 "
+                       "(block 1) up to 512 (blocks 4 and 5)")
     if c == 256 and (h, w) == (16, 16):
         return verdict(name, False, "", "pool3 comes after the third pooling; each halves the size")
     if c == 256 and (h, w) == (4, 4):

@@ -1,0 +1,253 @@
+"""The exercise self-checks of notebooks 09–13 accept right answers, reject typical wrong ones with a helpful
+hint, and never print the solution."""
+import math
+
+import numpy as np
+import pytest
+
+from vgglib import exercises as ex
+from vgglib.exercises import ExerciseResult
+
+
+def accepted(result):
+    assert isinstance(result, ExerciseResult)
+    assert result.correct, repr(result)
+    assert "✔" in repr(result)
+
+
+def rejected(result, *fragments, secret=None):
+    assert isinstance(result, ExerciseResult)
+    assert not result.correct and not result, repr(result)
+    assert "✘" in repr(result)
+    for fragment in fragments:
+        assert fragment in result.message, (fragment, result.message)
+    if secret is not None:
+        assert secret not in result.message, f"the check revealed the solution: {result.message}"
+
+
+def not_implemented(*args):
+    raise NotImplementedError
+
+
+def test_every_check_is_exported():
+    for name in ("check_batches_per_epoch", "check_shuffle_together", "check_confusion_matrix",
+                 "check_dropout_scale", "check_dropout_variance", "check_inverted_dropout",
+                 "check_largest_stable_lr", "check_momentum_speedup", "check_adam_step",
+                 "check_label_preserving", "check_shift", "check_zca_matrix", "TRANSFORMS",
+                 "check_pool3_shape", "check_receptive_field", "check_top_activating"):
+        assert name in ex.__all__ and hasattr(ex, name)
+
+
+# ------------------------------------------------------------------------------------------------ 09
+
+def test_batches_per_epoch():
+    accepted(ex.check_batches_per_epoch(860))
+    rejected(ex.check_batches_per_epoch(859), "last, smaller batch", secret="860")
+    rejected(ex.check_batches_per_epoch(859.375), "whole number", secret="860")
+    rejected(ex.check_batches_per_epoch(938), "60,000")
+    rejected(ex.check_batches_per_epoch(None), "no answer")
+    rejected(ex.check_batches_per_epoch("860"), "expected a number")
+
+
+def test_shuffle_together():
+    def right(X, y, rng):
+        p = rng.permutation(len(X))
+        return X[p], y[p]
+
+    def seed_bug(X, y, rng):
+        return X[rng.permutation(len(X))], y[rng.permutation(len(y))]
+
+    def in_place(X, y, rng):
+        p = rng.permutation(len(X))
+        X[:] = X[p]
+        y[:] = y[p]
+        return X, y
+
+    accepted(ex.check_shuffle_together(right))
+    rejected(ex.check_shuffle_together(seed_bug), "seed's bug")
+    rejected(ex.check_shuffle_together(lambda X, y, rng: (X.copy(), y.copy())), "nothing was shuffled")
+    rejected(ex.check_shuffle_together(in_place), "changed its inputs")
+    rejected(ex.check_shuffle_together(lambda X, y, rng: (X[rng.integers(0, len(X), len(X))], y)), "permutation")
+    rejected(ex.check_shuffle_together(not_implemented), "not implemented")
+    rejected(ex.check_shuffle_together(42), "function itself")
+
+
+def test_confusion_matrix():
+    def right(t, p, c):
+        cm = np.zeros((c, c), int)
+        np.add.at(cm, (t, p), 1)
+        return np.trace(cm) / len(t), cm
+
+    accepted(ex.check_confusion_matrix(right))
+    rejected(ex.check_confusion_matrix(lambda t, p, c: (right(t, p, c)[0], right(t, p, c)[1].T)), "swapped")
+    rejected(ex.check_confusion_matrix(lambda t, p, c: (100 * right(t, p, c)[0], right(t, p, c)[1])), "percentage")
+    rejected(ex.check_confusion_matrix(lambda t, p, c: (0.5, right(t, p, c)[1])), "fraction of correct")
+    rejected(ex.check_confusion_matrix(lambda t, p, c: (right(t, p, c)[0], np.eye(c))), "wrong counts")
+    rejected(ex.check_confusion_matrix(lambda t, p, c: (1.0, np.zeros((c + 1, c + 1)))), "(4, 4)")
+
+
+# ------------------------------------------------------------------------------------------------ 10
+
+def test_dropout_scale_and_variance():
+    accepted(ex.check_dropout_scale(1.25))
+    accepted(ex.check_dropout_scale(np.float32(1.25)))
+    rejected(ex.check_dropout_scale(5.0), "drop probability", secret="1.25")
+    rejected(ex.check_dropout_scale(0.8), "keep probability")
+    rejected(ex.check_dropout_scale(2.0), "p = 0.5")
+    rejected(ex.check_dropout_scale(True), "expected a number")
+    accepted(ex.check_dropout_variance(4.0))
+    rejected(ex.check_dropout_variance(1.0), "without the 1/(1-p)")
+    rejected(ex.check_dropout_variance(2.0), "standard deviation")
+    rejected(ex.check_dropout_variance(8.0), "subtract")
+    rejected(ex.check_dropout_variance(None), "no answer")
+
+
+def test_inverted_dropout():
+    def right(x, p, rng):
+        return x * ((rng.random(x.shape) >= p).astype(x.dtype) / x.dtype.type(1 - p))
+
+    def unscaled(x, p, rng):
+        return x * (rng.random(x.shape) >= p).astype(x.dtype)
+
+    def keep_prob_swapped(x, p, rng):
+        return x * ((rng.random(x.shape) < p).astype(x.dtype) / x.dtype.type(1 - p))
+
+    def float64_out(x, p, rng):
+        return right(x, p, rng).astype(np.float64)
+
+    def one_mask_per_column(x, p, rng):
+        keep = rng.random(x.shape[1:]) >= p
+        return x * (keep.astype(x.dtype) / x.dtype.type(1 - p))
+
+    accepted(ex.check_inverted_dropout(right))
+    rejected(ex.check_inverted_dropout(unscaled), "not scaled")
+    rejected(ex.check_inverted_dropout(keep_prob_swapped), "DROP")
+    rejected(ex.check_inverted_dropout(float64_out), "float32")
+    rejected(ex.check_inverted_dropout(one_mask_per_column), "same mask")
+    rejected(ex.check_inverted_dropout(not_implemented), "not implemented")
+
+
+# ------------------------------------------------------------------------------------------------ 11
+
+def test_largest_stable_lr_and_momentum():
+    accepted(ex.check_largest_stable_lr(0.2))
+    rejected(ex.check_largest_stable_lr(0.1), "one step", secret="0.2")
+    rejected(ex.check_largest_stable_lr(0.4), "second derivative")
+    rejected(ex.check_largest_stable_lr(None), "no answer")
+    accepted(ex.check_momentum_speedup(20))
+    rejected(ex.check_momentum_speedup(1 / 1.95), "flips sign")
+    rejected(ex.check_momentum_speedup(10), "0.9")
+    rejected(ex.check_momentum_speedup(0.95), "geometric")
+
+
+def adam(p, g, m, v, t, lr, b1, b2, eps, correct=True):
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    if correct:
+        return p - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps), m, v
+    return p - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def test_adam_step():
+    accepted(ex.check_adam_step(adam))
+    rejected(ex.check_adam_step(lambda *a: adam(*a, correct=False)), "3.2·lr")
+
+    def stale_t(p, g, m, v, t, lr, b1, b2, eps):
+        return adam(p, g, m, v, 1, lr, b1, b2, eps)
+
+    def no_square(p, g, m, v, t, lr, b1, b2, eps):
+        m2 = b1 * m + (1 - b1) * g
+        v2 = b2 * v + (1 - b2) * np.abs(g)
+        return p - lr * m2 / (np.sqrt(v2) + eps), m2, v2
+
+    rejected(ex.check_adam_step(stale_t), "this step's t")
+    rejected(ex.check_adam_step(no_square), "g²")
+    rejected(ex.check_adam_step(lambda *a: adam(*a)[0]), "triple")
+    rejected(ex.check_adam_step(not_implemented), "not implemented")
+
+
+# ------------------------------------------------------------------------------------------------ 12
+
+def test_label_preserving():
+    safe = {"shift by 2 pixels", "rotate by 10 degrees", "zoom in by 10%"}
+    accepted(ex.check_label_preserving(safe))
+    accepted(ex.check_label_preserving(sorted(safe)))
+    rejected(ex.check_label_preserving(safe | {"mirror left-right"}), "no digit")
+    rejected(ex.check_label_preserving(safe | {"rotate by 180 degrees"}), "6 into a 9")
+    rejected(ex.check_label_preserving({"shift by 2 pixels"}), "2 more")
+    rejected(ex.check_label_preserving({"shift by two pixels"}), "not in TRANSFORMS")
+    rejected(ex.check_label_preserving("shift by 2 pixels"), "set of names")
+    assert set(ex.TRANSFORMS) >= safe
+
+
+def test_shift():
+    def right(img, dy, dx):
+        h, w = img.shape
+        out = np.zeros_like(img)
+        src = img[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+        out[max(0, dy):max(0, dy) + src.shape[0], max(0, dx):max(0, dx) + src.shape[1]] = src
+        return out
+
+    accepted(ex.check_shift(right))
+    rejected(ex.check_shift(lambda img, dy, dx: np.roll(img, (dy, dx), axis=(0, 1))), "np.roll")
+    rejected(ex.check_shift(lambda img, dy, dx: right(img, -dy, -dx)), "wrong way")
+    rejected(ex.check_shift(lambda img, dy, dx: right(img, dx, dy)), "swapped")
+    rejected(ex.check_shift(lambda img, dy, dx: img[1:]), "keep the shape")
+    rejected(ex.check_shift(not_implemented), "not implemented")
+
+
+def zca(X, eps, center=True, rotate_back=True, ddof=0):
+    Xc = X - X.mean(axis=0) if center else X
+    lam, U = np.linalg.eigh(Xc.T @ Xc / (len(X) - ddof))
+    if not rotate_back:
+        return (U / np.sqrt(lam + eps)).T
+    return (U / np.sqrt(np.clip(lam, 0, None) + eps)) @ U.T
+
+
+def test_zca_matrix():
+    accepted(ex.check_zca_matrix(zca))
+    accepted(ex.check_zca_matrix(lambda X, eps: zca(X, eps, ddof=1)))
+    rejected(ex.check_zca_matrix(lambda X, eps: zca(X, eps, rotate_back=False)), "PCA whitening")
+    rejected(ex.check_zca_matrix(lambda X, eps: zca(X, 0.0)), "eps is missing")
+    rejected(ex.check_zca_matrix(lambda X, eps: zca(X, eps, center=False)), "mean first")
+    rejected(ex.check_zca_matrix(lambda X, eps: np.eye(5)), "(6, 6)")
+    rejected(ex.check_zca_matrix(not_implemented), "not implemented")
+
+
+# ------------------------------------------------------------------------------------------------ 13
+
+def test_pool3_shape_and_receptive_field():
+    accepted(ex.check_pool3_shape((256, 8, 8)))
+    accepted(ex.check_pool3_shape([256, 8, 8]))
+    rejected(ex.check_pool3_shape((128, 8, 8)), "count the filters", secret="256")
+    rejected(ex.check_pool3_shape((256, 16, 16)), "third pooling")
+    rejected(ex.check_pool3_shape((8, 8, 256)), "channels-first")
+    rejected(ex.check_pool3_shape((256, 8)), "three numbers")
+    accepted(ex.check_receptive_field(24))
+    rejected(ex.check_receptive_field(16), "pool2", secret="24")
+    rejected(ex.check_receptive_field(18), "jump is 4")
+    rejected(ex.check_receptive_field(None), "no answer")
+
+
+def test_top_activating():
+    def right(maps, c, k):
+        return np.argsort(-maps[:, c].mean(axis=(1, 2)), kind="stable")[:k]
+
+    accepted(ex.check_top_activating(right))
+    rejected(ex.check_top_activating(lambda m, c, k: right(m, c, k)[::-1]), "reverse")
+    rejected(ex.check_top_activating(lambda m, c, k: np.argsort(-m[:, c].max(axis=(1, 2)), kind="stable")[:k]),
+             "largest pixel")
+    rejected(ex.check_top_activating(lambda m, c, k: right(m, 0, k)), "requested channel")
+    rejected(ex.check_top_activating(lambda m, c, k: right(m, c, k)[:3]), "k = 5")
+    rejected(ex.check_top_activating(not_implemented), "not implemented")
+
+
+@pytest.mark.parametrize("check", [ex.check_inverted_dropout, ex.check_adam_step, ex.check_shift,
+                                   ex.check_zca_matrix, ex.check_top_activating, ex.check_shuffle_together,
+                                   ex.check_confusion_matrix])
+def test_code_checks_report_exceptions(check):
+    def boom(*args):
+        raise ZeroDivisionError("oops")
+    result = check(boom)
+    rejected(result, "ZeroDivisionError")
+    assert math.isfinite(len(result.message))
