@@ -300,6 +300,8 @@ def ladder(size: int, width: float, batch: int, with_torch: bool, reps: int) -> 
     times = time_interleaved(tasks, max(1, min(reps, 3)))
     for name, ts in times.items():
         result[f"{name}_s_per_image"] = float(np.median(ts)) / batch
+    layer.forward(x)
+    result["fast_method"] = layer._fast_cache.method
     result["macs_per_image"] = size * size * c * c * 9
     return result
 
@@ -446,7 +448,7 @@ def print_table(res: dict) -> None:
     print("| --- | ---: | ---: |")
     rows = [("seed-style pixel loops (extrapolated)", lad["naive_loops_s_per_image"]),
             ("vgglib readable (im2col NCHW + matmul)", lad["readable_s_per_image"]),
-            ("vgglib fast (NHWC im2col chunks + GEMM)", lad["fast_s_per_image"])]
+            (f"vgglib fast ({lad.get('fast_method', 'fast path')})", lad["fast_s_per_image"])]
     if "torch_s_per_image" in lad:
         rows.append(("PyTorch conv2d", lad["torch_s_per_image"]))
     for name, t in rows:
