@@ -402,6 +402,9 @@ def write_json_atomic(path: Path, data: dict) -> None:
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)              # mkstemp makes 0600; a results file is for everyone
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
