@@ -53,7 +53,7 @@ def lesson() -> Notebook:
     shape. This notebook runs the same pipeline, done right, with the seed's own `train`/`run` calls.
 
     To fit into a minute on two CPU cores it trains a narrower VGG16 (1/8 of the channels) on 32×32 inputs and
-    3,000 sample digits for two epochs. One switch, `FULL_RUN`, turns the same code into the full run: all 60,000
+    2,500 sample digits for two epochs. One switch, `FULL_RUN`, turns the same code into the full run: all 60,000
     MNIST digits, the seed's 64×64 input, 15 epochs with augmentation (hours, not seconds).
 
     **Learning goals** — after this notebook you can
@@ -114,9 +114,9 @@ def lesson() -> Notebook:
     if FULL_RUN:
         recipe = get_recipe("mnist-vgg16-64")
     else:
-        recipe = Recipe("lesson", "3,000 sample digits, 1/8-width VGG16 at 32x32, two epochs",
+        recipe = Recipe("lesson", "2,500 sample digits, 1/8-width VGG16 at 32x32, two epochs",
                         data="sample", input_size=32, width=0.125, dropout=0.3, lr=1e-3, schedule="cosine",
-                        epochs=2, batch_size=32, limit=3500, val_size=500)
+                        epochs=2, batch_size=32, limit=3000, val_size=500)
     CHECKPOINT = Path("checkpoints") / ("09_vgg16_full.npz" if FULL_RUN else "09_vgg16_sample.npz")
     print(recipe.describe())
     print("checkpoint:", CHECKPOINT)
