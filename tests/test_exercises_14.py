@@ -20,13 +20,13 @@ def rejected(result, *fragments):
 
 def test_conv_macs():
     right = 32 * 32 * 128 * 64 * 9
-    accepted(ex.check_conv_macs(right))
-    rejected(ex.check_conv_macs(2 * right), "FLOPs")
-    rejected(ex.check_conv_macs(32 * 32 * 128 * 9), "both channel counts")
-    rejected(ex.check_conv_macs(64 * 64 * 128 * 64 * 9), "padding 1 keeps 32×32")
-    rejected(ex.check_conv_macs(None), "one number")
-    rejected(ex.check_conv_macs(12345))
-    assert str(right) not in ex.check_conv_macs(12345).message
+    accepted(ex.check_conv2_1_macs(right))
+    rejected(ex.check_conv2_1_macs(2 * right), "FLOPs")
+    rejected(ex.check_conv2_1_macs(32 * 32 * 128 * 9), "both channel counts")
+    rejected(ex.check_conv2_1_macs(64 * 64 * 128 * 64 * 9), "padding 1 keeps 32×32")
+    rejected(ex.check_conv2_1_macs(None), "one number")
+    rejected(ex.check_conv2_1_macs(12345))
+    assert str(right) not in ex.check_conv2_1_macs(12345).message
 
 
 def im2col_loops(x, k):
@@ -102,3 +102,18 @@ def test_pool2x2_corners():
     rejected(ex.check_pool2x2_corners(last_wins), "first maximum")
     rejected(ex.check_pool2x2_corners(lambda x: pool(x)[0]), "pair")
     rejected(ex.check_pool2x2_corners(lambda x: (pool(x)[0] + 1, pool(x)[1])), "y is wrong")
+
+
+def test_notebook_14_check_names_are_unique_in_the_package():
+    # vgglib.exercises re-exports every module's checks under one namespace: a repeated name would silently
+    # replace another notebook's check
+    import importlib
+    import pkgutil
+    mine = set(importlib.import_module("vgglib.exercises.nb14_making_it_fast").__all__)
+    for info in pkgutil.iter_modules(ex.__path__):
+        if info.name.startswith("_") or info.name == "nb14_making_it_fast":
+            continue
+        others = set(getattr(importlib.import_module(f"vgglib.exercises.{info.name}"), "__all__", []))
+        assert not mine & others, (info.name, mine & others)
+    for name in mine:
+        assert getattr(ex, name).__module__ == "vgglib.exercises.nb14_making_it_fast"

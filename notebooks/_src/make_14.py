@@ -101,7 +101,7 @@ def lesson() -> Notebook:
     from vgglib.layers import Convolution2D, Maxpooling2D, ReLU
     from vgglib.losses import softmax_cross_entropy
     from vgglib.model import VGG16, summary
-    from vgglib.exercises import check_conv_macs, check_im2col_nhwc, check_pool2x2_corners, check_winograd_1d
+    from vgglib.exercises import check_conv2_1_macs, check_im2col_nhwc, check_pool2x2_corners, check_winograd_1d
 
     def best_time(fn, repeat=3):
         # the fastest of a few runs: the least disturbed by whatever else the machine is doing
@@ -496,7 +496,7 @@ def lesson() -> Notebook:
     """)
     nb.code(r"""
     answer = None   # a number
-    check_conv_macs(answer)
+    check_conv2_1_macs(answer)
     """)
     nb.md(r"""
     **Exercise 2 (medium).** Write `im2col_nhwc(x, k)`: the k×k windows (stride 1, no padding) of an NHWC array
@@ -551,7 +551,7 @@ def solutions() -> Notebook:
     from numpy.lib.stride_tricks import as_strided
 
     import vgglib
-    from vgglib.exercises import check_conv_macs, check_im2col_nhwc, check_pool2x2_corners, check_winograd_1d
+    from vgglib.exercises import check_conv2_1_macs, check_im2col_nhwc, check_pool2x2_corners, check_winograd_1d
 
     print("vgglib", vgglib.__version__)
     """)
@@ -562,7 +562,7 @@ def solutions() -> Notebook:
     nb.code(r"""
     answer = 32 * 32 * 128 * 64 * 3 * 3
     print(f"{answer:,} multiply-adds")
-    result = check_conv_macs(answer)
+    result = check_conv2_1_macs(answer)
     print(result)
     assert result.correct
     """)

@@ -11,7 +11,7 @@ import numpy as np
 from ..layers import Pooling2D
 from ._common import ExerciseResult, verdict
 
-__all__ = ["check_conv_macs", "check_im2col_nhwc", "check_winograd_1d", "check_pool2x2_corners"]
+__all__ = ["check_conv2_1_macs", "check_im2col_nhwc", "check_winograd_1d", "check_pool2x2_corners"]
 
 #: Exercise 1: the layer whose multiply-adds are asked for (VGG16's conv2_1 at 64×64 input, one image)
 CONV2_1 = {"inputs_channel": 64, "num_filters": 128, "kernel_size": 3, "padding": 1, "height": 32, "width": 32}
@@ -24,9 +24,9 @@ def _call(fn: Callable, *args: Any) -> tuple[Any, str | None]:
         return None, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
-def check_conv_macs(answer: Any) -> ExerciseResult:
+def check_conv2_1_macs(answer: Any) -> ExerciseResult:
     """Exercise 1: multiply-adds of conv2_1 (64 -> 128 channels, 3×3, pad 1, 32×32 maps) for one image."""
-    name = "conv_macs"
+    name = "conv2_1_macs"
     if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
         return verdict(name, False, "", "give one number: the multiply-adds for one image")
     c, f, k = CONV2_1["inputs_channel"], CONV2_1["num_filters"], CONV2_1["kernel_size"]
