@@ -7,7 +7,6 @@ import re
 import numpy as np
 
 from vgglib.__main__ import main
-from vgglib.recipes import get_recipe
 
 
 def test_recipe_runs_end_to_end_on_a_tiny_slice(full_dir, tmp_path, capsys):
