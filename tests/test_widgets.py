@@ -9,7 +9,6 @@ from scipy import signal  # noqa: E402
 
 from vgglib import optim, widgets  # noqa: E402
 from vgglib.data import load_mnist  # noqa: E402
-from vgglib.layers import Dropout  # noqa: E402
 from vgglib.model import VGG16  # noqa: E402
 
 
