@@ -29,12 +29,32 @@ def not_implemented(*args):
     raise NotImplementedError
 
 
+def test_check_names_are_unique_in_the_package():
+    # vgglib.exercises re-exports every module's checks under one namespace: a repeated name would silently
+    # replace another notebook's check
+    import importlib
+    import pkgutil
+    modules = ("nb09_training", "nb10_dropout", "nb11_optimizers", "nb12_augmentation", "nb13_feature_maps")
+    for mine in modules:
+        names = set(importlib.import_module(f"vgglib.exercises.{mine}").__all__)
+        for info in pkgutil.iter_modules(ex.__path__):
+            if info.name.startswith("_") or info.name == mine:
+                continue
+            others = set(getattr(importlib.import_module(f"vgglib.exercises.{info.name}"), "__all__", []))
+            assert not names & others, (mine, info.name, names & others)
+        for name in names:
+            obj = getattr(ex, name)
+            assert obj is getattr(importlib.import_module(f"vgglib.exercises.{mine}"), name)
+            if callable(obj):
+                assert obj.__module__ == f"vgglib.exercises.{mine}"
+
+
 def test_every_check_is_exported():
-    for name in ("check_batches_per_epoch", "check_shuffle_together", "check_confusion_matrix",
+    for name in ("check_batches_per_epoch", "check_early_stopping", "check_confusion_matrix",
                  "check_dropout_scale", "check_dropout_variance", "check_inverted_dropout",
                  "check_largest_stable_lr", "check_momentum_speedup", "check_adam_step",
                  "check_label_preserving", "check_shift", "check_zca_matrix", "TRANSFORMS",
-                 "check_pool3_shape", "check_receptive_field", "check_top_activating"):
+                 "check_pool3_shape", "check_conv3_1_receptive_field", "check_top_activating"):
         assert name in ex.__all__ and hasattr(ex, name)
 
 
@@ -49,27 +69,36 @@ def test_batches_per_epoch():
     rejected(ex.check_batches_per_epoch("860"), "expected a number")
 
 
-def test_shuffle_together():
-    def right(X, y, rng):
-        p = rng.permutation(len(X))
-        return X[p], y[p]
+def test_early_stopping():
+    def right(patience):
+        def callback(history):
+            acc = history["val_accuracy"]
+            return len(acc) - 1 - int(np.argmax(acc)) >= patience
+        return callback
 
-    def seed_bug(X, y, rng):
-        return X[rng.permutation(len(X))], y[rng.permutation(len(y))]
+    def equal_counts_as_better(patience):
+        def callback(history):
+            acc = np.array(history["val_accuracy"])
+            return len(acc) - 1 - int(np.flatnonzero(acc == acc.max())[-1]) >= patience
+        return callback
 
-    def in_place(X, y, rng):
-        p = rng.permutation(len(X))
-        X[:] = X[p]
-        y[:] = y[p]
-        return X, y
+    def off_by_one(patience):
+        return right(patience - 1)
 
-    accepted(ex.check_shuffle_together(right))
-    rejected(ex.check_shuffle_together(seed_bug), "seed's bug")
-    rejected(ex.check_shuffle_together(lambda X, y, rng: (X.copy(), y.copy())), "nothing was shuffled")
-    rejected(ex.check_shuffle_together(in_place), "changed its inputs")
-    rejected(ex.check_shuffle_together(lambda X, y, rng: (X[rng.integers(0, len(X), len(X))], y)), "permutation")
-    rejected(ex.check_shuffle_together(not_implemented), "not implemented")
-    rejected(ex.check_shuffle_together(42), "function itself")
+    def compares_with_last(patience):
+        def callback(history):
+            acc = history["val_accuracy"]
+            return len(acc) > patience and all(acc[-k] <= acc[-k - 1] for k in range(1, patience + 1))
+        return callback
+
+    accepted(ex.check_early_stopping(right))
+    rejected(ex.check_early_stopping(equal_counts_as_better), "equal to the best so far")
+    rejected(ex.check_early_stopping(off_by_one), "too early")
+    rejected(ex.check_early_stopping(lambda p: (lambda h: False)), "never stopped")
+    rejected(ex.check_early_stopping(lambda p: (lambda h: True)), "kept improving")
+    rejected(ex.check_early_stopping(lambda p: 3), "return a function")
+    rejected(ex.check_early_stopping(not_implemented), "not implemented")
+    rejected(ex.check_early_stopping(compares_with_last))
 
 
 def test_confusion_matrix():
@@ -223,10 +252,10 @@ def test_pool3_shape_and_receptive_field():
     rejected(ex.check_pool3_shape((256, 16, 16)), "third pooling")
     rejected(ex.check_pool3_shape((8, 8, 256)), "channels-first")
     rejected(ex.check_pool3_shape((256, 8)), "three numbers")
-    accepted(ex.check_receptive_field(24))
-    rejected(ex.check_receptive_field(16), "pool2", secret="24")
-    rejected(ex.check_receptive_field(18), "jump is 4")
-    rejected(ex.check_receptive_field(None), "no answer")
+    accepted(ex.check_conv3_1_receptive_field(24))
+    rejected(ex.check_conv3_1_receptive_field(16), "pool2", secret="24")
+    rejected(ex.check_conv3_1_receptive_field(18), "jump is 4")
+    rejected(ex.check_conv3_1_receptive_field(None), "no answer")
 
 
 def test_top_activating():
@@ -243,7 +272,7 @@ def test_top_activating():
 
 
 @pytest.mark.parametrize("check", [ex.check_inverted_dropout, ex.check_adam_step, ex.check_shift,
-                                   ex.check_zca_matrix, ex.check_top_activating, ex.check_shuffle_together,
+                                   ex.check_zca_matrix, ex.check_top_activating, ex.check_early_stopping,
                                    ex.check_confusion_matrix])
 def test_code_checks_report_exceptions(check):
     def boom(*args):

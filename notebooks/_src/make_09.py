@@ -78,7 +78,7 @@ def lesson() -> Notebook:
     import vgglib
     from vgglib import checkpoint
     from vgglib.data import load_mnist, resize, shuffle, to_float, train_val_split
-    from vgglib.exercises import check_batches_per_epoch, check_confusion_matrix, check_shuffle_together
+    from vgglib.exercises import check_batches_per_epoch, check_confusion_matrix, check_early_stopping
     from vgglib.losses import softmax_cross_entropy
     from vgglib.model import VGG16, summary
     from vgglib.optim import Adam
@@ -405,16 +405,18 @@ def lesson() -> Notebook:
     check_batches_per_epoch(answer)
     """)
     nb.md(r"""
-    **Exercise 2 (medium).** Fix the seed: write `shuffle_together(X, y, rng)` that returns new arrays, shuffled so
-    that every image keeps its label (without `vgglib.data.shuffle`).
+    **Exercise 2 (medium).** Long runs should stop when they stop improving. Write `make_early_stopping(patience)`
+    that returns a `fit` callback: a function `callback(history)`, called after every epoch, that returns `True`
+    (stop) once `history["val_accuracy"]` has gone `patience` epochs in a row without beating its best value so
+    far, and `False` otherwise. (Use it as `model.train(..., val_data=..., callbacks=[make_early_stopping(3)])`.)
     """)
     nb.code(r"""
-    def shuffle_together(X, y, rng):
-        '''X (N, ...), y (N,), rng: np.random.Generator -> (X shuffled, y shuffled), pairs kept'''
+    def make_early_stopping(patience):
+        '''-> callback(history) -> bool: True once val_accuracy has not improved for `patience` epochs'''
         raise NotImplementedError
 
 
-    check_shuffle_together(shuffle_together)
+    check_early_stopping(make_early_stopping)
     """)
     nb.md(r"""
     **Exercise 3 (harder).** Write `accuracy_and_confusion(y_true, y_pred, num_classes)` returning the accuracy (a
@@ -446,7 +448,7 @@ def solutions() -> Notebook:
     import numpy as np
 
     import vgglib
-    from vgglib.exercises import check_batches_per_epoch, check_confusion_matrix, check_shuffle_together
+    from vgglib.exercises import check_batches_per_epoch, check_confusion_matrix, check_early_stopping
 
     print("vgglib", vgglib.__version__)
     """)
@@ -462,16 +464,23 @@ def solutions() -> Notebook:
     assert result.correct
     """)
     nb.md(r"""
-    **Exercise 2.** Draw one permutation and index both arrays with it (fancy indexing returns new arrays).
+    **Exercise 2.** The epochs since the best accuracy are the number of entries after the (first) position of the
+    maximum; stop when that reaches `patience`. The callback reads the history, so it needs no state of its own.
     """)
     nb.code(r"""
-    def shuffle_together(X, y, rng):
-        '''X (N, ...), y (N,), rng: np.random.Generator -> (X shuffled, y shuffled), pairs kept'''
-        perm = rng.permutation(len(X))
-        return X[perm], y[perm]
+    def make_early_stopping(patience):
+        '''-> callback(history) -> bool: True once val_accuracy has not improved for `patience` epochs'''
+        def callback(history):
+            acc = history["val_accuracy"]
+            since_best = len(acc) - 1 - int(np.argmax(acc))       # argmax: the first maximum
+            return since_best >= patience
+        return callback
 
 
-    result = check_shuffle_together(shuffle_together)
+    stop = make_early_stopping(2)
+    for accs in ([0.5, 0.7, 0.69], [0.5, 0.7, 0.69, 0.7]):
+        print(accs, "-> stop" if stop({"val_accuracy": accs}) else "-> go on")
+    result = check_early_stopping(make_early_stopping)
     print(result)
     assert result.correct
     """)

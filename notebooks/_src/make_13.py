@@ -41,7 +41,7 @@ def lesson() -> Notebook:
     import vgglib
     from vgglib import checkpoint
     from vgglib.data import load_mnist
-    from vgglib.exercises import check_pool3_shape, check_receptive_field, check_top_activating
+    from vgglib.exercises import check_pool3_shape, check_conv3_1_receptive_field, check_top_activating
     from vgglib.model import VGG16, vgg16_layer_configs
     from vgglib.optim import Adam
     from vgglib.train import evaluate, fit
@@ -344,7 +344,7 @@ def lesson() -> Notebook:
     """)
     nb.code(r"""
     answer = None   # your answer: a whole number
-    check_receptive_field(answer)
+    check_conv3_1_receptive_field(answer)
     """)
     nb.md(r"""
     **Exercise 3 (harder).** Which digits does a channel respond to most? Write `top_activating(maps, channel, k)`
@@ -378,7 +378,7 @@ def solutions() -> Notebook:
 
     import vgglib
     from vgglib.data import load_mnist
-    from vgglib.exercises import check_pool3_shape, check_receptive_field, check_top_activating
+    from vgglib.exercises import check_pool3_shape, check_conv3_1_receptive_field, check_top_activating
     from vgglib.model import VGG16, summary
     from vgglib.optim import Adam
     from vgglib.train import fit
@@ -408,7 +408,7 @@ def solutions() -> Notebook:
     for k, s in [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1)]:   # conv1_1 ... conv3_1
         r, jump = r + (k - 1) * jump, jump * s
     answer = r
-    result = check_receptive_field(answer)
+    result = check_conv3_1_receptive_field(answer)
     print(answer, result)
     assert result.correct
     """)

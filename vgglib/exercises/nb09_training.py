@@ -11,7 +11,7 @@ import numpy as np
 
 from ._common import ExerciseResult, verdict
 
-__all__ = ["check_batches_per_epoch", "check_shuffle_together", "check_confusion_matrix"]
+__all__ = ["check_batches_per_epoch", "check_early_stopping", "check_confusion_matrix"]
 
 
 def check_batches_per_epoch(answer: Any) -> ExerciseResult:
@@ -35,37 +35,54 @@ def check_batches_per_epoch(answer: Any) -> ExerciseResult:
     return verdict(name, False, "", hint)
 
 
-def check_shuffle_together(func: Callable[..., Any]) -> ExerciseResult:
-    """Exercise 2: ``func(X, y, rng) -> (X, y)``, shuffled with one permutation so every image keeps its label."""
-    name = "shuffle_together"
-    if not callable(func):
-        return verdict(name, False, "", f"pass your function itself, got {type(func).__name__}")
-    n = 200
-    X = np.arange(n * 4, dtype=np.float32).reshape(n, 2, 2)
-    y = (np.arange(n) * 7) % 10
-    Xin, yin = X.copy(), y.copy()
-    try:
-        out = func(Xin, yin, np.random.default_rng(9))
-    except NotImplementedError:
-        return verdict(name, False, "", "not implemented yet: replace the `raise NotImplementedError` line.")
-    except Exception as err:  # noqa: BLE001 — the student's code may raise anything
-        return verdict(name, False, "", f"your function raised {type(err).__name__}: {err}")
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        return verdict(name, False, "", "return the pair (X_shuffled, y_shuffled)")
-    Xs, ys = (np.asarray(a) for a in out)
-    if not (np.array_equal(Xin, X) and np.array_equal(yin, y)):
-        return verdict(name, False, "", "your function changed its inputs; return new, shuffled arrays")
-    if Xs.shape != X.shape or ys.shape != y.shape:
-        return verdict(name, False, "", f"shapes changed: got {Xs.shape} and {ys.shape}")
-    order = (Xs.reshape(n, -1)[:, 0] // 4).astype(int)         # which original image sits at each position
-    if sorted(order.tolist()) != list(range(n)):
-        return verdict(name, False, "", "some images are missing or repeated: use a permutation, not random draws")
-    if np.array_equal(order, np.arange(n)):
-        return verdict(name, False, "", "the order did not change: nothing was shuffled")
-    if not np.array_equal(ys, y[order]):
-        return verdict(name, False, "", "the labels no longer belong to their images — the seed's bug: shuffle "
-                       "both with the same permutation")
-    return verdict(name, True, "one permutation for both arrays: every image keeps its label.", "")
+def check_early_stopping(make_callback: Callable[..., Any]) -> ExerciseResult:
+    """Exercise 2: ``make_callback(patience)`` returns a ``fit`` callback ``callback(history) -> bool`` that returns
+    True (stop) once ``history["val_accuracy"]`` has not improved on its best for ``patience`` epochs in a row."""
+    name = "early_stopping"
+    if not callable(make_callback):
+        return verdict(name, False, "", f"pass your function itself, got {type(make_callback).__name__}")
+    cases = [  # (validation accuracies, patience, the epoch (1-based) at which training must stop, or None)
+        ([0.50, 0.60, 0.70, 0.80, 0.85], 2, None),
+        ([0.90, 0.80, 0.85], 1, 2),
+        ([0.50, 0.70, 0.60, 0.72, 0.71, 0.70, 0.69], 3, 7),
+        ([0.50, 0.70, 0.69, 0.70, 0.65], 2, 4),             # 0.70 again is no improvement
+    ]
+    for accs, patience, stop_at in cases:
+        try:
+            callback = make_callback(patience)
+        except NotImplementedError:
+            return verdict(name, False, "", "not implemented yet: replace the `raise NotImplementedError` line.")
+        except Exception as err:  # noqa: BLE001 — the student's code may raise anything
+            return verdict(name, False, "", f"make_callback({patience}) raised {type(err).__name__}: {err}")
+        if not callable(callback):
+            return verdict(name, False, "", "make_callback(patience) must return a function callback(history)")
+        stopped = None
+        for e in range(1, len(accs) + 1):
+            history = {"epoch": list(range(1, e + 1)), "val_accuracy": list(accs[:e]),
+                       "train_loss": [1.0 / k for k in range(1, e + 1)]}
+            try:
+                decision = callback(history)
+            except Exception as err:  # noqa: BLE001
+                return verdict(name, False, "", f"your callback raised {type(err).__name__}: {err} (epoch {e})")
+            if decision is True:
+                stopped = e
+                break
+        if stopped != stop_at:
+            what = f"accuracies {accs} with patience {patience}"
+            if stop_at is None:
+                return verdict(name, False, "", f"it stopped at epoch {stopped} although the accuracy kept improving "
+                               f"({what})")
+            tie = any(accs[k] == max(accs[:k]) for k in range(1, stop_at))
+            if stopped is not None and stopped < stop_at:
+                hint = "too early: wait until `patience` epochs in a row have not beaten the best"
+            elif tie:
+                hint = "an accuracy equal to the best so far is no improvement: only a larger one resets the count"
+            elif stopped is None:
+                hint = "it never stopped: count the epochs since the best accuracy so far, return True (a bool) to stop"
+            else:
+                hint = "too late: stop as soon as `patience` epochs in a row have not beaten the best"
+            return verdict(name, False, "", f"{hint} ({what})")
+    return verdict(name, True, "stops after `patience` epochs without a new best validation accuracy.", "")
 
 
 def check_confusion_matrix(func: Callable[..., Any]) -> ExerciseResult:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._common import ExerciseResult, verdict
 
-__all__ = ["check_pool3_shape", "check_receptive_field", "check_top_activating"]
+__all__ = ["check_pool3_shape", "check_conv3_1_receptive_field", "check_top_activating"]
 
 
 def check_pool3_shape(answer: Any) -> ExerciseResult:
@@ -39,9 +39,9 @@ def check_pool3_shape(answer: Any) -> ExerciseResult:
     return verdict(name, False, "", "padding 1 keeps the size through every 3x3 convolution; only pooling halves it")
 
 
-def check_receptive_field(answer: Any) -> ExerciseResult:
+def check_conv3_1_receptive_field(answer: Any) -> ExerciseResult:
     """Exercise 2: the receptive field (in input pixels, one side) of one unit of VGG16's conv3_1."""
-    name = "receptive_field"
+    name = "conv3_1_receptive_field"
     if answer is None:
         return verdict(name, False, "", "no answer yet: replace None with a whole number")
     if isinstance(answer, bool) or not isinstance(answer, (int, np.integer, float, np.floating)):
