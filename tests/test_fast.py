@@ -593,3 +593,23 @@ def reference_conv64(x, layer):
     ref.params["bias"][:] = layer.params["bias"]
     with fast.use(False):
         return ref.forward(x.astype(np.float64))
+
+
+def test_split_works_in_a_forked_child():
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        # no fork on this platform: the same code path runs in-process instead (still a real check)
+        with workers(True):
+            assert Convolution2D(8, 8, 3, padding=1).forward(np.ones((4, 8, 6, 6), np.float32)).shape == (4, 8, 6, 6)
+        return
+    with workers(True):
+        Convolution2D(8, 8, 3, padding=1).forward(np.ones((4, 8, 6, 6), np.float32))    # the pool exists now
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as pool:
+            shape = pool.apply_async(_forward_in_child).get(timeout=60)
+    assert shape == (4, 8, 6, 6)
+
+
+def _forward_in_child():
+    with workers(True):
+        return Convolution2D(8, 8, 3, padding=1).forward(np.ones((4, 8, 6, 6), np.float32)).shape

@@ -42,6 +42,7 @@ their input/output for ``backward`` instead of a copy: don't modify those arrays
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -186,6 +187,18 @@ def _pool(workers: int) -> ThreadPoolExecutor:
             _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vgglib-fast")
             _executor_workers = workers
         return _executor
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: start afresh (else the first split would wait forever)."""
+    global _executor, _executor_workers, _blas_lock, _blas_depth, _all_pools_lock
+    _executor, _executor_workers, _blas_depth = None, 0, 0
+    _blas_lock = threading.Lock()
+    _all_pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _on_worker() -> bool:
