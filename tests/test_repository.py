@@ -71,3 +71,11 @@ def test_notebook_has_outputs_and_declared_imports_only(path):
                 top = name.split(".")[0]
                 assert top in stdlib or top in DECLARED, f"{path.name} imports {name}, not a declared dependency"
         assert "NBVAL_SKIP" not in source, f"{path.name}: NBVAL_SKIP cells check nothing"
+
+
+def test_readme_python_examples_run():
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)\n```", text, flags=re.S)
+    assert blocks, "README has no Python example"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
