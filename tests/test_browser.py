@@ -44,6 +44,18 @@ SERVER_START_S = 90
 RUN_ALL_S = 150
 
 
+def _install_chromium_if_missing() -> None:
+    """On a fresh Debian/Ubuntu machine where we are root (CI, a container), install Debian's Chromium, so the
+    README's one test command needs nothing else; anywhere else the fixture fails with instructions."""
+    if Path(CHROMIUM).exists() or "VGGLIB_CHROMIUM" in os.environ:
+        return
+    if os.name != "posix" or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        subprocess.run(command, env=env, check=False, capture_output=True, timeout=900)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,6 +69,7 @@ def _sha(path: Path) -> str:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 serving copies of the notebooks; yields (base url, served dir, log)."""
+    _install_chromium_if_missing()
     assert Path(CHROMIUM).exists(), (
         f"Chromium not found at {CHROMIUM}: install it (Debian: apt-get install -y chromium) or set "
         "VGGLIB_CHROMIUM; the browser test must not be skipped")
