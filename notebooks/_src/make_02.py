@@ -9,35 +9,11 @@ The committed artifacts are the executed .ipynb files; this script is only the e
 from __future__ import annotations
 
 from pathlib import Path
-from textwrap import dedent
 
-import nbformat
+from nbbuild import Notebook  # notebooks/_src/nbbuild.py
 
 ROOT = Path(__file__).resolve().parents[1]
 STEM = "02_convolution_backprop"
-
-
-class Notebook:
-    """Collects cells and writes a notebook with stable cell ids (clean diffs when regenerated)."""
-
-    def __init__(self, prefix: str) -> None:
-        self.cells: list = []
-        self.prefix = prefix
-
-    def md(self, text: str) -> None:
-        self.cells.append(nbformat.v4.new_markdown_cell(dedent(text).strip("\n")))
-
-    def code(self, text: str) -> None:
-        self.cells.append(nbformat.v4.new_code_cell(dedent(text).strip("\n")))
-
-    def write(self, path: Path) -> None:
-        for i, cell in enumerate(self.cells):
-            cell["id"] = f"{self.prefix}-{i:03d}"
-        nb = nbformat.v4.new_notebook(cells=self.cells, metadata={
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"}})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, path)
 
 
 def lesson() -> Notebook:

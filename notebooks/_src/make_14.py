@@ -11,36 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from textwrap import dedent
 
-import nbformat
+from nbbuild import Notebook  # notebooks/_src/nbbuild.py
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = ROOT.parent
 STEM = "14_making_it_fast"
-
-
-class Notebook:
-    """Collects cells and writes a notebook with stable cell ids (clean diffs when regenerated)."""
-
-    def __init__(self, prefix: str) -> None:
-        self.cells: list = []
-        self.prefix = prefix
-
-    def md(self, text: str) -> None:
-        self.cells.append(nbformat.v4.new_markdown_cell(dedent(text).strip("\n")))
-
-    def code(self, text: str) -> None:
-        self.cells.append(nbformat.v4.new_code_cell(dedent(text).strip("\n")))
-
-    def write(self, path: Path) -> None:
-        for i, cell in enumerate(self.cells):
-            cell["id"] = f"{self.prefix}-{i:03d}"
-        nb = nbformat.v4.new_notebook(cells=self.cells, metadata={
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"}})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, path)
 
 
 def benchmark_table() -> str:
