@@ -6,28 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_int, _not_a_number
 
 __all__ = ["check_receptive_field", "check_conv_parameter_count", "check_flatten_size"]
-
-
-def _as_int(answer: Any) -> int | None:
-    """``answer`` as a Python int when it is a whole number (int, numpy integer or integral float), else None."""
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, (int, np.integer)):
-        return int(answer)
-    if isinstance(answer, (float, np.floating)) and float(answer).is_integer():
-        return int(answer)
-    return None
-
-
-def _not_a_number(name: str, answer: Any, what: str) -> ExerciseResult:
-    if answer is None:
-        return verdict(name, False, "", f"no answer yet: replace None with {what}")
-    return verdict(name, False, "", f"expected {what}, got {type(answer).__name__} {answer!r}")
 
 
 def check_receptive_field(answer: Any) -> ExerciseResult:

@@ -4,13 +4,13 @@ Worked solutions: ``notebooks/solutions/01_convolution_solutions.ipynb``.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..im2col import output_size
 from ..reference import conv2d_forward_naive
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_array, _call
 
 __all__ = ["check_output_size", "check_convolution_by_hand", "check_horizontal_edge_kernel", "check_conv2d"]
 
@@ -23,28 +23,9 @@ IMAGE = np.array([[1, 1, 1, 0, 0],
 X_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float64)
 
 
-def _as_array(answer: Any) -> np.ndarray | None:
-    """``answer`` as a float64 array, or None when it cannot be one (None, strings, ragged lists)."""
-    if answer is None or isinstance(answer, (str, bytes)):
-        return None
-    try:
-        arr = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return arr
-
-
 def _correlate(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
     """Single-channel cross-correlation of 2-D ``x`` with 2-D ``w``."""
     return conv2d_forward_naive(x[None, None], w[None, None], np.zeros(1), stride, padding)[0, 0]
-
-
-def _call(fn: Callable, *args: Any) -> tuple[Any, str | None]:
-    """Call the student's function; return (result, None) or (None, a description of the exception)."""
-    try:
-        return fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args)), None
-    except Exception as e:  # noqa: BLE001 — any error in the student's code is reported, not raised
-        return None, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def check_output_size(fn: Any) -> ExerciseResult:

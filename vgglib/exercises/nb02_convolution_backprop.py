@@ -4,34 +4,18 @@ Worked solutions: ``notebooks/solutions/02_convolution_backprop_solutions.ipynb`
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..reference import conv2d_backward_naive, conv2d_forward_naive
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_array, _call
 
 __all__ = ["check_backward_shapes", "check_dx_by_hand", "check_dilate", "check_conv_backward"]
 
 #: Exercise 2: a 3×3 kernel on a 5×5 input; only two outputs receive a gradient.
 HAND_WEIGHTS = np.array([[1, 2, 0], [0, 1, 0], [3, 0, 1]], dtype=np.float64)
 HAND_DY = np.array([[1, 0, 0], [0, 0, 0], [0, 0, 2]], dtype=np.float64)
-
-
-def _as_array(answer: Any) -> np.ndarray | None:
-    if answer is None or isinstance(answer, (str, bytes)):
-        return None
-    try:
-        return np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
-def _call(fn: Callable, *args: Any) -> tuple[Any, str | None]:
-    try:
-        return fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args)), None
-    except Exception as e:  # noqa: BLE001 — the student's error is reported, not raised
-        return None, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def _shape_of(value: Any) -> tuple[int, ...] | None:

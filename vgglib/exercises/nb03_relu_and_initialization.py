@@ -9,22 +9,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_float, _call
 
 __all__ = ["check_relu_backward", "check_he_std", "check_init_scale"]
-
-
-def _call(fn: Callable, *args: Any) -> tuple[Any, str | None]:
-    try:
-        return fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args)), None
-    except Exception as e:  # noqa: BLE001 — the student's error is reported, not raised
-        return None, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-
-
-def _as_float(answer: Any) -> float | None:
-    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
-        return None
-    return float(answer)
 
 
 def check_relu_backward(fn: Any) -> ExerciseResult:

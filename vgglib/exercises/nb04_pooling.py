@@ -5,12 +5,12 @@ Worked solutions: ``notebooks/solutions/04_pooling_solutions.ipynb``.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..reference import pool2d_backward_naive, pool2d_forward_naive
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_array, _call
 
 __all__ = ["check_pool_by_hand", "check_maxpool_dx_by_hand", "check_tie_gradient", "check_maxpool_backward"]
 
@@ -21,22 +21,6 @@ EXAMPLE = np.array([[1, 1, 2, 4],
                     [1, 2, 3, 4]], dtype=np.float64)
 #: Exercise 2: the output gradient for 3×3 max pooling with stride 1 over ``EXAMPLE``.
 HAND_DY = np.array([[1, 2], [3, 4]], dtype=np.float64)
-
-
-def _as_array(answer: Any) -> np.ndarray | None:
-    if answer is None or isinstance(answer, (str, bytes)):
-        return None
-    try:
-        return np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
-def _call(fn: Callable, *args: Any) -> tuple[Any, str | None]:
-    try:
-        return fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args)), None
-    except Exception as e:  # noqa: BLE001 — the student's error is reported, not raised
-        return None, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def _pool(x: np.ndarray, k: int, s: int, mode: str) -> np.ndarray:

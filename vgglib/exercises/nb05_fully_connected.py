@@ -8,26 +8,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_int, _not_a_number
 
 __all__ = ["check_flatten_index", "check_fc_parameter_count", "check_fc_backward"]
-
-
-def _as_int(answer: Any) -> int | None:
-    """``answer`` as a Python int when it is a whole number (int, numpy integer or integral float), else None."""
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, (int, np.integer)):
-        return int(answer)
-    if isinstance(answer, (float, np.floating)) and float(answer).is_integer():
-        return int(answer)
-    return None
-
-
-def _not_a_number(name: str, answer: Any, what: str) -> ExerciseResult:
-    if answer is None:
-        return verdict(name, False, "", f"no answer yet: replace None with {what}")
-    return verdict(name, False, "", f"expected {what}, got {type(answer).__name__} {answer!r}")
 
 
 def check_flatten_index(answer: Any) -> ExerciseResult:

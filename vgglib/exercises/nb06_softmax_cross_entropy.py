@@ -9,22 +9,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_float
 
 __all__ = ["check_initial_loss", "check_seed_gradient", "check_softmax_cross_entropy"]
 
 #: the seed project's example logits
 SEED_LOGITS = (2.33, -1.46, 0.56)
-
-
-def _as_float(answer: Any) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, (int, float, np.integer, np.floating)):
-        return float(answer)
-    if isinstance(answer, np.ndarray) and answer.size == 1 and np.issubdtype(answer.dtype, np.number):
-        return float(answer.reshape(()))
-    return None
 
 
 def check_initial_loss(answer: Any) -> ExerciseResult:

@@ -8,23 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_int
 
 __all__ = ["check_fc1_inputs", "check_conv_macs", "check_activation_count"]
 
 _BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
-
-
-def _as_int(answer: Any) -> int | None:
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, (int, np.integer)):
-        return int(answer)
-    if isinstance(answer, (float, np.floating)) and float(answer).is_integer():
-        return int(answer)
-    return None
 
 
 def _need_int(name: str, answer: Any) -> ExerciseResult | None:

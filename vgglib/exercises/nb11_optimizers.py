@@ -9,19 +9,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _as_float
 
 __all__ = ["check_largest_stable_lr", "check_momentum_speedup", "check_adam_step"]
-
-
-def _as_float(answer: Any) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, (int, float, np.integer, np.floating)):
-        return float(answer)
-    if isinstance(answer, np.ndarray) and answer.size == 1 and np.issubdtype(answer.dtype, np.number):
-        return float(answer.reshape(()))
-    return None
 
 
 def _number(name: str, answer: Any) -> tuple[float | None, ExerciseResult | None]:

@@ -9,19 +9,12 @@ from typing import Any, Callable
 import numpy as np
 
 from ..layers import Pooling2D
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, verdict, _call
 
 __all__ = ["check_conv2_1_macs", "check_im2col_nhwc", "check_winograd_1d", "check_pool2x2_corners"]
 
 #: Exercise 1: the layer whose multiply-adds are asked for (VGG16's conv2_1 at 64×64 input, one image)
 CONV2_1 = {"inputs_channel": 64, "num_filters": 128, "kernel_size": 3, "padding": 1, "height": 32, "width": 32}
-
-
-def _call(fn: Callable, *args: Any) -> tuple[Any, str | None]:
-    try:
-        return fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args)), None
-    except Exception as e:  # noqa: BLE001 — the student's error is reported, not raised
-        return None, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def check_conv2_1_macs(answer: Any) -> ExerciseResult:
