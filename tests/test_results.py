@@ -1,12 +1,20 @@
-"""The full-scale recipe (``python -m vgglib train --recipe mnist-vgg16``) runs end to end on a tiny slice."""
+"""The full-scale recipe runs end to end on a tiny slice, and the stored full-run results are well-formed and
+agree with the README's results table."""
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from vgglib.__main__ import main
+from vgglib.recipes import get_recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results" / "mnist-vgg16"
+HISTORY = RESULTS / "history.json"
 
 
 def test_recipe_runs_end_to_end_on_a_tiny_slice(full_dir, tmp_path, capsys):
@@ -21,3 +29,42 @@ def test_recipe_runs_end_to_end_on_a_tiny_slice(full_dir, tmp_path, capsys):
     assert history["history"]["epoch"] == [1] and len(history["history"]["val_accuracy"]) == 1
     assert history["test"]["n"] == 100 and np.array(history["test"]["confusion"]).sum() == 100
     assert out.is_file()
+
+
+@pytest.fixture(scope="module")
+def stored():
+    return json.loads(HISTORY.read_text())
+
+
+def test_stored_history_is_well_formed(stored):
+    h = stored["history"]
+    epochs = len(h["epoch"])
+    assert h["epoch"] == list(range(1, epochs + 1))
+    assert h["n_train"] == 55_000 and not h["interrupted"]
+    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "time"):
+        assert len(h[key]) == epochs, key
+        assert all(np.isfinite(h[key])), key
+    assert all(0 <= a <= 1 for a in h["train_accuracy"] + h["val_accuracy"])
+    recipe = get_recipe("mnist-vgg16")
+    assert stored["recipe"]["name"] == recipe.name
+    assert epochs == stored["recipe"]["epochs"]
+    for key in ("machine", "versions", "command", "wall_time", "started"):
+        assert key in stored, key
+    confusion = np.array(stored["test"]["confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == stored["test"]["n"] == 10_000
+    # the test set's label histogram (MNIST's published counts) is the confusion matrix's row sums
+    assert confusion.sum(axis=1).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert abs(np.trace(confusion) / confusion.sum() - stored["test"]["accuracy"]) < 1e-12
+
+
+def test_readme_results_table_agrees_with_the_stored_history(stored):
+    readme = (ROOT / "README.md").read_text()
+    row = re.search(r"^\| `mnist-vgg16` \|(.*)\|\s*$", readme, flags=re.M)
+    assert row, "README has no results row for mnist-vgg16"
+    cells = [c.strip() for c in row.group(1).split("|")]
+    accuracy, epochs, wall, rate = cells[0], cells[1], cells[2], cells[3]
+    assert accuracy == f"{100 * stored['test']['accuracy']:.2f}%"
+    assert int(epochs) == len(stored["history"]["epoch"])
+    assert wall == f"{stored['wall_time'] / 60:.0f} min"
+    measured = stored["history"]["n_train"] * len(stored["history"]["epoch"]) / sum(stored["history"]["time"])
+    assert rate == f"{measured:.0f}"
