@@ -212,7 +212,7 @@ class VgglibRunner:
     def train_step(self) -> float:
         logits = self.model.forward(self.x, training=True)
         loss, dlogits = softmax_cross_entropy(logits, self.y)
-        self.model.backward(dlogits)
+        self.model.backward(dlogits, input_grad=False)    # like PyTorch: x needs no grad
         self.optimizer.step(self.model)
         return loss
 

@@ -35,13 +35,13 @@ def as_layout(x, layout):
 @contextmanager
 def prefer(method):
     """Make the fast convolution use `method` wherever it can: "winograd" (3x3/stride 1/pad 1, even sizes),
-    "shifted" (stride 1, C >= SMALL_C), "im2col" (neither), or "auto" (the library's own choice)."""
-    names = ("WINOGRAD_MIN_C", "WINOGRAD_MIN_PIXELS", "WINOGRAD_MIN_TILES", "SHIFTED_MAX_WASTE")
+    "im2col" (never Winograd), "mixed" (Winograd only where the GEMM's inner dimension is >= 16: forward and dW
+    by one method, dx by the other when C and F straddle 16), or "auto" (the library's own choice)."""
+    names = ("WINOGRAD_MIN_C", "WINOGRAD_MIN_TILES")
     saved = [getattr(fast, name) for name in names]
     if method != "auto":
-        on = method == "winograd"
-        fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_PIXELS, fast.WINOGRAD_MIN_TILES = (1, 1, 1) if on else (10**9,) * 3
-        fast.SHIFTED_MAX_WASTE = 1e9 if method == "shifted" else 0.0
+        fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_TILES = {"winograd": (1, 1), "im2col": (10**9, 1),
+                                                        "mixed": (16, 1)}[method]
     try:
         yield
     finally:
@@ -87,7 +87,7 @@ def conv_cases(draw):
         (draw(st.integers(lo, lo + 7)), draw(st.integers(lo, lo + 7)))
     return dict(n=draw(st.integers(1, 3)), c=draw(st.sampled_from([1, 2, 3, 7, 8, 9, 16])),
                 f=draw(st.sampled_from([1, 3, 8, 17, 32])), h=h, w=w, k=k, p=p, s=s,
-                method=draw(st.sampled_from(["auto", "winograd", "shifted", "im2col"])),
+                method=draw(st.sampled_from(["auto", "winograd", "mixed", "im2col"])),
                 layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])), split=draw(st.booleans()),
                 seed=draw(st.integers(0, 2**16)))
 
@@ -148,11 +148,11 @@ def test_conv_fast_gradcheck_float64(case):
 @pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
 @pytest.mark.parametrize("c,f,method", [(1, 4, "planes"), (4, 16, "planes"), (16, 16, "nhwc"), (16, 64, "nhwc"),
                                         (64, 16, "nhwc"), (16, 16, "winograd"), (16, 64, "winograd"),
-                                        (64, 16, "winograd"), (16, 16, "shifted"), (8, 32, "shifted")])
+                                        (64, 16, "winograd"), (8, 32, "mixed"), (32, 8, "mixed")])
 def test_conv_every_method_matches_readable(c, f, method, split):
     # planes: channel planes + col2im; nhwc: NHWC windows, dx by the rotated-kernel convolution (F < 3C) or
-    # col2im (F >= 3C); winograd: F(2x2, 3x3); shifted: k*k shifted GEMMs accumulated.  VGG16's own
-    # 3x3/pad-1 geometry, five images.
+    # col2im (F >= 3C); winograd: F(2x2, 3x3) for y, dW and dx; mixed: im2col forward + dW with a Winograd dx
+    # (C=8, F=32), and the other way round (C=32, F=8).  VGG16's own 3x3/pad-1 geometry, five images.
     rng = np.random.default_rng(c * 100 + f)
     layer = Convolution2D(c, f, 3, padding=1, rng=rng)
     x = rng.standard_normal((5, c, 10, 12)).astype(np.float32)
@@ -160,7 +160,7 @@ def test_conv_every_method_matches_readable(c, f, method, split):
     ref = run_layer(layer, x, dy, use_fast=False)
     with workers(split), prefer({"nhwc": "im2col", "planes": "im2col"}.get(method, method)):
         got = run_layer(layer, x, dy, use_fast=True)
-    assert layer._fast_cache.method == method
+    assert layer._fast_cache.method == {"mixed": "nhwc" if c < 16 else "winograd"}.get(method, method)
     for a, b, name in zip(got[:2], ref[:2], ("y", "dx")):
         close32(a, b, name)
     for key in ref[2]:
@@ -531,32 +531,23 @@ def test_split_really_runs_on_the_worker_threads(monkeypatch):
     assert names == {threading.current_thread().name}
 
 
-def test_shifted_is_chosen_for_large_maps_with_some_channels():
-    x = np.zeros((1, 64, 32, 32), np.float32)
-    layer = Convolution2D(64, 64, 3, padding=1)
-    layer.forward(x)
-    assert layer._fast_cache.method == "shifted"
-    small = Convolution2D(64, 64, 3, padding=1)
-    small.forward(np.zeros((1, 64, 4, 4), np.float32))        # 6x6 padded grid for 4x4 outputs: too wasteful
-    assert small._fast_cache.method == "nhwc"
-    strided = Convolution2D(64, 64, 3, padding=1, stride=2)
-    strided.forward(x)
-    assert strided._fast_cache.method == "nhwc"
-
-
-def test_shifted_with_padding_beyond_the_kernel_falls_back_for_dx():
-    rng = np.random.default_rng(17)
-    layer = Convolution2D(8, 4, 3, padding=3, rng=rng)          # k - 1 - p < 0: dx is not a convolution
-    x = rng.standard_normal((2, 8, 5, 6)).astype(np.float32)
-    dy = rng.standard_normal((2, 4, 9, 10)).astype(np.float32)
-    ref = run_layer(layer, x, dy, use_fast=False)
-    with prefer("shifted"):
-        got = run_layer(layer, x, dy, use_fast=True)
-    assert layer._fast_cache.method == "shifted"
-    for a, b in zip(got[:2], ref[:2]):
-        close32(a, b)
-    for key in ref[2]:
-        close32(got[2][key], ref[2][key], key)
+@pytest.mark.parametrize("method", ["auto", "winograd", "im2col"])
+@pytest.mark.parametrize("c,k,s,p", [(1, 3, 1, 1), (16, 3, 1, 1), (16, 2, 2, 0), (8, 3, 1, 3)])
+def test_conv_backward_without_dx_gives_the_same_weight_gradients(c, k, s, p, method):
+    # need_dx=False (the network's first layer) skips dx and must leave dW and db exactly as they were;
+    # (8, 3, 1, 3): padding beyond the kernel, where dx is not a convolution (col2im)
+    rng = np.random.default_rng(c + k + s + p)
+    x = rng.standard_normal((3, c, 8, 10)).astype(np.float32)
+    w = rng.standard_normal((12, c, k, k)).astype(np.float32)
+    b = rng.standard_normal(12).astype(np.float32)
+    with prefer(method):
+        y, cache = fast.conv2d_forward(x, w, b, s, p)
+        dy = rng.standard_normal(y.shape).astype(np.float32)
+        dx, dw, db = fast.conv2d_backward(dy, cache, w)
+        none, dw2, db2 = fast.conv2d_backward(dy, cache, w, need_dx=False)
+    assert dx.shape == x.shape and none is None
+    np.testing.assert_array_equal(dw2, dw)
+    np.testing.assert_array_equal(db2, db)
 
 
 def test_winograd_is_chosen_for_wide_layers_only():
@@ -573,6 +564,9 @@ def test_winograd_is_chosen_for_wide_layers_only():
     narrow = Convolution2D(16, 8, 3, padding=1)
     narrow.forward(np.zeros((1, 16, 8, 8), np.float32))
     assert narrow._fast_cache.method == "nhwc"
+    tiny = Convolution2D(128, 8, 3, padding=1)                 # VGG16's 2x2 maps at 32x32 input: one tile
+    tiny.forward(np.zeros((1, 128, 2, 2), np.float32))
+    assert tiny._fast_cache.method == "winograd"
 
 
 def test_winograd_float32_error_is_small_on_vgg_sized_layers():

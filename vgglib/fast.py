@@ -50,16 +50,12 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
-from scipy.linalg import blas as _scipy_blas
-
-_SCIPY_GEMM = {"f": _scipy_blas.sgemm, "d": _scipy_blas.dgemm}
-
 from .im2col import output_size
 
 __all__ = ["enabled", "threads", "use", "applies", "worker_count", "conv2d_forward", "conv2d_backward",
            "ConvCache", "linear_forward", "linear_backward", "relu_forward", "relu_backward", "pool2x2_forward", "pool2x2_backward",
            "is_channels_last", "to_nhwc", "scratch_buffers", "free_scratch", "CHUNK_BYTES", "MIN_ROWS",
-           "MIN_PARALLEL_ROWS", "SMALL_C", "WINOGRAD_MIN_C", "SHIFTED_MAX_WASTE"]
+           "MIN_PARALLEL_ROWS", "SMALL_C", "WINOGRAD_MIN_C", "WINOGRAD_CHUNK_BYTES"]
 
 #: Module-level switch: when False every layer runs its readable code.
 enabled: bool = True
@@ -115,7 +111,7 @@ _executor_workers = 0
 
 
 def _blas_controllers() -> list:
-    """numpy's BLAS (first) and scipy's (used by the shifted convolution); empty without threadpoolctl."""
+    """numpy's BLAS (first) and any other loaded BLAS (e.g. scipy's); empty without threadpoolctl."""
     global _blas
     if _blas is None:
         try:
@@ -388,7 +384,7 @@ class ConvCache(NamedTuple):
     x: np.ndarray           # NHWC for "nhwc" and "winograd"; the (N, C, H, W)-shaped input for "planes"
     stride: int
     padding: int
-    method: str             # "planes" (few channels), "nhwc" (im2col + GEMM), "shifted" or "winograd"
+    method: str             # "planes" (few channels), "nhwc" (im2col + GEMM) or "winograd"
 
 
 def _weight_rows(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -413,16 +409,11 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
     ho, wo = output_size(h, k, padding, stride), output_size(w, k, padding, stride)
     dtype = x.dtype
     b = bias.astype(dtype, copy=False)
-    y = np.empty((n, ho, wo, f), dtype=dtype)
-    if _winograd_applies(x.shape, weights.shape, stride, padding):
+    if _winograd_applies(x.shape, weights.shape, stride, padding, WINOGRAD_MIN_C):
         xh = to_nhwc(x)
         y = _winograd_conv(xh, _winograd_weights(weights, dtype).transpose(0, 2, 1), b)
         return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "winograd")
-    if _shifted_applies(x.shape, weights.shape, stride, padding):
-        xh = to_nhwc(x)
-        wk = np.ascontiguousarray(weights.astype(dtype, copy=False).transpose(2, 3, 1, 0))      # (k, k, C, F)
-        y = _shifted_conv(xh, wk, padding, b)
-        return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "shifted")
+    y = np.empty((n, ho, wo, f), dtype=dtype)
     chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
     planes = c < SMALL_C
     if planes:
@@ -445,213 +436,155 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
 
 
 @_threaded
-def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray, need_dx: bool = True
+                    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Convolution backward: dy (N, F, Ho, Wo) -> (dx (N, C, H, W), dW (F, C, k, k), db (F,)), all new arrays.
 
-    ``db = Σ dy``; ``dW = dyᵀ·cols`` (windows re-gathered chunk by chunk); ``dx`` is, for stride 1, the
-    convolution of dy padded by k-1-p with the kernel rotated by 180° and transposed (F <-> C), else
-    ``dy·W`` scattered back (col2im). All in the cached input's dtype.
+    ``db = Σ dy``; ``dW = dyᵀ·cols`` (windows re-gathered chunk by chunk) or Winograd's ``dU = Σ dMᵀ·V``;
+    ``dx`` is, for stride 1, the convolution of dy padded by k-1-p with the kernel rotated by 180° and
+    transposed (F <-> C) — by im2col + GEMM or by Winograd — else ``dy·W`` scattered back (col2im). Each of
+    dW and dx picks its own method (:data:`WINOGRAD_MIN_C`). ``need_dx=False`` skips dx (returns None): the
+    first layer's input needs no gradient. All in the cached input's dtype.
     """
     x, stride, p, method = cache
-    planes = method == "planes"
     dtype = x.dtype
     f, c, k, _ = weights.shape
     weights = weights.astype(dtype, copy=False)
-    if method == "winograd":
-        dyh = to_nhwc(dy.astype(dtype, copy=False))
-        db = _sum_rows(dyh.reshape(-1, f))
-        dx, dw = _winograd_backward(x, dyh, weights)
-        return dx.transpose(0, 3, 1, 2), dw, db
-    if method == "shifted" and k - 1 - p >= 0:
-        dyh = to_nhwc(dy.astype(dtype, copy=False))
-        db = _sum_rows(dyh.reshape(-1, f))
-        dw = _shifted_weight_grad(x, dyh, k, p)
-        # dx = conv(pad(dy, k-1-p), rot180(W) with F and C swapped): (k, k, F, C) taps, flipped
-        wk_rot = np.ascontiguousarray(weights[:, :, ::-1, ::-1].transpose(2, 3, 0, 1))
-        dx = _shifted_conv(dyh, wk_rot, k - 1 - p, None)
-        return dx.transpose(0, 3, 1, 2), dw, db
-    if planes:
-        n, _, h, w = x.shape
-    else:
-        n, h, w, _ = x.shape
     dyh = to_nhwc(dy.astype(dtype, copy=False))
-    _, ho, wo, _ = dyh.shape
-    dy2 = dyh.reshape(-1, f)
-    db = _sum_rows(dy2)
-    chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
+    db = _sum_rows(dyh.reshape(-1, f))
+    if method == "planes":
+        return _planes_backward(x, dyh, weights, stride, p, need_dx) + (db,)
+    nchw = (x.shape[0], c, x.shape[1], x.shape[2])
+    if _winograd_applies(nchw, weights.shape, stride, p, WINOGRAD_MIN_C):
+        dw = _winograd_weight_grad(x, dyh)
+    else:
+        dw = _im2col_weight_grad(x, dyh, k, stride, p)
+    if not need_dx:
+        return None, dw, db
+    if _winograd_applies((nchw[0], f) + nchw[2:], (c, f, 3, 3), stride, p, WINOGRAD_MIN_C) and k == 3:
+        # rotating g by 180° reverses G's columns, which swaps G's rows 0 and 3: U_rot[ξν] = U[π(ξ)π(ν)]ᵀ
+        dx = _winograd_conv(dyh, _winograd_weights(weights, dtype)[_ROT180], None)   # (16, F, C) stack
+    elif stride == 1 and k - 1 - p >= 0 and f < 3 * c:
+        dx = _im2col_input_grad(dyh, weights, k - 1 - p, x.shape)
+    else:
+        dx = _col2im_input_grad(dyh, weights, stride, p, x.shape)
+    return dx.transpose(0, 3, 1, 2), dw, db
 
-    # dW = dyᵀ·cols, chunk by chunk: (F, C·k·k) for planes, (F, k·k·C) for NHWC windows
-    def dw_task(chunk: tuple[int, int]) -> np.ndarray:
+
+def _im2col_weight_grad(xh: np.ndarray, dyh: np.ndarray, k: int, stride: int, p: int) -> np.ndarray:
+    """dW = dyᵀ·cols, the window matrix re-gathered chunk by chunk: (F, C, k, k), a new array."""
+    n, _, _, c = xh.shape
+    _, ho, wo, f = dyh.shape
+    dy2 = dyh.reshape(-1, f)
+
+    def task(chunk: tuple[int, int]) -> np.ndarray:
         n0, n1 = chunk
         rows = dy2[n0 * ho * wo:n1 * ho * wo]
-        part = np.empty((f, k * k * c), dtype=dtype)
-        if planes:
-            return _matmul(rows.T, _gather_planes(x[n0:n1], k, stride, p, ho, wo).T, part)
-        return _matmul(rows.T, _gather_nhwc(x[n0:n1], k, stride, p, ho, wo), part)
-    parts = _map(dw_task, chunks, parallel)
-    dwm = parts[0]
-    for part in parts[1:]:
-        dwm += part
-    if planes:
-        dw = dwm.reshape(f, c, k, k)
-    else:
-        dw = np.ascontiguousarray(dwm.reshape(f, k, k, c).transpose(0, 3, 1, 2))
+        return _matmul(rows.T, _gather_nhwc(xh[n0:n1], k, stride, p, ho, wo), np.empty((f, k * k * c), xh.dtype))
+    dwm = _sum_parts(_map(task, *_plan(n, ho * wo * max(k * k * c, f) * xh.itemsize, ho * wo)))
+    return np.ascontiguousarray(dwm.reshape(f, k, k, c).transpose(0, 3, 1, 2))
 
-    q = k - 1 - p
-    if not planes and stride == 1 and q >= 0 and f < 3 * c:
-        # dx = conv(pad(dy, k-1-p), rot180(W) with F and C swapped): gather + GEMM again, no scatter
-        wrot = _weight_rows(weights, dtype)[:, ::-1, ::-1, :].transpose(1, 2, 0, 3).reshape(k * k * f, c)
-        dx = np.empty((n, h, w, c), dtype=dtype)
 
-        def dx_task(chunk: tuple[int, int]) -> None:
-            n0, n1 = chunk
-            _matmul(_gather_nhwc(dyh[n0:n1], k, 1, q, h, w), wrot, dx[n0:n1].reshape(-1, c))
-        _map(dx_task, *_plan(n, h * w * max(k * k * f, c) * x.itemsize, h * w))
-        return dx.transpose(0, 3, 1, 2), dw, db
+def _im2col_input_grad(dyh: np.ndarray, weights: np.ndarray, q: int, x_shape: tuple[int, ...]) -> np.ndarray:
+    """Stride-1 dx (n, H, W, C), a new array: the convolution of dy padded by q = k-1-p with rot180(W)ᵀ."""
+    n, h, w, c = x_shape
+    f, _, k, _ = weights.shape
+    # (k, k, F, C) taps, flipped: the rows of the window matrix of dy, in its (i, j, f) column order
+    wrot = _weight_rows(weights, weights.dtype)[:, ::-1, ::-1, :].transpose(1, 2, 0, 3).reshape(k * k * f, c)
+    dx = np.empty((n, h, w, c), dtype=dyh.dtype)
 
-    # otherwise: dcols = dy·W, then add every window entry back where it came from (col2im)
-    hp, wp = h + 2 * p, w + 2 * p
-    if planes:
-        dxp = np.zeros((n, c, hp, wp), dtype=dtype)
-        wflat = weights.reshape(f, c * k * k)
-
-        def col2im_task(chunk: tuple[int, int]) -> None:
-            n0, n1 = chunk
-            dcols = _scratch("cols", (c * k * k, (n1 - n0) * ho * wo), dtype)
-            _matmul(wflat.T, dy2[n0 * ho * wo:n1 * ho * wo].T, dcols)
-            d6 = dcols.reshape(c, k, k, n1 - n0, ho, wo)
-            for ch in range(c):
-                for i in range(k):
-                    for j in range(k):
-                        dxp[n0:n1, ch, i:i + stride * ho:stride, j:j + stride * wo:stride] += d6[ch, i, j]
-        _map(col2im_task, chunks, parallel)
-        return dxp[:, :, p:p + h, p:p + w], dw, db
-    wt = _weight_rows(weights, dtype).reshape(f, k * k * c)
-    dxp = np.zeros((n, hp, wp, c), dtype=dtype)
-
-    def col2im_nhwc_task(chunk: tuple[int, int]) -> None:
+    def task(chunk: tuple[int, int]) -> None:
         n0, n1 = chunk
-        dcols = _scratch("cols", ((n1 - n0) * ho * wo, k * k * c), dtype)
+        _matmul(_gather_nhwc(dyh[n0:n1], k, 1, q, h, w), wrot, dx[n0:n1].reshape(-1, c))
+    _map(task, *_plan(n, h * w * max(k * k * f, c) * dyh.itemsize, h * w))
+    return dx
+
+
+def _col2im_input_grad(dyh: np.ndarray, weights: np.ndarray, stride: int, p: int, x_shape: tuple[int, ...]
+                       ) -> np.ndarray:
+    """dx (n, H, W, C) for any stride: dcols = dy·W, every window entry added back where it came from."""
+    n, h, w, c = x_shape
+    f, _, k, _ = weights.shape
+    _, ho, wo, _ = dyh.shape
+    dy2 = dyh.reshape(-1, f)
+    wt = _weight_rows(weights, weights.dtype).reshape(f, k * k * c)
+    dxp = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=dyh.dtype)
+
+    def task(chunk: tuple[int, int]) -> None:
+        n0, n1 = chunk
+        dcols = _scratch("cols", ((n1 - n0) * ho * wo, k * k * c), dyh.dtype)
         _matmul(dy2[n0 * ho * wo:n1 * ho * wo], wt, dcols)
         d6 = dcols.reshape(n1 - n0, ho, wo, k, k, c)
         target = dxp[n0:n1]
         for i in range(k):
             for j in range(k):
                 target[:, i:i + stride * ho:stride, j:j + stride * wo:stride] += d6[:, :, :, i, j]
-    _map(col2im_nhwc_task, chunks, parallel)
-    return dxp[:, p:p + h, p:p + w].transpose(0, 3, 1, 2), dw, db
+    _map(task, *_plan(n, ho * wo * max(k * k * c, f) * dyh.itemsize, ho * wo))
+    return dxp[:, p:p + h, p:p + w]
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Shifted GEMMs: stride-1 convolutions with few channels, no window matrix at all
-# ---------------------------------------------------------------------------------------------------------
-#: the padded grid may be at most this much larger than the output for the shifted method (garbage rows)
-SHIFTED_MAX_WASTE: float = 1.3
-#: images per chunk of the shifted method: the accumulated output should stay in the core's cache
-SHIFTED_CHUNK_BYTES: int = 2 * 2 ** 20
+def _planes_backward(x: np.ndarray, dyh: np.ndarray, weights: np.ndarray, stride: int, p: int, need_dx: bool
+                     ) -> tuple[np.ndarray | None, np.ndarray]:
+    """(dx or None, dW) for inputs gathered by channel planes (few channels); dx by col2im, NCHW."""
+    n, c, h, w = x.shape
+    f, _, k, _ = weights.shape
+    _, ho, wo, _ = dyh.shape
+    dy2 = dyh.reshape(-1, f)
+    chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
 
-
-def _shifted_applies(x_shape: tuple[int, ...], weights_shape: tuple[int, ...], stride: int, padding: int) -> bool:
-    _, c, h, w = x_shape
-    k = weights_shape[2]
-    ho, wo = h + 2 * padding - k + 1, w + 2 * padding - k + 1
-    return (stride == 1 and weights_shape[2] == weights_shape[3] and c >= SMALL_C and ho > 0 and wo > 0
-            and (h + 2 * padding) * (w + 2 * padding) <= SHIFTED_MAX_WASTE * ho * wo)
-
-
-def _flat_padded(xh: np.ndarray, p: int, k: int, name: str) -> tuple[np.ndarray, int]:
-    """The zero-padded images one after another as rows of C values, plus (k-1)·(W+2p+1) zero rows at the end;
-    scratch memory. Returns (rows, L) with L = n·(H+2p)·(W+2p) output rows on the padded grid."""
-    n, h, w, c = xh.shape
-    hp, wp = h + 2 * p, w + 2 * p
-    rows = n * hp * wp
-    flat = _scratch(name, (rows + (k - 1) * (wp + 1), c), xh.dtype)
-    _pad_into(flat[:rows].reshape(n, hp, wp, c), xh, p, (1, 2)) if p else np.copyto(flat[:rows], xh.reshape(-1, c))
-    flat[rows:] = 0
-    return flat, rows
-
-
-def _shifted_conv(xh: np.ndarray, wk: np.ndarray, padding: int, bias: np.ndarray | None) -> np.ndarray:
-    """Stride-1 convolution of NHWC ``xh`` as k·k shifted GEMMs accumulated in place: a new NHWC y.
-
-    On the padded grid flattened to rows of C values, the input of tap (i, j) for output row r is row
-    r + i·(W+2p) + j: a contiguous block of rows, so every tap is one GEMM with K = C — no window matrix. The
-    k·k products add up in one output buffer (BLAS's beta = 1, through scipy), kept in cache by small chunks;
-    rows that fall on the padding are computed and dropped. ``wk`` is (k, k, C, F).
-    """
-    n, h, w, c = xh.shape
-    k, f = wk.shape[0], wk.shape[3]
-    hp, wp = h + 2 * padding, w + 2 * padding
-    ho, wo = hp - k + 1, wp - k + 1
-    gemm = _SCIPY_GEMM[xh.dtype.char]
-    y = np.empty((n, ho, wo, f), dtype=xh.dtype)
-
-    def task(chunk: tuple[int, int]) -> None:
+    def dw_task(chunk: tuple[int, int]) -> np.ndarray:
         n0, n1 = chunk
-        flat, rows = _flat_padded(xh[n0:n1], padding, k, "spad")
-        acc = _scratch("sacc", (rows, f), xh.dtype)
-        for i in range(k):
-            for j in range(k):
-                off = i * wp + j
-                # Fortran view: acc.T (F, rows) += W_ijᵀ (F, C) · rowsᵀ (C, rows); no copies
-                gemm(1.0, wk[i, j].T, flat[off:off + rows].T, beta=0.0 if off == 0 else 1.0, c=acc.T,
-                     overwrite_c=1)
-        valid = acc.reshape(n1 - n0, hp, wp, f)[:, :ho, :wo]
-        if bias is None:
-            np.copyto(y[n0:n1], valid)
-        else:
-            np.add(valid, bias, out=y[n0:n1])
-    _map(task, *_plan(n, hp * wp * (c + f) * xh.itemsize, hp * wp, chunk_bytes=SHIFTED_CHUNK_BYTES))
-    return y
+        rows = dy2[n0 * ho * wo:n1 * ho * wo]
+        return _matmul(rows.T, _gather_planes(x[n0:n1], k, stride, p, ho, wo).T,
+                       np.empty((f, c * k * k), dtype=x.dtype))
+    dw = _sum_parts(_map(dw_task, chunks, parallel)).reshape(f, c, k, k)
+    if not need_dx:
+        return None, dw
+    dxp = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=x.dtype)
+    wflat = weights.reshape(f, c * k * k)
 
-
-def _shifted_weight_grad(xh: np.ndarray, dyh: np.ndarray, k: int, padding: int) -> np.ndarray:
-    """dW (F, C, k, k) of the shifted convolution: dW_ij = dyᵀ·(rows shifted by i·(W+2p) + j), dy placed on the
-    padded grid with zeros where the forward computed rows it dropped."""
-    n, h, w, c = xh.shape
-    f = dyh.shape[3]
-    hp, wp = h + 2 * padding, w + 2 * padding
-    ho, wo = dyh.shape[1:3]
-
-    def task(chunk: tuple[int, int]) -> np.ndarray:
+    def col2im_task(chunk: tuple[int, int]) -> None:
         n0, n1 = chunk
-        flat, rows = _flat_padded(xh[n0:n1], padding, k, "spad")
-        grid = _scratch("sacc", (n1 - n0, hp, wp, f), xh.dtype)
-        grid[:, ho:] = 0
-        grid[:, :ho, wo:] = 0
-        grid[:, :ho, :wo] = dyh[n0:n1]
-        dy_rows = grid.reshape(rows, f)
-        part = np.empty((k, k, f, c), dtype=xh.dtype)
-        for i in range(k):
-            for j in range(k):
-                off = i * wp + j
-                np.matmul(dy_rows.T, flat[off:off + rows], out=part[i, j])
-        return part
-    parts = _map(task, *_plan(n, hp * wp * (c + f) * xh.itemsize, hp * wp, chunk_bytes=SHIFTED_CHUNK_BYTES))
+        dcols = _scratch("cols", (c * k * k, (n1 - n0) * ho * wo), x.dtype)
+        _matmul(wflat.T, dy2[n0 * ho * wo:n1 * ho * wo].T, dcols)
+        d6 = dcols.reshape(c, k, k, n1 - n0, ho, wo)
+        for ch in range(c):
+            for i in range(k):
+                for j in range(k):
+                    dxp[n0:n1, ch, i:i + stride * ho:stride, j:j + stride * wo:stride] += d6[ch, i, j]
+    _map(col2im_task, chunks, parallel)
+    return dxp[:, :, p:p + h, p:p + w], dw
+
+
+def _sum_parts(parts: list[np.ndarray]) -> np.ndarray:
     total = parts[0]
     for part in parts[1:]:
         total += part
-    return np.ascontiguousarray(total.transpose(2, 3, 0, 1))
+    return total
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Winograd F(2×2, 3×3): 3×3 / stride 1 / pad 1 convolutions with 16 instead of 36 multiplications per 2×2
 # output tile
 # ---------------------------------------------------------------------------------------------------------
-#: 3x3/stride-1/pad-1 convolutions with at least this many input channels use Winograd's algorithm (float32 and
-#: float64; even height and width)
-WINOGRAD_MIN_C: int = 128
-#: ...and at least this many pixels per image (smaller maps are mostly padding: im2col is faster)
-WINOGRAD_MIN_PIXELS: int = 64
+#: 3x3/stride-1/pad-1 convolutions use Winograd's algorithm when the GEMM's inner dimension — the input
+#: channels (forward, dW) or the output channels (dx) — is at least this (float32 and float64; even sizes)
+WINOGRAD_MIN_C: int = 64
 #: GEMM rows (2×2 tiles) per Winograd chunk, at least
 WINOGRAD_MIN_TILES: int = 256
+#: target bytes of one Winograd chunk's transformed input and output (V and M): small, to stay in cache
+WINOGRAD_CHUNK_BYTES: int = 4 * 2 ** 20
 
 
-def _winograd_applies(x_shape: tuple[int, ...], weights_shape: tuple[int, ...], stride: int, padding: int) -> bool:
+def _winograd_applies(x_shape: tuple[int, ...], weights_shape: tuple[int, ...], stride: int, padding: int,
+                      min_c: int) -> bool:
     _, c, h, w = x_shape
-    return (weights_shape[2] == weights_shape[3] == 3 and stride == 1 and padding == 1 and c >= WINOGRAD_MIN_C
-            and h % 2 == 0 and w % 2 == 0 and h * w >= WINOGRAD_MIN_PIXELS)
+    return (weights_shape[2] == weights_shape[3] == 3 and stride == 1 and padding == 1 and c >= min_c
+            and h % 2 == 0 and w % 2 == 0)
+
+
+def _winograd_plan(n: int, tiles: int, c: int, f: int, itemsize: int) -> tuple[list[tuple[int, int]], bool]:
+    return _plan(n, 16 * tiles * (c + f) * itemsize, tiles, WINOGRAD_MIN_TILES, WINOGRAD_CHUNK_BYTES)
 
 
 _ROT180 = np.array([[3, 1, 2, 0][xi] * 4 + [3, 1, 2, 0][nu] for xi in range(4) for nu in range(4)])
@@ -674,48 +607,61 @@ def _winograd_weights(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def _winograd_input(xh: np.ndarray) -> np.ndarray:
     """V = Bᵀ·d·B for every 4×4 input tile d (stride 2, padding 1): (n, H, W, C) -> (16, n·H/2·W/2, C).
 
-    Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]; scratch memory.
+    Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]; scratch memory. Tiles overlap by two
+    pixels, so the padded input is first split into its four 2×2 *phases* p[a, b] = xpad[2i + a, 2j + b]: then
+    row r (column q) of every tile is one contiguous slice of a phase, and every step below streams through
+    long contiguous runs instead of stride-2 gathers.
     """
     n, h, w, c = xh.shape
     th, tw = h // 2, w // 2
-    xp = _pad_into(_scratch("wpad", (n, h + 2, w + 2, c), xh.dtype), xh, 1, (1, 2))
+    p = _scratch("wP", (2, 2, n, th + 1, tw + 1, c), xh.dtype)
+    # p[a, b][:, i, j] = xpad[:, 2i + a, 2j + b] = x[:, 2i + a - 1, 2j + b - 1], zero on the padding
+    p[0, :, :, 0] = 0
+    p[1, :, :, th] = 0
+    p[:, 0, :, :, 0] = 0
+    p[:, 1, :, :, tw] = 0
+    p[0, 0, :, 1:, 1:] = xh[:, 1::2, 1::2]
+    p[0, 1, :, 1:, :tw] = xh[:, 1::2, 0::2]
+    p[1, 0, :, :th, 1:] = xh[:, 0::2, 1::2]
+    p[1, 1, :, :th, :tw] = xh[:, 0::2, 0::2]
+    d = [p[r % 2, :, :, r // 2:r // 2 + th] for r in range(4)]              # row r of every tile (both phases)
+    t = _scratch("wT", (4, 2, n, th, tw + 1, c), xh.dtype)
+    np.subtract(d[0], d[2], out=t[0])                                        # Bᵀ·d
+    np.add(d[1], d[2], out=t[1])
+    np.subtract(d[2], d[1], out=t[2])
+    np.subtract(d[1], d[3], out=t[3])
+    s = [t[:, q % 2, :, :, q // 2:q // 2 + tw] for q in range(4)]             # column q of every tile
     v = _scratch("wV", (4, 4, n, th, tw, c), xh.dtype)
-    t = _scratch("wT", (n, th, w + 2, c), xh.dtype)
-    rows = [xp[:, a:a + 2 * th:2] for a in range(4)]                         # row a of every tile row
-    for xi, (p, q, op) in enumerate(((0, 2, np.subtract), (1, 2, np.add), (2, 1, np.subtract),
-                                     (1, 3, np.subtract))):
-        op(rows[p], rows[q], out=t)                                          # Bᵀ·d
-        cols = [t[:, :, b:b + 2 * tw:2] for b in range(4)]
-        np.subtract(cols[0], cols[2], out=v[xi, 0])                          # (Bᵀ·d)·B
-        np.add(cols[1], cols[2], out=v[xi, 1])
-        np.subtract(cols[2], cols[1], out=v[xi, 2])
-        np.subtract(cols[1], cols[3], out=v[xi, 3])
+    np.subtract(s[0], s[2], out=v[:, 0])                                     # (Bᵀ·d)·B
+    np.add(s[1], s[2], out=v[:, 1])
+    np.subtract(s[2], s[1], out=v[:, 2])
+    np.subtract(s[1], s[3], out=v[:, 3])
     return v.reshape(16, n * th * tw, c)
 
 
 def _winograd_output(m: np.ndarray, y: np.ndarray, bias: np.ndarray | None) -> None:
     """Y = Aᵀ·M·A (+ bias) for every tile: (16, T, F) -> 2×2 outputs written into y (n, H, W, F).
 
-    Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]].
+    Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]]. ``m`` is scratch and is modified: the bias is added to M₁₁ alone,
+    which Aᵀ·M·A adds to all four outputs of the tile (column 1 of Aᵀ is all ones).
     """
     n, h, w, f = y.shape
-    m = m.reshape(4, 4, n, h // 2, w // 2, f)
-    s = _scratch("wS", (2, 4, n, h // 2, w // 2, f), y.dtype)
+    th, tw = h // 2, w // 2
+    m = m.reshape(4, 4, n, th, tw, f)
+    if bias is not None:
+        m[1, 1] += bias
+    s = _scratch("wS", (2, 4, n, th, tw, f), y.dtype)
     np.add(m[0], m[1], out=s[0])                                             # Aᵀ·M
     s[0] += m[2]
     np.subtract(m[1], m[2], out=s[1])
     s[1] -= m[3]
+    tmp = _scratch("wY", (2, n, th, tw, f), y.dtype)
+    y6 = y.reshape(n, th, 2, tw, 2, f)                                       # y6[:, i, a, j, b] = y[2i + a, 2j + b]
     for a in range(2):                                                       # (Aᵀ·M)·A
-        out = y[:, a::2, 0::2]
-        np.add(s[a, 0], s[a, 1], out=out)
-        out += s[a, 2]
-        if bias is not None:
-            out += bias
-        out = y[:, a::2, 1::2]
-        np.subtract(s[a, 1], s[a, 2], out=out)
-        out -= s[a, 3]
-        if bias is not None:
-            out += bias
+        np.add(s[a, 0], s[a, 1], out=tmp[0])
+        np.add(tmp[0], s[a, 2], out=y6[:, :, a, :, 0])
+        np.subtract(s[a, 1], s[a, 2], out=tmp[1])
+        np.subtract(tmp[1], s[a, 3], out=y6[:, :, a, :, 1])
 
 
 def _winograd_conv(xh: np.ndarray, ut: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
@@ -731,59 +677,49 @@ def _winograd_conv(xh: np.ndarray, ut: np.ndarray, bias: np.ndarray | None) -> n
         m = _scratch("wM", (16, v.shape[1], f), xh.dtype)
         _matmul(v, ut, m)
         _winograd_output(m, y[n0:n1], bias)
-    _map(task, *_plan(n, 16 * tiles * (c + f) * xh.itemsize, tiles, WINOGRAD_MIN_TILES))
+    _map(task, *_winograd_plan(n, tiles, c, f, xh.itemsize))
     return y
 
 
 def _winograd_dy(dyh: np.ndarray) -> np.ndarray:
-    """dM = A·dY·Aᵀ for every 2×2 tile of dy: (n, H, W, F) -> (16, T, F); scratch memory."""
+    """dM = A·dY·Aᵀ for every 2×2 tile of dy: (n, H, W, F) -> (16, T, F); scratch memory.
+
+    A = [[1, 0], [1, 1], [1, -1], [0, -1]]. Tile row a of every tile is one whole image row of dy in every
+    other row (``dy6[:, :, a]``): long contiguous runs.
+    """
     n, h, w, f = dyh.shape
     th, tw = h // 2, w // 2
-    q = _scratch("wQ", (4, 2, n, th, tw, f), dyh.dtype)                     # A·dY, rows ξ, columns b
-    for b in range(2):
-        d0, d1 = dyh[:, 0::2, b::2], dyh[:, 1::2, b::2]
-        q[0, b] = d0
-        np.add(d0, d1, out=q[1, b])
-        np.subtract(d0, d1, out=q[2, b])
-        np.negative(d1, out=q[3, b])
-    dm = _scratch("wM", (4, 4, n, th, tw, f), dyh.dtype)
-    for xi in range(4):
-        dm[xi, 0] = q[xi, 0]
-        np.add(q[xi, 0], q[xi, 1], out=dm[xi, 1])
-        np.subtract(q[xi, 0], q[xi, 1], out=dm[xi, 2])
-        np.negative(q[xi, 1], out=dm[xi, 3])
+    dy6 = dyh.reshape(n, th, 2, tw, 2, f)                                    # dy6[:, i, a, j, b] = dy[2i + a, 2j + b]
+    d0, d1 = dy6[:, :, 0], dy6[:, :, 1]
+    q = _scratch("wQ", (4, n, th, tw, 2, f), dyh.dtype)                      # A·dY: rows ξ, columns b
+    q[0] = d0
+    np.add(d0, d1, out=q[1])
+    np.subtract(d0, d1, out=q[2])
+    np.negative(d1, out=q[3])
+    c0, c1 = q[..., 0, :], q[..., 1, :]
+    dm = _scratch("wM", (4, 4, n, th, tw, f), dyh.dtype)                     # (A·dY)·Aᵀ
+    dm[:, 0] = c0
+    np.add(c0, c1, out=dm[:, 1])
+    np.subtract(c0, c1, out=dm[:, 2])
+    np.negative(c1, out=dm[:, 3])
     return dm.reshape(16, n * th * tw, f)
 
 
-def _winograd_weight_grad(du: np.ndarray) -> np.ndarray:
-    """dW = Gᵀ·dU·G: (16, F, C) -> (F, C, 3, 3), a new array (the transpose of the weight transform)."""
-    _, f, c = du.shape
-    out = np.empty((f * c, 9), dtype=du.dtype)
-    return _matmul(du.reshape(16, f * c).T, _KRON_G.astype(du.dtype), out).reshape(f, c, 3, 3)
-
-
-def _winograd_backward(xh: np.ndarray, dyh: np.ndarray, weights: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(dx NHWC, dW) of a Winograd convolution: dU = Σ dMᵀ·V, and dx is the Winograd convolution of dy with the
-    kernel rotated by 180° and transposed (F <-> C)."""
+def _winograd_weight_grad(xh: np.ndarray, dyh: np.ndarray) -> np.ndarray:
+    """dW (F, C, 3, 3) of a 3×3/stride-1/pad-1 convolution, a new array: dU = Σ_tiles dMᵀ·V in the Winograd
+    domain (dM = A·dY·Aᵀ, V = Bᵀ·d·B), then dW = Gᵀ·dU·G (the transpose of the weight transform)."""
     n, h, w, c = xh.shape
     f = dyh.shape[3]
     tiles = h * w // 4
 
-    def du_task(chunk: tuple[int, int]) -> np.ndarray:
+    def task(chunk: tuple[int, int]) -> np.ndarray:
         n0, n1 = chunk
         v = _winograd_input(xh[n0:n1])                                        # (16, T, C)
         dm = _winograd_dy(dyh[n0:n1])                                         # (16, T, F)
         return _matmul(dm.transpose(0, 2, 1), v, np.empty((16, f, c), dtype=xh.dtype))
-    parts = _map(du_task, *_plan(n, 16 * tiles * (c + f) * xh.itemsize, tiles, WINOGRAD_MIN_TILES))
-    du = parts[0]
-    for part in parts[1:]:
-        du += part
-    dw = _winograd_weight_grad(du)
-    # rotating g by 180° reverses G's columns, which swaps G's rows 0 and 3: U_rot[ξν] = U[π(ξ)π(ν)]ᵀ
-    u = _winograd_weights(weights, xh.dtype)
-    dx = _winograd_conv(dyh, u[_ROT180], None)                               # (16, F, C) stack
-    return dx, dw
+    du = _sum_parts(_map(task, *_winograd_plan(n, tiles, c, f, xh.itemsize)))
+    out = np.empty((f * c, 9), dtype=du.dtype)
+    return _matmul(du.reshape(16, f * c).T, _KRON_G.astype(du.dtype), out).reshape(f, c, 3, 3)
 
 
 # ---------------------------------------------------------------------------------------------------------

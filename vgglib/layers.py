@@ -99,15 +99,25 @@ class Layer:
         self._input_shape, self._output_shape, self._dtype = x.shape, y.shape, x.dtype
         return y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        """Return dL/dx for the last ``forward`` and fill ``grads`` (same keys and shapes as ``params``)."""
+    def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Return dL/dx for the last ``forward`` and fill ``grads`` (same keys and shapes as ``params``).
+
+        ``input_grad=False``: only fill ``grads`` and return None — for the network's first layer, whose input
+        (the images) needs no gradient; a layer may then skip computing dx (the convolution does).
+        """
         if self._output_shape is None:
             raise RuntimeError(f"{self.name}.backward called before forward: run forward(x) first")
         dy = check_float_array(dy, f"{self.name}.backward")
         if dy.shape != self._output_shape:
             raise ValueError(f"{self.name}.backward: dy has shape {dy.shape}, expected the forward output's "
                              f"shape {self._output_shape}")
-        return self._backward(dy.astype(self._dtype, copy=False))
+        if not isinstance(input_grad, (bool, np.bool_)):
+            raise TypeError(f"{self.name}.backward: input_grad must be True or False, got {input_grad!r}")
+        dy = dy.astype(self._dtype, copy=False)
+        if input_grad:
+            return self._backward(dy)
+        self._backward_params(dy)
+        return None
 
     __call__ = forward
 
@@ -120,6 +130,10 @@ class Layer:
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _backward_params(self, dy: np.ndarray) -> None:
+        """Fill ``grads`` without needing dx; layers that can skip dx override this."""
+        self._backward(dy)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one sample's output for one sample's input shape (no batch axis)."""
@@ -231,6 +245,14 @@ class Convolution2D(_TrainableLayer):
         y += self._param("bias", x.dtype)[:, None]
         self._cols = cols
         return y.reshape(n, f, ho, wo)
+
+    def _backward_params(self, dy: np.ndarray) -> None:
+        if self._fast_cache is None:
+            self._backward(dy)
+            return
+        _, dw, db = _fast.conv2d_backward(dy, self._fast_cache, self._param("weights", dy.dtype), need_dx=False)
+        self._store_grad("bias", db)
+        self._store_grad("weights", dw)
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
         if self._fast_cache is not None:

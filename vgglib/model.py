@@ -170,12 +170,18 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, dlogits: np.ndarray) -> np.ndarray:
-        """Backpropagate dL/dlogits through every layer (filling their ``grads``); returns dL/dx."""
+    def backward(self, dlogits: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate dL/dlogits through every layer (filling their ``grads``); returns dL/dx.
+
+        ``input_grad=False`` returns None instead and lets the first layer skip dL/dx — training needs only the
+        parameters' gradients (saliency maps need dL/dx).
+        """
+        if not isinstance(input_grad, (bool, np.bool_)):
+            raise TypeError(f"backward: input_grad must be True or False, got {input_grad!r}")
         dy = dlogits
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy)
-        return dy
+        return self.layers[0].backward(dy, input_grad=input_grad)
 
     def predict_logits(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Logits (N, num_classes) in inference mode (dropout off), ``batch_size`` images at a time."""

@@ -401,7 +401,7 @@ def fit(model: Sequential, train_data: tuple[np.ndarray, np.ndarray], epochs: in
                                else "No checkpoint was saved." if path is None
                                else f"No checkpoint was written to {path} yet.")
                             + f" Try a lower learning rate (it was {optimizer.lr:g}).", run.history)
-                    model.backward(dlogits)
+                    model.backward(dlogits, input_grad=False)   # the images need no gradient
                     in_step = True
                     optimizer.step(model)
                     run.running["loss"] += loss * len(yb)
