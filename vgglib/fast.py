@@ -385,6 +385,8 @@ class ConvCache(NamedTuple):
     stride: int
     padding: int
     method: str             # "planes" (few channels), "nhwc" (im2col + GEMM) or "winograd"
+    #: Winograd's transformed weights U (16, F, C) when the forward computed them (reused for dx)
+    winograd_weights: np.ndarray | None = None
 
 
 def _weight_rows(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -411,8 +413,9 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
     b = bias.astype(dtype, copy=False)
     if _winograd_applies(x.shape, weights.shape, stride, padding, WINOGRAD_MIN_C):
         xh = to_nhwc(x)
-        y = _winograd_conv(xh, _winograd_weights(weights, dtype).transpose(0, 2, 1), b)
-        return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "winograd")
+        u = _winograd_weights(weights, dtype)                                  # (16, F, C)
+        y = _winograd_conv(xh, u.transpose(0, 2, 1), b)
+        return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "winograd", u)
     y = np.empty((n, ho, wo, f), dtype=dtype)
     chunks, parallel = _plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
     planes = c < SMALL_C
@@ -446,7 +449,7 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray, need_
     dW and dx picks its own method (:data:`WINOGRAD_MIN_C`). ``need_dx=False`` skips dx (returns None): the
     first layer's input needs no gradient. All in the cached input's dtype.
     """
-    x, stride, p, method = cache
+    x, stride, p, method, u = cache
     dtype = x.dtype
     f, c, k, _ = weights.shape
     weights = weights.astype(dtype, copy=False)
@@ -462,8 +465,9 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray, need_
     if not need_dx:
         return None, dw, db
     if _winograd_applies((nchw[0], f) + nchw[2:], (c, f, 3, 3), stride, p, WINOGRAD_MIN_C) and k == 3:
-        # rotating g by 180° reverses G's columns, which swaps G's rows 0 and 3: U_rot[ξν] = U[π(ξ)π(ν)]ᵀ
-        dx = _winograd_conv(dyh, _winograd_weights(weights, dtype)[_ROT180], None)   # (16, F, C) stack
+        # the kernel rotated by 180° with F and C swapped: U_rot[ξν] = U[π(ξ)π(ν)] as an (F, C) matrix
+        u = _winograd_weights(weights, dtype) if u is None else u
+        dx = _winograd_conv(dyh, u, None, rotated=True)
     elif stride == 1 and k - 1 - p >= 0 and f < 3 * c:
         dx = _im2col_input_grad(dyh, weights, k - 1 - p, x.shape)
     else:
@@ -587,7 +591,9 @@ def _winograd_plan(n: int, tiles: int, c: int, f: int, itemsize: int) -> tuple[l
     return _plan(n, 16 * tiles * (c + f) * itemsize, tiles, WINOGRAD_MIN_TILES, WINOGRAD_CHUNK_BYTES)
 
 
-_ROT180 = np.array([[3, 1, 2, 0][xi] * 4 + [3, 1, 2, 0][nu] for xi in range(4) for nu in range(4)])
+#: rotating g by 180° reverses G's columns, which swaps G's rows 0 and 3: U_rot[ξν] = U[π(ξ)π(ν)]
+_ROT = (3, 1, 2, 0)
+_NO_ROT = (0, 1, 2, 3)
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 #: U[ξ·4+ν] = Σ_ij G[ξ,i]·G[ν,j]·g[i·3+j]: the weight transform as one (16, 9) matrix
 _KRON_G = np.kron(_G, _G)
@@ -604,13 +610,14 @@ def _winograd_weights(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return _matmul(_KRON_G.astype(dtype), g.T, np.empty((16, f * c), dtype=dtype)).reshape(16, f, c)
 
 
-def _winograd_input(xh: np.ndarray) -> np.ndarray:
+def _winograd_input(xh: np.ndarray, rotated: bool = False) -> np.ndarray:
     """V = Bᵀ·d·B for every 4×4 input tile d (stride 2, padding 1): (n, H, W, C) -> (16, n·H/2·W/2, C).
 
     Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]; scratch memory. Tiles overlap by two
     pixels, so the padded input is first split into its four 2×2 *phases* p[a, b] = xpad[2i + a, 2j + b]: then
     row r (column q) of every tile is one contiguous slice of a phase, and every step below streams through
-    long contiguous runs instead of stride-2 gathers.
+    long contiguous runs instead of stride-2 gathers. ``rotated``: V is stored at the positions π(ξ)π(ν)
+    (see :func:`_winograd_conv`).
     """
     n, h, w, c = xh.shape
     th, tw = h // 2, w // 2
@@ -626,46 +633,54 @@ def _winograd_input(xh: np.ndarray) -> np.ndarray:
     p[1, 1, :, :th, :tw] = xh[:, 0::2, 0::2]
     d = [p[r % 2, :, :, r // 2:r // 2 + th] for r in range(4)]              # row r of every tile (both phases)
     t = _scratch("wT", (4, 2, n, th, tw + 1, c), xh.dtype)
-    np.subtract(d[0], d[2], out=t[0])                                        # Bᵀ·d
-    np.add(d[1], d[2], out=t[1])
-    np.subtract(d[2], d[1], out=t[2])
-    np.subtract(d[1], d[3], out=t[3])
+    o = _ROT if rotated else _NO_ROT
+    np.subtract(d[0], d[2], out=t[o[0]])                                     # Bᵀ·d
+    np.add(d[1], d[2], out=t[o[1]])
+    np.subtract(d[2], d[1], out=t[o[2]])
+    np.subtract(d[1], d[3], out=t[o[3]])
     s = [t[:, q % 2, :, :, q // 2:q // 2 + tw] for q in range(4)]             # column q of every tile
     v = _scratch("wV", (4, 4, n, th, tw, c), xh.dtype)
-    np.subtract(s[0], s[2], out=v[:, 0])                                     # (Bᵀ·d)·B
-    np.add(s[1], s[2], out=v[:, 1])
-    np.subtract(s[2], s[1], out=v[:, 2])
-    np.subtract(s[1], s[3], out=v[:, 3])
+    np.subtract(s[0], s[2], out=v[:, o[0]])                                  # (Bᵀ·d)·B
+    np.add(s[1], s[2], out=v[:, o[1]])
+    np.subtract(s[2], s[1], out=v[:, o[2]])
+    np.subtract(s[1], s[3], out=v[:, o[3]])
     return v.reshape(16, n * th * tw, c)
 
 
-def _winograd_output(m: np.ndarray, y: np.ndarray, bias: np.ndarray | None) -> None:
+def _winograd_output(m: np.ndarray, y: np.ndarray, bias: np.ndarray | None, rotated: bool = False) -> None:
     """Y = Aᵀ·M·A (+ bias) for every tile: (16, T, F) -> 2×2 outputs written into y (n, H, W, F).
 
     Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]]. ``m`` is scratch and is modified: the bias is added to M₁₁ alone,
-    which Aᵀ·M·A adds to all four outputs of the tile (column 1 of Aᵀ is all ones).
+    which Aᵀ·M·A adds to all four outputs of the tile (column 1 of Aᵀ is all ones). ``rotated``: M is stored
+    at the positions π(ξ)π(ν).
     """
     n, h, w, f = y.shape
     th, tw = h // 2, w // 2
     m = m.reshape(4, 4, n, th, tw, f)
     if bias is not None:
         m[1, 1] += bias
+    o = _ROT if rotated else _NO_ROT
     s = _scratch("wS", (2, 4, n, th, tw, f), y.dtype)
-    np.add(m[0], m[1], out=s[0])                                             # Aᵀ·M
-    s[0] += m[2]
-    np.subtract(m[1], m[2], out=s[1])
-    s[1] -= m[3]
+    np.add(m[o[0]], m[o[1]], out=s[0])                                       # Aᵀ·M
+    s[0] += m[o[2]]
+    np.subtract(m[o[1]], m[o[2]], out=s[1])
+    s[1] -= m[o[3]]
     tmp = _scratch("wY", (2, n, th, tw, f), y.dtype)
     y6 = y.reshape(n, th, 2, tw, 2, f)                                       # y6[:, i, a, j, b] = y[2i + a, 2j + b]
     for a in range(2):                                                       # (Aᵀ·M)·A
-        np.add(s[a, 0], s[a, 1], out=tmp[0])
-        np.add(tmp[0], s[a, 2], out=y6[:, :, a, :, 0])
-        np.subtract(s[a, 1], s[a, 2], out=tmp[1])
-        np.subtract(tmp[1], s[a, 3], out=y6[:, :, a, :, 1])
+        np.add(s[a, o[0]], s[a, o[1]], out=tmp[0])
+        np.add(tmp[0], s[a, o[2]], out=y6[:, :, a, :, 0])
+        np.subtract(s[a, o[1]], s[a, o[2]], out=tmp[1])
+        np.subtract(tmp[1], s[a, o[3]], out=y6[:, :, a, :, 1])
 
 
-def _winograd_conv(xh: np.ndarray, ut: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """3×3 / stride 1 / pad 1 convolution of NHWC ``xh`` with transformed weights ``ut`` (16, C, F): new NHWC y."""
+def _winograd_conv(xh: np.ndarray, ut: np.ndarray, bias: np.ndarray | None, rotated: bool = False) -> np.ndarray:
+    """3×3 / stride 1 / pad 1 convolution of NHWC ``xh`` with transformed weights ``ut`` (16, C, F): new NHWC y.
+
+    ``rotated``: convolve with the kernel rotated by 180° instead, i.e. with ``ut[π(ξ)π(ν)]`` at tile position
+    ξν. No permuted copy of ``ut`` is made: V is written to, and M read from, the permuted positions, so the
+    GEMM at position β computes V[π(β)]·ut[β] = M[π(β)] (π swaps 0 and 3, its own inverse).
+    """
     n, h, w, c = xh.shape
     f = ut.shape[2]
     y = np.empty((n, h, w, f), dtype=xh.dtype)
@@ -673,10 +688,10 @@ def _winograd_conv(xh: np.ndarray, ut: np.ndarray, bias: np.ndarray | None) -> n
 
     def task(chunk: tuple[int, int]) -> None:
         n0, n1 = chunk
-        v = _winograd_input(xh[n0:n1])
+        v = _winograd_input(xh[n0:n1], rotated)
         m = _scratch("wM", (16, v.shape[1], f), xh.dtype)
         _matmul(v, ut, m)
-        _winograd_output(m, y[n0:n1], bias)
+        _winograd_output(m, y[n0:n1], bias, rotated)
     _map(task, *_winograd_plan(n, tiles, c, f, xh.itemsize))
     return y
 
