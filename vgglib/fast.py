@@ -21,9 +21,14 @@ What makes it fast (each step measured, see ``benchmarks/README.md``):
   contiguous floats, so gathering windows is a fast ``as_strided`` copy; the product with the (k·k·C, F)
   weight matrix is a single BLAS call. Images are processed a few at a time so the window matrix (``cols``)
   stays in cache and the scratch memory stays small; the scratch buffers are reused across layers and batches.
+* **Winograd F(2×2, 3×3)** for VGG's 3×3/stride-1/pad-1 layers with ≥ 64 channels: 16 multiplications per
+  2×2 output tile instead of 36, as 16 GEMMs of (tiles × C)·(C × F). The input is split into its four 2×2
+  phases first, so every transform step streams through long contiguous runs.
 * **backward without col2im.** For stride 1, ``dx`` is itself a convolution of the padded ``dy`` with the
-  rotated, transposed kernel (``notebooks/02_convolution_backprop.ipynb``): another gather + GEMM instead of a
-  scatter-add. ``dW = colsᵀ·dy`` recomputes ``cols`` chunk by chunk rather than keeping them (memory).
+  rotated, transposed kernel (``notebooks/02_convolution_backprop.ipynb``): another gather + GEMM (or Winograd
+  convolution, reusing the forward's transformed weights) instead of a scatter-add. ``dW = colsᵀ·dy``
+  recomputes ``cols`` chunk by chunk rather than keeping them (memory). The network's first layer skips dx
+  (``Sequential.backward(..., input_grad=False)``, as in training).
 * **fully connected layers**: the same products, cut into column blocks for the workers.
 * **ReLU keeps its output, not a mask**: ``dx = dy·[y > 0]``, and ``y`` is kept anyway by the next layer.
 * **2×2/stride-2 pooling by strided views**: the four corners of every window are four strided views, compared

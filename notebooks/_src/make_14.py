@@ -4,7 +4,7 @@
     .venv/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/14_making_it_fast.ipynb \
         notebooks/solutions/14_making_it_fast_solutions.ipynb
 
-The benchmark table quoted in the notebook is read from results/benchmark/bench_vgg16_quiet.json when this script runs
+The benchmark table quoted in the notebook is read from results/benchmark/bench_vgg16.json when this script runs
 (regenerate after a new benchmark). The committed artifacts are the executed .ipynb files.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ STEM = "14_making_it_fast"
 
 def benchmark_table() -> str:
     """The README-style table of the committed benchmark run, as markdown."""
-    res = json.loads((REPO / "results" / "benchmark" / "bench_vgg16_quiet.json").read_text())
+    res = json.loads((REPO / "results" / "benchmark" / "bench_vgg16.json").read_text())
     m = res["machine"]
     lines = [f"Measured {m['date'][:10]} on {m['cpu']} ({m['logical_cpus']} logical CPUs, {m.get('memory_gb', '?')} GB), "
              f"numpy {m['numpy']}, PyTorch {m.get('torch', '—')}, {m['threads']} threads each, float32, batch "
@@ -48,7 +48,7 @@ def lesson() -> Notebook:
     pixel, every filter, every channel and every kernel tap in Python loops. One 64×64 digit through VGG16 is
     1.27 billion multiply-adds; at the few million operations per second a Python loop manages, that is hours
     per image. This notebook climbs the ladder from those loops to the fast path in `vgglib.fast`, which trains
-    VGG16 on a laptop CPU within about 1.3–1.7× of PyTorch's time — in plain numpy.
+    VGG16 on a laptop CPU at PyTorch's speed at 64×64 input and within 1.4× of it at 32×32 — in plain numpy.
 
     Every rung is checked against the readable layers of notebooks 01–05: speed never changes the answer.
 
@@ -264,9 +264,13 @@ def lesson() -> Notebook:
 
     **16 multiplications instead of 36** (2.25× fewer). With many channels, the element-wise product summed
     over input channels is 16 independent GEMMs of shape (tiles × C)·(C × F) — BLAS again, on 2.25× less work.
-    The transforms are cheap additions. `vgglib.fast` uses this for 3×3 layers with ≥ 128 input channels and
-    maps of at least 8×8; its backward pass is the transposed transform (notebook 02's rules, applied to $U$
-    and $V$), and $dx$ is the same Winograd convolution with the kernel rotated by 180°.
+    The transforms are additions only — but in numpy every addition is a pass over memory, so they decide
+    whether Winograd pays. Tiles overlap by two pixels; `vgglib.fast` first splits the padded input into its
+    four 2×2 *phases* (even/odd rows × even/odd columns), after which row $r$ of every tile is one contiguous
+    slice of a phase and each step streams through long runs. It uses Winograd for 3×3 layers with ≥ 64
+    channels; the backward pass is the transposed transform for $dW$ (notebook 02's rules, applied to $U$ and
+    $V$), and $dx$ is the same Winograd convolution with the kernel rotated by 180° — which only permutes the
+    16 transformed taps, so it reuses the forward's $U$.
     """)
     nb.code(r"""
     BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], float)
@@ -293,7 +297,10 @@ def lesson() -> Notebook:
     - $db = \sum dy$, and $dW = dy^\top \cdot \text{cols}$: the same window matrix again, re-gathered chunk by
       chunk rather than kept (it is 9× the size of the input: 300 MB for VGG16's second layer at batch 32).
     - $dx$ without a scatter: for stride 1, $dx$ **is** a convolution — of $dy$ padded by $k-1-p$ with the
-      kernel rotated by 180° and its $F$ and $C$ axes swapped (notebook 02). So it is one more gather + GEMM.
+      kernel rotated by 180° and its $F$ and $C$ axes swapped (notebook 02). So it is one more gather + GEMM
+      (or Winograd convolution). The network's first layer skips $dx$ altogether: nobody needs the gradient
+      of the images (`model.backward(dlogits, input_grad=False)`, what the trainer calls; PyTorch does the same
+      for inputs that don't require grad).
     - ReLU keeps its *output* $y$ instead of a mask: $dx = dy\cdot[y > 0]$, and $y$ is kept anyway, by the next
       layer.
     - 2×2 max pooling compares the four corners of every window, `x[:, :, 0::2, 0::2]`, `x[:, :, 0::2, 1::2]`, …
@@ -393,13 +400,13 @@ def lesson() -> Notebook:
 
     {benchmark_table()}
 
-    Only ratios measured in one run mean something: two earlier runs on the same machine while other jobs
-    loaded both cores had vgglib *ahead* (PyTorch's thread pool loses more to a busy machine). To reproduce it:
+    Only ratios measured in one run mean something: runs on the same machine while other jobs loaded both
+    cores had vgglib *ahead* (PyTorch's thread pool loses more to a busy machine). To reproduce it:
     `pip install -e '.[bench]'` and `python benchmarks/bench_vgg16.py`. The numbers behind the table:
     """)
     nb.code(r"""
     # NBVAL_IGNORE_OUTPUT
-    bench = json.loads((Path("..") / "results" / "benchmark" / "bench_vgg16_quiet.json").read_text())
+    bench = json.loads((Path("..") / "results" / "benchmark" / "bench_vgg16.json").read_text())
     print("GEMM peak measured in that run:", round(bench["gemm_peak_gflops"]), "GFLOP/s")
     for row in bench["rows"]:
         print(f"{row['size']}x{row['size']} {row['task']:13s} vgglib {row['vgglib_img_s']:6.1f} img/s  "
@@ -407,10 +414,11 @@ def lesson() -> Notebook:
               f"({row['pct_gemm_peak']:.0f}% of the GEMM peak)")
     """)
     nb.md(r"""
-    What limits it further: the matrix products already run near the speed of a large GEMM on this CPU, so the
-    rest is memory traffic — gathering windows (9× the input for a 3×3 layer), transforms, new output arrays
-    (fresh memory costs page faults) — and the early layers with only 64 channels, whose narrow GEMMs run
-    below the peak. PyTorch's hand-written kernels fuse those steps; numpy cannot.
+    What limits it further: the small matrix products of the narrow layers — with 64 channels OpenBLAS runs at
+    about two thirds of its large-GEMM speed, while PyTorch's convolution kernels (oneDNN) run near peak — and
+    memory traffic outside BLAS: gathering windows, the Winograd transforms, new output arrays, each one numpy
+    pass. At 32×32 input every map is small, so those costs weigh most: that is where PyTorch stays ahead.
+    PyTorch's hand-written kernels fuse those steps; numpy cannot.
     """)
 
     # ------------------------------------------------------------------------------------------ 9 spot the bug
@@ -454,7 +462,7 @@ def lesson() -> Notebook:
     | loops → vectorised windows | the Python interpreter per multiply-add | 100–1,000× |
     | vectorised → im2col + GEMM | cache misses; uses the tuned BLAS kernel | 10–100× |
     | NHWC windows, chunked | long copies instead of short ones; the window matrix stays in cache | 1.5–3× |
-    | Winograd F(2×2, 3×3) | 2.25× fewer multiplications on wide layers | 1.2–1.5× on those layers |
+    | Winograd F(2×2, 3×3) | 2.25× fewer multiplications on 3×3 layers | 1.1–1.5× on those layers |
     | worker threads | numpy's one-core copies and ufuncs | up to the number of cores |
 
     Checks: every fast result equals the readable one (float32 tolerance) and the loops (float64); nothing
