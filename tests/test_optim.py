@@ -201,3 +201,34 @@ def test_non_contiguous_parameters_are_updated_in_place():
     p = base.T                                                     # a view, not C-contiguous
     Adam(0.1).step([("l", "w", p, np.ones((6, 4)))])
     np.testing.assert_allclose(base, 0.9)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), lambda: Adam(0.01, weight_decay=0.01)])
+def test_updates_spread_over_worker_threads_equal_the_serial_ones(make):
+    """With vgglib.fast on, step() updates the parameters on the worker threads: bit for bit the same numbers."""
+    from vgglib import fast
+    rng = np.random.default_rng(3)
+    shapes = [(300, 301), (7,), (64, 3, 3, 3), (1000,), (5, 5)]
+    params0 = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+    results = []
+    saved = fast.threads
+    for threaded in (False, True):
+        opt, params = make(), [p.copy() for p in params0]
+        try:
+            fast.threads = 2 if threaded else 1
+            for step_grads in grads:
+                opt.step([("l", f"p{i}", p, g) for i, (p, g) in enumerate(zip(params, step_grads))])
+        finally:
+            fast.threads = saved
+        results.append(params)
+    for serial, threaded in zip(*results):
+        np.testing.assert_array_equal(serial, threaded)
+    assert not np.array_equal(results[1][0], params0[0])
+
+
+def test_a_bad_parameter_stops_the_step_before_any_update():
+    p_ok, p_bad = np.ones(3), np.ones(4)
+    with pytest.raises(ValueError, match="gradient of l.b has shape"):
+        SGD(0.1).step([("l", "a", p_ok, np.ones(3)), ("l", "b", p_bad, np.ones(5))])
+    np.testing.assert_array_equal(p_ok, 1.0)

@@ -20,9 +20,12 @@ learning rate it is the same trajectory as cs231n's ``v <- mu·v - lr·g; p <- p
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Iterable, Iterator
 
 import numpy as np
+
+from . import fast as _fast
 
 __all__ = ["Optimizer", "SGD", "Adam", "make_optimizer", "Schedule", "ConstantLR", "StepLR", "CosineLR",
            "make_schedule"]
@@ -46,8 +49,8 @@ _CHUNK = 1 << 16     # elements per piece: an update runs on cache-sized pieces,
 def _chunks(opt: "Optimizer", p: np.ndarray, *others: np.ndarray) -> Iterator[list[np.ndarray]]:
     """Matching pieces of ``p`` and ``others`` (flat views, updated in place) plus a scratch piece.
 
-    The scratch buffer is kept on the optimizer between steps (it is not part of its state)."""
-    work = opt.__dict__.setdefault("_work", {})
+    The scratch buffer is kept on the optimizer between steps (it is not part of its state), one per thread."""
+    work = opt.__dict__.setdefault("_work", {}).setdefault(threading.get_ident(), {})
     if p.flags.c_contiguous and all(a.flags.c_contiguous for a in others) and p.size > _CHUNK:
         flats = [p.reshape(-1), *(a.reshape(-1) for a in others)]
         size = _CHUNK
@@ -84,8 +87,14 @@ class Optimizer:
 
     # -- the update ------------------------------------------------------------------------------------
     def step(self, params: Any) -> None:
-        """Apply one update to every parameter, in place (the array objects are kept)."""
+        """Apply one update to every parameter, in place (the array objects are kept).
+
+        Every parameter is checked before any is changed. The updates are independent of each other, so with
+        the fast path on (:mod:`vgglib.fast`) they are spread over its worker threads, largest first — the
+        same numbers, in about half the time on two cores.
+        """
         items = params.parameters() if hasattr(params, "parameters") else params
+        jobs = []
         for item in items:
             layer, key, value, grad = item
             name = f"{layer}.{key}"
@@ -102,10 +111,15 @@ class Optimizer:
                     if state[slot].shape != value.shape:
                         raise ValueError(f"{type(self).__name__}.step: state {slot!r} of {name} has shape "
                                          f"{state[slot].shape}, the parameter {value.shape}")
-            g = np.ascontiguousarray(grad, dtype=value.dtype)
-            if self.weight_decay:
-                g = g + self.weight_decay * value
-            self._update(value, g, state)
+            jobs.append((value, grad, state))
+        jobs.sort(key=lambda job: -job[0].size)
+        _fast._map(lambda job: self._apply(*job), jobs, parallel=_fast.enabled)
+
+    def _apply(self, value: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        g = np.ascontiguousarray(grad, dtype=value.dtype)
+        if self.weight_decay:
+            g = g + self.weight_decay * value
+        self._update(value, g, state)
 
     def _init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
         state = {slot: np.zeros_like(value) for slot in self.slots}
