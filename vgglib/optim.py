@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
