@@ -37,8 +37,8 @@ What makes it fast (each step measured, see ``benchmarks/README.md``):
 * **both cores busy.** numpy runs element-wise work and copies on one core; BLAS alone uses all. So the batch
   is split over worker threads (:data:`threads`, by default numpy's BLAS thread count), each gathering and
   multiplying its own images with a one-thread BLAS — numpy releases the GIL in copies, ufuncs and BLAS.
-  Late layers with few pixels instead make one GEMM on the multi-threaded BLAS. (Needs ``threadpoolctl`` to
-  switch BLAS threads; without it everything stays on the calling thread.)
+  Late layers with too few pixels to split by image cut their matrix products into blocks for the workers
+  instead. (Needs ``threadpoolctl`` to switch BLAS threads; without it everything stays on the calling thread.)
 
 Arrays handed back to the caller (outputs, ``dx``, gradients) are always new arrays; only internal scratch
 memory (window matrices, padded copies) is reused, per thread. The fast ReLU and convolution keep a reference to
@@ -416,7 +416,7 @@ def conv2d_forward(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride:
     ho, wo = output_size(h, k, padding, stride), output_size(w, k, padding, stride)
     dtype = x.dtype
     b = bias.astype(dtype, copy=False)
-    if _winograd_applies(x.shape, weights.shape, stride, padding, WINOGRAD_MIN_C):
+    if _winograd_applies(c, k, stride, padding, h, w):
         xh = to_nhwc(x)
         u = _winograd_weights(weights, dtype)                                  # (16, F, C)
         y = _winograd_conv(xh, u.transpose(0, 2, 1), b)
@@ -462,14 +462,14 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, weights: np.ndarray, need_
     db = _sum_rows(dyh.reshape(-1, f))
     if method == "planes":
         return _planes_backward(x, dyh, weights, stride, p, need_dx) + (db,)
-    nchw = (x.shape[0], c, x.shape[1], x.shape[2])
-    if _winograd_applies(nchw, weights.shape, stride, p, WINOGRAD_MIN_C):
+    h, w = x.shape[1:3]
+    if _winograd_applies(c, k, stride, p, h, w):
         dw = _winograd_weight_grad(x, dyh)
     else:
         dw = _im2col_weight_grad(x, dyh, k, stride, p)
     if not need_dx:
         return None, dw, db
-    if _winograd_applies((nchw[0], f) + nchw[2:], (c, f, 3, 3), stride, p, WINOGRAD_MIN_C) and k == 3:
+    if _winograd_applies(f, k, stride, p, h, w):
         # the kernel rotated by 180° with F and C swapped: U_rot[ξν] = U[π(ξ)π(ν)] as an (F, C) matrix
         u = _winograd_weights(weights, dtype) if u is None else u
         dx = _winograd_conv(dyh, u, None, rotated=True)
@@ -585,11 +585,10 @@ WINOGRAD_MIN_TILES: int = 256
 WINOGRAD_CHUNK_BYTES: int = 4 * 2 ** 20
 
 
-def _winograd_applies(x_shape: tuple[int, ...], weights_shape: tuple[int, ...], stride: int, padding: int,
-                      min_c: int) -> bool:
-    _, c, h, w = x_shape
-    return (weights_shape[2] == weights_shape[3] == 3 and stride == 1 and padding == 1 and c >= min_c
-            and h % 2 == 0 and w % 2 == 0)
+def _winograd_applies(channels: int, k: int, stride: int, padding: int, h: int, w: int) -> bool:
+    """Whether a k×k convolution on an h×w map goes through Winograd; ``channels`` is the GEMM's inner
+    dimension (C for y and dW, F for dx)."""
+    return k == 3 and stride == 1 and padding == 1 and channels >= WINOGRAD_MIN_C and h % 2 == 0 and w % 2 == 0
 
 
 def _winograd_plan(n: int, tiles: int, c: int, f: int, itemsize: int) -> tuple[list[tuple[int, int]], bool]:
