@@ -38,10 +38,10 @@ SOURCES = {
 }
 # Sample file -> (source file, number of items kept).
 SAMPLE = {
-    "train-images-first6000-idx3-ubyte.gz": ("train-images-idx3-ubyte", 6000),
-    "train-labels-first6000-idx1-ubyte.gz": ("train-labels-idx1-ubyte", 6000),
-    "t10k-images-first1000-idx3-ubyte.gz": ("t10k-images-idx3-ubyte", 1000),
-    "t10k-labels-first1000-idx1-ubyte.gz": ("t10k-labels-idx1-ubyte", 1000),
+    "train-images-first6000.idx3.gz": ("train-images-idx3-ubyte", 6000),
+    "train-labels-first6000.idx1.gz": ("train-labels-idx1-ubyte", 6000),
+    "t10k-images-first1000.idx3.gz": ("t10k-images-idx3-ubyte", 1000),
+    "t10k-labels-first1000.idx1.gz": ("t10k-labels-idx1-ubyte", 1000),
 }
 
 

@@ -207,7 +207,7 @@ def test_damaged_sample_is_detected(monkeypatch, tmp_path):
     data[-1] ^= 0xFF
     labels.write_bytes(bytes(data))
     monkeypatch.setattr(D, "sample_dir", lambda: tmp_path)
-    with pytest.raises(ChecksumError, match="t10k-labels-first1000-idx1-ubyte.gz: sha256 .* embedded sample"):
+    with pytest.raises(ChecksumError, match="t10k-labels-first1000.idx1.gz: sha256 .* embedded sample"):
         load_mnist("test")
 
 

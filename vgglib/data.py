@@ -104,11 +104,11 @@ MNIST_MIRRORS: tuple[str, ...] = (
 #: The embedded sample (built by ``data/build_sample.py``): file name -> sha256, per split (images, labels).
 SAMPLE_FILES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "train": (
-        ("train-images-first6000-idx3-ubyte.gz", "538007a3fb8daaa77a49f305cfe95b4afd057766e0bc1565a522257e954ac292"),
-        ("train-labels-first6000-idx1-ubyte.gz", "5ad95efeea175e5b2e76a77b9b7dc6efea88a6be7e5bc9a6fe02a0e6e4c6d9fe")),
+        ("train-images-first6000.idx3.gz", "538007a3fb8daaa77a49f305cfe95b4afd057766e0bc1565a522257e954ac292"),
+        ("train-labels-first6000.idx1.gz", "5ad95efeea175e5b2e76a77b9b7dc6efea88a6be7e5bc9a6fe02a0e6e4c6d9fe")),
     "test": (
-        ("t10k-images-first1000-idx3-ubyte.gz", "b00e6d59a5dbdc0cc6d3f2df99d2663a76173b087ba8e2eb4356c2d63078523d"),
-        ("t10k-labels-first1000-idx1-ubyte.gz", "9e8f0df6e9590b891a4e9fc7dd76799e6fb1286a66a87be8162e42acd2b7493c")),
+        ("t10k-images-first1000.idx3.gz", "b00e6d59a5dbdc0cc6d3f2df99d2663a76173b087ba8e2eb4356c2d63078523d"),
+        ("t10k-labels-first1000.idx1.gz", "9e8f0df6e9590b891a4e9fc7dd76799e6fb1286a66a87be8162e42acd2b7493c")),
 }
 #: Number of images in the sample, per split: the first N of the original files.
 SAMPLE_SIZES: dict[str, int] = {"train": 6000, "test": 1000}

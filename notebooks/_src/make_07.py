@@ -73,7 +73,7 @@ def lesson() -> Notebook:
             print(f"{offset:08x}  {chunk[:8].hex(' ')}  {chunk[8:].hex(' ')}")
 
 
-    path = sample_dir() / "train-images-first6000-idx3-ubyte.gz"
+    path = sample_dir() / "train-images-first6000.idx3.gz"
     compressed = path.read_bytes()
     print(f"{path.name}: {len(compressed):,} bytes on disk, starting with {compressed[:2].hex(' ')} (gzip)")
     raw = gzip.decompress(compressed)
@@ -124,7 +124,7 @@ def lesson() -> Notebook:
     per label. The first labels are the famous `5 0 4 1 9 2 1 3 1 4`:
     """)
     nb.code(r"""
-    raw_labels = gzip.decompress((sample_dir() / "train-labels-first6000-idx1-ubyte.gz").read_bytes())
+    raw_labels = gzip.decompress((sample_dir() / "train-labels-first6000.idx1.gz").read_bytes())
     hexdump(raw_labels, length=16)
     print("labels:", list(raw_labels[8:18]))
     assert list(raw_labels[8:18]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
