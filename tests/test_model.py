@@ -148,6 +148,27 @@ def test_sequential_backward_matches_numerical_gradients():
         assert relative_error(p.grad, numerical_gradient(loss, p.value)) < 1e-6, p.name
 
 
+@pytest.mark.parametrize("first", ["conv", "flatten"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_without_input_grad_gives_the_same_parameter_gradients(first, dtype):
+    # what training calls: the first layer may skip dL/dx (the convolution does); every gradient stays the same
+    rng = np.random.default_rng(4)
+    head = [Convolution2D(1, 4, 3, padding=1, rng=rng), ReLU(), Flatten()] if first == "conv" else [Flatten()]
+    model = Sequential(head + [FullyConnected(4 * 8 * 8 if first == "conv" else 64, 5, rng=rng)]).astype(dtype)
+    x = rng.standard_normal((3, 1, 8, 8)).astype(dtype)
+    _, d = softmax_cross_entropy(model.forward(x), np.array([0, 4, 2]))
+    dx = model.backward(d)
+    full = {p.name: p.grad.copy() for p in model.parameters()}
+    assert dx.shape == x.shape
+    assert model.backward(d, input_grad=False) is None
+    for p in model.parameters():
+        np.testing.assert_array_equal(p.grad, full[p.name], err_msg=p.name)
+    with pytest.raises(TypeError, match="input_grad must be True or False, got 'no'"):
+        model.backward(d, input_grad="no")
+    with pytest.raises(TypeError, match="input_grad must be True or False, got 0"):
+        model.layers[-1].backward(d, input_grad=0)
+
+
 def test_astype_and_dtype():
     model = VGG16(input_size=32, width=1 / 16)
     assert model.dtype == np.float32

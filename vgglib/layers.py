@@ -246,20 +246,21 @@ class Convolution2D(_TrainableLayer):
         self._cols = cols
         return y.reshape(n, f, ho, wo)
 
+    def _fast_backward(self, dy: np.ndarray, need_dx: bool) -> np.ndarray | None:
+        dx, dw, db = _fast.conv2d_backward(dy, self._fast_cache, self._param("weights", dy.dtype), need_dx)
+        self._store_grad("bias", db)
+        self._store_grad("weights", dw)
+        return dx
+
     def _backward_params(self, dy: np.ndarray) -> None:
         if self._fast_cache is None:
             self._backward(dy)
-            return
-        _, dw, db = _fast.conv2d_backward(dy, self._fast_cache, self._param("weights", dy.dtype), need_dx=False)
-        self._store_grad("bias", db)
-        self._store_grad("weights", dw)
+        else:
+            self._fast_backward(dy, need_dx=False)
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
         if self._fast_cache is not None:
-            dx, dw, db = _fast.conv2d_backward(dy, self._fast_cache, self._param("weights", dy.dtype))
-            self._store_grad("bias", db)
-            self._store_grad("weights", dw)
-            return dx
+            return self._fast_backward(dy, need_dx=True)
         cols = self._cols
         n, f = dy.shape[:2]
         ckk = self.inputs_channel * self.kernel_size ** 2
