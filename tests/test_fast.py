@@ -149,7 +149,7 @@ def test_conv_fast_gradcheck_float64(case):
 @pytest.mark.parametrize("c,f,method", [(1, 4, "planes"), (4, 16, "planes"), (16, 16, "nhwc"), (16, 64, "nhwc"),
                                         (64, 16, "nhwc"), (16, 16, "winograd"), (16, 64, "winograd"),
                                         (64, 16, "winograd"), (8, 32, "mixed"), (32, 8, "mixed")])
-def test_conv_every_method_matches_readable(c, f, method, split):
+def test_conv_every_method_matches_readable(c, f, method, split, monkeypatch):
     # planes: channel planes + col2im; nhwc: NHWC windows, dx by the rotated-kernel convolution (F < 3C) or
     # col2im (F >= 3C); winograd: F(2x2, 3x3) for y, dW and dx; mixed: im2col forward + dW with a Winograd dx
     # (C=8, F=32), and the other way round (C=32, F=8).  VGG16's own 3x3/pad-1 geometry, five images.
@@ -158,9 +158,17 @@ def test_conv_every_method_matches_readable(c, f, method, split):
     x = rng.standard_normal((5, c, 10, 12)).astype(np.float32)
     dy = rng.standard_normal((5, f, 10, 12)).astype(np.float32)
     ref = run_layer(layer, x, dy, use_fast=False)
+    rotated = []                                           # True once dx went through Winograd
+    winograd_conv = fast._winograd_conv
+
+    def spy(*args, **kwargs):
+        rotated.append(kwargs.get("rotated", False))
+        return winograd_conv(*args, **kwargs)
+    monkeypatch.setattr(fast, "_winograd_conv", spy)
     with workers(split), prefer({"nhwc": "im2col", "planes": "im2col"}.get(method, method)):
         got = run_layer(layer, x, dy, use_fast=True)
     assert layer._fast_cache.method == {"mixed": "nhwc" if c < 16 else "winograd"}.get(method, method)
+    assert any(rotated) == (method == "winograd" or (method == "mixed" and f >= 16))
     for a, b, name in zip(got[:2], ref[:2], ("y", "dx")):
         close32(a, b, name)
     for key in ref[2]:
@@ -548,6 +556,22 @@ def test_conv_backward_without_dx_gives_the_same_weight_gradients(c, k, s, p, me
     assert dx.shape == x.shape and none is None
     np.testing.assert_array_equal(dw2, dw)
     np.testing.assert_array_equal(db2, db)
+
+
+@pytest.mark.parametrize("method", ["im2col", "winograd"])
+def test_padding_beyond_the_kernel_takes_dx_by_col2im(method):
+    rng = np.random.default_rng(17)
+    layer = Convolution2D(8, 4, 3, padding=3, rng=rng)          # k - 1 - p < 0: dx is not a convolution
+    x = rng.standard_normal((2, 8, 5, 6)).astype(np.float32)
+    dy = rng.standard_normal((2, 4, 9, 10)).astype(np.float32)
+    ref = run_layer(layer, x, dy, use_fast=False)
+    with prefer(method):
+        got = run_layer(layer, x, dy, use_fast=True)
+    assert layer._fast_cache.method == "nhwc"                  # padding 3: never Winograd
+    for a, b in zip(got[:2], ref[:2]):
+        close32(a, b)
+    for key in ref[2]:
+        close32(got[2][key], ref[2][key], key)
 
 
 def test_winograd_is_chosen_for_wide_layers_only():

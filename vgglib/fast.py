@@ -246,11 +246,7 @@ def _sum_rows(a: np.ndarray) -> np.ndarray:
     workers = worker_count()
     if workers < 2 or a.size < MIN_PARALLEL_VALUES or _on_worker():
         return a.sum(axis=0)
-    parts = _map(lambda s: a[s].sum(axis=0), _blocks(a.shape[0], workers))
-    total = parts[0]
-    for part in parts[1:]:
-        total += part
-    return total
+    return _sum_parts(_map(lambda s: a[s].sum(axis=0), _blocks(a.shape[0], workers)))
 
 
 def _plan(n: int, bytes_per_image: int, rows_per_image: int, min_rows: int | None = None,
@@ -566,6 +562,7 @@ def _planes_backward(x: np.ndarray, dyh: np.ndarray, weights: np.ndarray, stride
 
 
 def _sum_parts(parts: list[np.ndarray]) -> np.ndarray:
+    """The sum of the workers' partial results, added into the first (a new array each worker made)."""
     total = parts[0]
     for part in parts[1:]:
         total += part
