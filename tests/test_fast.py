@@ -206,6 +206,84 @@ def test_backward_follows_the_path_of_its_forward():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Inference: transformed weights reused while the weights are unchanged
+# ---------------------------------------------------------------------------------------------------------
+def readable_forward(layer, x):
+    with fast.use(False):
+        return layer.forward(x, training=False)
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
+def test_inference_reuses_the_transformed_weights_until_they_change(split):
+    rng = np.random.default_rng(21)
+    layer = Convolution2D(64, 16, 3, padding=1, rng=rng)
+    layer.params["bias"][:] = rng.standard_normal(16)
+    x = rng.standard_normal((3, 64, 6, 6)).astype(np.float32)
+    cache = layer._weight_cache
+    with workers(split):
+        y1 = layer.forward(x, training=False)
+        assert layer._fast_cache.method == "winograd"
+        first = cache._ut
+        y2 = layer.forward(x, training=False)                     # reused (and made contiguous) ...
+        assert cache._ut.base is None and cache._ut.flags.c_contiguous
+        np.testing.assert_allclose(first, cache._ut)
+        kept = cache._ut
+        y3 = layer.forward(x, training=False)
+        assert cache._ut is kept                                 # ... and reused as it is from then on
+        close32(y1, readable_forward(layer, x))
+        np.testing.assert_array_equal(y2, y3)
+        close32(y2, y1)
+
+        layer.params["weights"][3, 5, 1, 2] += 1.0               # changed in place: recomputed
+        y4 = layer.forward(x, training=False)
+        assert cache._ut is not kept
+        close32(y4, readable_forward(layer, x))
+        assert np.abs(y4 - y3).max() > 0.1
+
+        layer.params["weights"] = layer.params["weights"] * 0.5    # a new array: recomputed
+        close32(layer.forward(x, training=False), readable_forward(layer, x))
+
+        layer.astype(np.float64)                                  # another dtype: recomputed, float64 exact
+        x64 = x.astype(np.float64)
+        y64 = layer.forward(x64, training=False)
+        assert y64.dtype == np.float64 and cache._ut.dtype == np.float64
+        np.testing.assert_allclose(y64, readable_forward(layer, x64), rtol=1e-10, atol=1e-10)
+
+
+def test_training_forward_frees_the_weight_cache_and_backward_still_works_after_inference():
+    rng = np.random.default_rng(22)
+    layer = Convolution2D(64, 8, 3, padding=1, rng=rng)
+    x = rng.standard_normal((2, 64, 4, 4)).astype(np.float32)
+    dy = rng.standard_normal((2, 8, 4, 4)).astype(np.float32)
+    with fast.use(False):
+        layer.forward(x, training=False)
+        dx_ref = layer.backward(dy)
+        grads_ref = {k: v.copy() for k, v in layer.grads.items()}
+    layer.forward(x, training=False)
+    assert layer._weight_cache._source is not None
+    close32(layer.backward(dy), dx_ref)                         # U recomputed for dx from the weights
+    for key in grads_ref:
+        close32(layer.grads[key], grads_ref[key], key)
+    layer.forward(x, training=True)
+    assert layer._weight_cache._source is None and layer._weight_cache._ut is None
+
+
+def test_weight_cache_keeps_its_own_copy_of_the_weights():
+    rng = np.random.default_rng(23)
+    w = rng.standard_normal((8, 64, 3, 3)).astype(np.float32)
+    cache = fast.WeightCache()
+    u1 = np.array(cache.winograd_weights_t(w, np.dtype(np.float32)))
+    assert not np.shares_memory(cache._source, w)
+    w[:] = rng.standard_normal(w.shape)                           # the caller's array changed in place
+    u2 = cache.winograd_weights_t(w, np.dtype(np.float32))
+    np.testing.assert_allclose(u2, fast._winograd_weights(w, np.float32).transpose(0, 2, 1))
+    assert not np.allclose(u1, u2)
+    w[0, 0, 0, 0] = np.nan                                        # NaN never compares equal: always recomputed
+    u3 = cache.winograd_weights_t(w, np.dtype(np.float32))
+    assert np.isnan(u3[:, 0, 0]).any()
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Memory reuse
 # ---------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
@@ -343,18 +421,31 @@ def test_blocked_matmul_equals_matmul(shape):
 # ---------------------------------------------------------------------------------------------------------
 # ReLU
 # ---------------------------------------------------------------------------------------------------------
+@contextmanager
+def relu_rows(length):
+    """ReLU's row length for the comparison with a row of zeros (small: rows plus a remainder in tiny arrays)."""
+    saved, fast.RELU_ROW = fast.RELU_ROW, length
+    try:
+        yield
+    finally:
+        fast.RELU_ROW = saved
+
+
 @FAST
 @given(st.integers(1, 3), st.integers(1, 9), st.integers(1, 7), st.sampled_from(["nchw", "nhwc", "strided"]),
-       st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**16))
-def test_relu_fast_equals_readable(n, c, h, layout, dtype, split, seed):
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.sampled_from([1, 7, 16, fast.RELU_ROW]),
+       st.integers(0, 2**16))
+def test_relu_fast_equals_readable(n, c, h, layout, dtype, split, row, seed):
     rng = np.random.default_rng(seed)
     x = rng.integers(-3, 4, (n, c, h, 5)).astype(dtype)              # many exact zeros
     x[x == 0] = rng.choice([0.0, -0.0], size=int((x == 0).sum()))
+    x[rng.random(x.shape) < 0.05] = np.nan
     x = as_layout(x, layout)
     dy = rng.standard_normal(x.shape).astype(dtype)
     ref = run_layer(ReLU(), x, dy, use_fast=False)
-    with workers(split):
+    with workers(split), relu_rows(row):
         got = run_layer(ReLU(), x, dy, use_fast=True)
+    assert got[0].strides == x.strides or layout == "strided"
     assert got[0].dtype == got[1].dtype == dtype
     np.testing.assert_array_equal(got[0], ref[0])
     np.testing.assert_array_equal(got[1], ref[1])
@@ -397,6 +488,17 @@ def test_pool2x2_fast_equals_readable(n, c, h, w, mode, layout, dtype, ties, spl
     else:
         assert layer.winners.dtype == np.int64
         np.testing.assert_array_equal(layer.winners, winners_ref)
+    # inference skips the winners; backward and `winners` find them when asked, the same ones
+    with workers(split), fast.use(True):
+        y_inf = layer.forward(x, training=False)
+        assert (layer._fast_x is None) == (mode == "avg")
+        np.testing.assert_array_equal(y_inf, y)
+        if mode != "avg" and rng.random() < 0.5:
+            np.testing.assert_array_equal(layer.winners, winners_ref)
+        np.testing.assert_array_equal(layer.backward(dy), dx)
+        assert layer._fast_x is None
+        if mode != "avg":
+            np.testing.assert_array_equal(layer.winners, winners_ref)
 
 
 @pytest.mark.parametrize("mode", Pooling2D.modes)
@@ -428,6 +530,9 @@ def test_pool_nan_goes_to_the_first_nan_like_the_readable_code():
     np.testing.assert_array_equal(np.isnan(y), np.isnan(y_ref))
     np.testing.assert_array_equal(layer.winners, w_ref)
     np.testing.assert_array_equal(layer.winners.ravel(), [2, 1])
+    y_inf = layer.forward(x, training=False)                     # values alone, winners found when asked
+    np.testing.assert_array_equal(np.isnan(y_inf), np.isnan(y_ref))
+    np.testing.assert_array_equal(layer.winners, w_ref)
 
 
 def test_other_pool_geometries_use_the_readable_code():

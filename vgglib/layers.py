@@ -215,6 +215,7 @@ class Convolution2D(_TrainableLayer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._cols: np.ndarray | None = None
         self._fast_cache: _fast.ConvCache | None = None
+        self._weight_cache = _fast.WeightCache()      # transformed weights, reused across inference batches
 
     def _check_input(self, x: np.ndarray) -> None:
         if x.shape[1] != self.inputs_channel:
@@ -233,8 +234,11 @@ class Convolution2D(_TrainableLayer):
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         if _fast.applies(x):
             self._cols = None
+            if training:
+                self._weight_cache.clear()            # the weights change every step: nothing to reuse
             y, self._fast_cache = _fast.conv2d_forward(x, self._param("weights", x.dtype),
-                                                       self._param("bias", x.dtype), self.stride, self.padding)
+                                                       self._param("bias", x.dtype), self.stride, self.padding,
+                                                       None if training else self._weight_cache)
             return y
         self._fast_cache = None
         n = x.shape[0]
@@ -327,18 +331,28 @@ class Pooling2D(Layer):
         self.winners: np.ndarray | None = None   # (N, C, Ho, Wo) flat index i*k + j of each window's winner
         self._fast_winners: np.ndarray | None = None
         self._fast_state: tuple[bool] | None = None   # (channels_last,) when the fast path ran
+        self._fast_x: np.ndarray | None = None        # inference input whose winners are not computed yet
 
     @property
     def winners(self) -> np.ndarray | None:
         """(N, C, Ho, Wo) int64 flat index i·k + j of each window's winner (None for "avg" or before forward)."""
-        if self._fast_winners is not None:
-            return self._fast_winners.astype(np.int64)
+        winners = self._fast_pool_winners()
+        if winners is not None:
+            return winners.astype(np.int64)
         return self._winners
 
     @winners.setter
     def winners(self, value: np.ndarray | None) -> None:
         self._winners = value
         self._fast_winners = None
+        self._fast_x = None
+
+    def _fast_pool_winners(self) -> np.ndarray | None:
+        """The fast path's uint8 winners; an inference forward finds them only when asked (backward, winners)."""
+        if self._fast_x is not None:
+            _, self._fast_winners = _fast.pool2x2_forward(self._fast_x, self.mode)
+            self._fast_x = None
+        return self._fast_winners
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         c, h, w = input_shape
@@ -352,9 +366,11 @@ class Pooling2D(Layer):
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         if self.pool_size == 2 and self.stride == 2 and _fast.applies(x):
-            y, winners = _fast.pool2x2_forward(x, self.mode)
+            # inference needs no winners: they are found later only if backward or `winners` asks for them
+            y, winners = _fast.pool2x2_forward(x, self.mode, winners=training)
             self.winners = None
             self._fast_winners = winners
+            self._fast_x = None if training or self.mode == "avg" else x
             self._fast_state = (_fast.is_channels_last(x),)
             return y
         self._fast_state = None
@@ -370,7 +386,7 @@ class Pooling2D(Layer):
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
         if self._fast_state is not None:
-            return _fast.pool2x2_backward(dy, self._fast_winners, self._input_shape, *self._fast_state,
+            return _fast.pool2x2_backward(dy, self._fast_pool_winners(), self._input_shape, *self._fast_state,
                                           mode=self.mode)
         n, c, ho, wo = dy.shape
         k = self.pool_size
