@@ -219,6 +219,15 @@ class VgglibRunner:
     def infer(self) -> np.ndarray:
         return self.model.forward(self.x, training=False)
 
+    def infer_after_update(self) -> np.ndarray:
+        """Inference as the first batch after the weights changed: the transformed weights that vgglib keeps
+        between inference batches (``vgglib.fast.WeightCache``) are dropped first, as a training step does."""
+        for layer in self.model.layers:
+            cache = getattr(layer, "_weight_cache", None)
+            if cache is not None:
+                cache.clear()
+        return self.infer()
+
 
 class TorchRunner:
     def __init__(self, vg: VgglibRunner) -> None:
@@ -488,12 +497,16 @@ def run(args: argparse.Namespace) -> dict:
     runners, checks = {}, {}
     for size in args.sizes:
         vg = VgglibRunner(size, args.width, args.batch)
+        # inference runs on a model of its own, batch after batch with the same weights (like evaluating a test
+        # set); "infer-cold" times the first batch after a weight update (see VgglibRunner.infer_after_update)
+        vgi = VgglibRunner(size, args.width, args.batch)
         runners[size] = vg
         tasks[f"vgglib train {size}"] = vg.train_step
-        tasks[f"vgglib infer {size}"] = vg.infer
+        tasks[f"vgglib infer {size}"] = vgi.infer
+        tasks[f"vgglib infer-cold {size}"] = vgi.infer_after_update
         if with_torch:
             tr = TorchRunner(vg)
-            ref, ours = tr.infer(), vg.infer()
+            ref, ours = tr.infer(), vgi.infer()
             checks[size] = float(np.abs(ref - ours).max() / (np.abs(ref).max() + 1e-30))
             print(f"{size}x{size}: vgglib and PyTorch logits agree to {checks[size]:.1e} (relative, max)")
             tasks[f"torch train {size}"] = tr.train_step
@@ -509,11 +522,13 @@ def run(args: argparse.Namespace) -> dict:
     rows = []
     for size in args.sizes:
         fwd = 2 * macs_per_image(size, args.width)
-        for task, flops in (("train", 3 * fwd), ("infer", fwd)):
+        names = {"train": "training step", "infer": "inference",
+                 "infer-cold": "inference, first batch after an update"}
+        for task, flops in (("train", 3 * fwd), ("infer", fwd), ("infer-cold", fwd)):
             v = med[f"vgglib {task} {size}"]
-            t = med.get(f"torch {task} {size}")
+            t = med.get(f"torch {task.split('-')[0]} {size}")
             gflops = flops * args.batch / v / 1e9
-            rows.append({"size": size, "task": "training step" if task == "train" else "inference",
+            rows.append({"size": size, "task": names[task],
                          "vgglib_s": v, "torch_s": t, "ratio": None if t is None else v / t,
                          "vgglib_img_s": args.batch / v, "torch_img_s": None if t is None else args.batch / t,
                          "vgglib_gflops": gflops, "pct_gemm_peak": 100 * gflops / peak,

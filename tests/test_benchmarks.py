@@ -24,7 +24,8 @@ def test_bench_vgg16_smoke_mode(tmp_path):
     assert "threadpoolctl: blas" in run.stdout                     # the BLAS kernel is printed
     assert res["config"]["smoke"] and res["config"]["width"] == 1 / 16
     rows = {(r["size"], r["task"]) for r in res["rows"]}
-    assert rows == {(s, t) for s in (64, 32) for t in ("training step", "inference")}
+    assert rows == {(s, t) for s in (64, 32)
+                    for t in ("training step", "inference", "inference, first batch after an update")}
     for row in res["rows"]:
         assert row["vgglib_s"] > 0 and row["torch_s"] is None and row["flops_per_image"] > 0
     # FLOPs: training counts 3x the forward pass; 64x64 has about 4x the work of 32x32
