@@ -498,12 +498,12 @@ def run(args: argparse.Namespace) -> dict:
     for size in args.sizes:
         vg = VgglibRunner(size, args.width, args.batch)
         # inference runs on a model of its own, batch after batch with the same weights (like evaluating a test
-        # set); "infer-cold" times the first batch after a weight update (see VgglibRunner.infer_after_update)
-        vgi = VgglibRunner(size, args.width, args.batch)
+        # set); "infer-cold", on a third, times the first batch after a weight update (infer_after_update)
+        vgi, vgc = VgglibRunner(size, args.width, args.batch), VgglibRunner(size, args.width, args.batch)
         runners[size] = vg
         tasks[f"vgglib train {size}"] = vg.train_step
         tasks[f"vgglib infer {size}"] = vgi.infer
-        tasks[f"vgglib infer-cold {size}"] = vgi.infer_after_update
+        tasks[f"vgglib infer-cold {size}"] = vgc.infer_after_update
         if with_torch:
             tr = TorchRunner(vg)
             ref, ours = tr.infer(), vgi.infer()

@@ -637,7 +637,9 @@ def test_split_really_runs_on_the_worker_threads(monkeypatch):
     x = np.random.default_rng(11).standard_normal((4, 16, 8, 8)).astype(np.float32)
     with workers(True):
         y = layer.forward(x)
-    assert names and all(name.startswith("vgglib-fast") for name in names)
+    # the calling thread takes its share, the helper thread the rest
+    helpers = {name for name in names if name.startswith("vgglib-fast")}
+    assert helpers and names - helpers <= {threading.current_thread().name}
     names.clear()
     with workers(False):
         close32(layer.forward(x), y)
@@ -716,6 +718,24 @@ def reference_conv64(x, layer):
     ref.params["bias"][:] = layer.params["bias"]
     with fast.use(False):
         return ref.forward(x.astype(np.float64))
+
+
+def test_an_error_on_any_worker_reaches_the_caller_and_stops_the_split():
+    done = []
+
+    def fn(i):
+        if i == 3:
+            raise ValueError("item 3 failed")
+        done.append(i)
+        return i * i
+
+    with workers(True):
+        assert fast._map(lambda i: i * i, list(range(40))) == [i * i for i in range(40)]
+        with pytest.raises(ValueError, match="item 3 failed"):
+            fast._map(fn, list(range(1000)))
+        assert len(done) < 999                              # the others stopped taking items
+        assert not fast._on_worker()                        # the caller is no longer inside a split
+        assert fast._map(lambda i: fast._on_worker(), [0, 1]) == [True, True]
 
 
 def test_split_works_in_a_forked_child():
