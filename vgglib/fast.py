@@ -49,7 +49,8 @@ What makes it fast (each step measured, see ``benchmarks/README.md``):
 
 Arrays handed back to the caller (outputs, ``dx``, gradients) are always new arrays; only internal scratch
 memory (window matrices, padded copies) is reused, per thread. The fast ReLU and convolution keep a reference to
-their input/output for ``backward`` instead of a copy: don't modify those arrays in place in between.
+their input/output for ``backward`` instead of a copy, and so does pooling after an inference forward (for its
+winners, found when asked): don't modify those arrays in place in between.
 """
 from __future__ import annotations
 
