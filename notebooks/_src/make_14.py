@@ -291,7 +291,7 @@ def lesson() -> Notebook:
     print("vgglib.fast chose:", wide._fast_cache.method, "| float32 relative error below 1e-5:", rel < 1e-5)
     """)
     nb.md(r"""
-    **Inference transforms the weights once.** $U = G\,g\,G^	op$ depends on the weights alone. In training
+    **Inference transforms the weights once.** $U = G\,g\,G^\top$ depends on the weights alone. In training
     they change every step, so $U$ is computed in every forward pass (and reused by that step's $dx$). In
     inference — evaluating a test set batch after batch — they don't: `forward(x, training=False)` keeps $U$
     in the layer (`vgglib.fast.WeightCache`) and reuses it. The guard is a plain comparison of the weights
