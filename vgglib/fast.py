@@ -440,21 +440,20 @@ class WeightCache:
     frees the memory (a copy of the weights plus U: 25/9 of the weights' size).
     """
 
-    __slots__ = ("_source", "_dtype", "_ut")
+    __slots__ = ("_source", "_ut")
 
     def __init__(self) -> None:
         self.clear()
 
     def clear(self) -> None:
         """Forget the cached weights and their transform."""
-        self._source: np.ndarray | None = None
-        self._dtype: np.dtype | None = None
+        self._source: np.ndarray | None = None  # a copy of the weights U was computed from
         self._ut: np.ndarray | None = None      # Uᵀ as a (16, C, F) view of U (16, F, C), then contiguous
 
     def winograd_weights_t(self, weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
         """Uᵀ (16, C, F) of :func:`_winograd_weights`, recomputed only when the weights differ from last time."""
         src = self._source
-        if (src is not None and self._dtype == dtype and src.shape == weights.shape
+        if (src is not None and self._ut.dtype == dtype and src.shape == weights.shape
                 and src.dtype == weights.dtype and np.array_equal(src, weights)):
             if not self._ut.flags.c_contiguous:          # first reuse: a contiguous copy, 16 planes on the workers
                 ut = np.empty(self._ut.shape, dtype=self._ut.dtype)
@@ -463,7 +462,7 @@ class WeightCache:
             return self._ut
         self.clear()
         ut = _winograd_weights(weights, dtype).transpose(0, 2, 1)
-        self._source, self._dtype, self._ut = weights.copy(), dtype, ut
+        self._source, self._ut = weights.copy(), ut
         return ut
 
 
