@@ -42,8 +42,9 @@ What makes it fast (each step measured, see ``benchmarks/README.md``):
 * **sums by BLAS**: ``db = Σ dy`` is ``ones·dy``, about 4× faster than numpy's row-by-row ``sum(axis=0)``.
 
 * **both cores busy.** numpy runs element-wise work and copies on one core; BLAS alone uses all. So the batch
-  is split over worker threads (:data:`threads`, by default numpy's BLAS thread count), each gathering and
-  multiplying its own images with a one-thread BLAS — numpy releases the GIL in copies, ufuncs and BLAS.
+  is split over workers (:data:`threads`, by default numpy's BLAS thread count: the calling thread plus helper
+  threads, taking chunks from a shared counter), each gathering and multiplying its own images with a one-thread
+  BLAS — numpy releases the GIL in copies, ufuncs and BLAS.
   Late layers with too few pixels to split by image cut their matrix products into blocks for the workers
   instead. (Needs ``threadpoolctl`` to switch BLAS threads; without it everything stays on the calling thread.)
 
