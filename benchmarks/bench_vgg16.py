@@ -17,6 +17,7 @@ The environment: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE pin OpenBLAS to older kern
 script removes them (and sets the thread count) in its own process before numpy is imported, then prints the
 BLAS kernel that threadpoolctl reports. Results are in ``benchmarks/README.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,14 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--smoke", action="store_true",
-                    help="tiny run for CI: width 1/16, batch 4, one repetition, PyTorch only if installed")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny run for CI: width 1/16, batch 4, one repetition, PyTorch only if installed",
+    )
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 32], help="input sizes (default 64 32)")
     ap.add_argument("--batch", type=int, default=None, help="batch size (default 32; smoke 4)")
     ap.add_argument("--width", type=float, default=None, help="VGG16 channel multiplier (default 1; smoke 1/16)")
@@ -39,8 +44,9 @@ def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--reps", type=int, default=None, help="timed repetitions of each task (default 5; smoke 1)")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     ap.add_argument("--no-rss", action="store_true", help="skip the peak-memory subprocesses")
-    ap.add_argument("--json", default=None,
-                    help="where to write the JSON (default results/benchmark/bench_vgg16.json; smoke: none)")
+    ap.add_argument(
+        "--json", default=None, help="where to write the JSON (default results/benchmark/bench_vgg16.json; smoke: none)"
+    )
     ap.add_argument("--child", choices=["rss"], help=argparse.SUPPRESS)
     ap.add_argument("--framework", choices=["vgglib", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -68,7 +74,7 @@ def clean_environment(threads: int) -> None:
     for var in PINNING_VARS:
         os.environ.pop(var, None)
     os.environ.update(wanted)
-    if "numpy" in sys.modules:          # too late for this process: OpenBLAS read the variables at load time
+    if "numpy" in sys.modules:  # too late for this process: OpenBLAS read the variables at load time
         os.execve(sys.executable, [sys.executable, *sys.argv], dict(os.environ))
 
 
@@ -93,10 +99,11 @@ sys.path.insert(0, str(ROOT))
 
 import vgglib.fast  # noqa: E402
 from vgglib import reference  # noqa: E402
-from vgglib.layers import Convolution2D  # noqa: E402
+from vgglib.fast import Convolution2D  # noqa: E402
 from vgglib.losses import softmax_cross_entropy  # noqa: E402
-from vgglib.model import VGG16, summary  # noqa: E402
+from vgglib.model import VGG16  # noqa: E402
 from vgglib.optim import SGD  # noqa: E402
+from vgglib.summarize import summary  # noqa: E402
 
 LR = 0.01
 
@@ -116,6 +123,7 @@ def cpu_name() -> str:
 
 def blas_info() -> list[dict[str, str]]:
     from threadpoolctl import threadpool_info
+
     keep = ("user_api", "internal_api", "num_threads", "architecture", "version", "prefix")
     return [{k: str(d.get(k)) for k in keep} for d in threadpool_info()]
 
@@ -140,16 +148,24 @@ def torch_available() -> bool:
 
 
 def machine_info(threads: int, with_torch: bool) -> dict:
-    info = {"date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), "cpu": cpu_name(),
-            "logical_cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "numpy": np.__version__, "threads": threads,
-            "env_removed": list(PINNING_VARS), "env": {k: os.environ.get(k) for k in (*PINNING_VARS, *THREAD_VARS)}}
+    info = {
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpu": cpu_name(),
+        "logical_cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "threads": threads,
+        "env_removed": list(PINNING_VARS),
+        "env": {k: os.environ.get(k) for k in (*PINNING_VARS, *THREAD_VARS)},
+    }
     try:
-        info["memory_gb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30, 1)
+        info["memory_gb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError, AttributeError):
         pass
     if with_torch:
         import torch
+
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
     info["blas"] = blas_info()
@@ -160,7 +176,7 @@ def machine_info(threads: int, with_torch: bool) -> dict:
 # Models
 # ---------------------------------------------------------------------------------------------------------
 def macs_per_image(size: int, width: float) -> int:
-    """Multiply-adds of one forward pass (conv Ho·Wo·F·C·k·k, FC in·out), from :func:`vgglib.model.summary`."""
+    """Multiply-adds of one forward pass (conv Ho·Wo·F·C·k·k, FC in·out), from :func:`vgglib.summarize.summary`."""
     return summary(VGG16.spec(1, 10, size, width), print_table=False).total_macs
 
 
@@ -172,12 +188,12 @@ def torch_model(model: VGG16):
     """The same network in PyTorch, with vgglib's weights copied in."""
     import torch
     from torch import nn
+
     layers = []
     for layer in model.layers:
         kind = type(layer).__name__
         if kind == "Convolution2D":
-            conv = nn.Conv2d(layer.inputs_channel, layer.num_filters, layer.kernel_size, layer.stride,
-                             layer.padding)
+            conv = nn.Conv2d(layer.inputs_channel, layer.num_filters, layer.kernel_size, layer.stride, layer.padding)
             with torch.no_grad():
                 conv.weight.copy_(torch.from_numpy(layer.params["weights"]))
                 conv.bias.copy_(torch.from_numpy(layer.params["bias"]))
@@ -212,7 +228,7 @@ class VgglibRunner:
     def train_step(self) -> float:
         logits = self.model.forward(self.x, training=True)
         loss, dlogits = softmax_cross_entropy(logits, self.y)
-        self.model.backward(dlogits, input_grad=False)    # like PyTorch: x needs no grad
+        self.model.backward(dlogits, input_grad=False)  # like PyTorch: x needs no grad
         self.optimizer.step(self.model)
         return loss
 
@@ -232,6 +248,7 @@ class VgglibRunner:
 class TorchRunner:
     def __init__(self, vg: VgglibRunner) -> None:
         import torch
+
         self.torch = torch
         self.model = torch_model(vg.model)
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
@@ -271,7 +288,7 @@ def time_interleaved(tasks: dict[str, callable], reps: int) -> dict[str, list[fl
     names = list(tasks)
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(reps):
-        order = names[r % len(names):] + names[:r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             t0 = time.perf_counter()
             tasks[name]()
@@ -289,22 +306,22 @@ def ladder(size: int, width: float, batch: int, with_torch: bool, reps: int) -> 
     # seed-style pixel loops on a slice: 1 image, `fo` filters, `rows` output rows; extrapolate to one image
     fo, rows = min(2, c), min(2, size)
     t0 = time.perf_counter()
-    reference.conv2d_forward_naive(x[:1, :, :rows + 1], w[:fo], b[:fo], 1, 1)
+    reference.conv2d_forward_naive(x[:1, :, : rows + 1], w[:fo], b[:fo], 1, 1)
     naive = (time.perf_counter() - t0) * (c / fo) * (size / (rows + 1))
     result = {"layer": f"conv 3x3 {c}->{c} at {size}x{size}", "naive_loops_s_per_image": naive}
 
-    def readable():
-        with vgglib.fast.use(False):
-            layer.forward(x)
-    tasks = {"readable": readable, "fast": lambda: layer.forward(x)}
+    readable = vgglib.fast.to_reference(layer)  # vgglib.layers.Convolution2D, the same weights
+    tasks = {"readable": lambda: readable.forward(x), "fast": lambda: layer.forward(x)}
     if with_torch:
         import torch
+
         conv = torch.nn.Conv2d(c, c, 3, padding=1)
         xt = torch.from_numpy(x)
 
         def torch_fwd():
             with torch.inference_mode():
                 conv(xt)
+
         tasks["torch"] = torch_fwd
     times = time_interleaved(tasks, max(1, min(reps, 3)))
     for name, ts in times.items():
@@ -326,9 +343,9 @@ def profile_step(runner: VgglibRunner, steps: int = 2) -> dict:
         def timed(*a, **k):
             t0 = time.perf_counter()
             out = original(*a, **k)
-            per_layer.setdefault(f"{layer.name}|{type(layer).__name__}|{method}", []).append(
-                time.perf_counter() - t0)
+            per_layer.setdefault(f"{layer.name}|{type(layer).__name__}|{method}", []).append(time.perf_counter() - t0)
             return out
+
         setattr(layer, method, timed)
 
     for layer in model.layers:
@@ -370,7 +387,7 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 2 ** 20 if sys.platform == "darwin" else rss / 2 ** 10
+    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
 
 
 def rss_child(args: argparse.Namespace) -> None:
@@ -378,21 +395,35 @@ def rss_child(args: argparse.Namespace) -> None:
     size = args.sizes[0]
     if args.framework == "torch":
         import torch
+
         torch.set_num_threads(args.threads)
     base = peak_rss_mb()
     vg = VgglibRunner(size, args.width, args.batch)
     runner = vg if args.framework == "vgglib" else TorchRunner(vg)
     if args.framework == "torch":
-        vg.model = None                      # keep only PyTorch's copy of the weights
+        vg.model = None  # keep only PyTorch's copy of the weights
     for _ in range(3):
         runner.train_step()
     print(json.dumps({"peak_rss_mb": peak_rss_mb(), "after_imports_mb": base}))
 
 
 def measure_rss(framework: str, size: int, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "rss", "--framework", framework,
-           "--sizes", str(size), "--batch", str(args.batch), "--width", repr(args.width),
-           "--threads", str(args.threads)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        "rss",
+        "--framework",
+        framework,
+        "--sizes",
+        str(size),
+        "--batch",
+        str(args.batch),
+        "--width",
+        repr(args.width),
+        "--threads",
+        str(args.threads),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), check=False)
     if out.returncode != 0:
         raise RuntimeError(f"peak-RSS child for {framework} {size} failed:\n{out.stderr[-2000:]}")
@@ -413,7 +444,7 @@ def write_json_atomic(path: Path, data: dict) -> None:
             os.fsync(f.fileno())
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)              # mkstemp makes 0600; a results file is for everyone
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a results file is for everyone
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -427,25 +458,36 @@ def fmt_ms(s: float | None) -> str:
 
 def print_table(res: dict) -> None:
     m = res["machine"]
-    print(f"\n## VGG16, batch {res['config']['batch']}, float32, {m['threads']} threads — {m['date'][:10]}, "
-          f"{m['cpu']}, {m['logical_cpus']} logical CPUs")
-    blas = "; ".join(f"{b['internal_api']} {b['version']} {b['architecture']} ({b['num_threads']} threads)"
-                     for b in m["blas"] if b["user_api"] == "blas")
+    print(
+        f"\n## VGG16, batch {res['config']['batch']}, float32, {m['threads']} threads — {m['date'][:10]}, "
+        f"{m['cpu']}, {m['logical_cpus']} logical CPUs"
+    )
+    blas = "; ".join(
+        f"{b['internal_api']} {b['version']} {b['architecture']} ({b['num_threads']} threads)"
+        for b in m["blas"]
+        if b["user_api"] == "blas"
+    )
     print(f"numpy {m['numpy']} BLAS: {blas}; PyTorch {m.get('torch', 'not run')}")
     print(f"numpy float32 GEMM peak (measured): {res['gemm_peak_gflops']:.0f} GFLOP/s")
     if res.get("cpu_pressure") is not None:
-        print(f"CPU pressure while timing: {100 * res['cpu_pressure']:.0f}% (share of the time some task waited "
-              "for a CPU; near 0% = the machine to ourselves)")
+        print(
+            f"CPU pressure while timing: {100 * res['cpu_pressure']:.0f}% (share of the time some task waited "
+            "for a CPU; near 0% = the machine to ourselves)"
+        )
     print()
-    print("| input | task | vgglib | PyTorch | vgglib / PyTorch | vgglib img/s | PyTorch img/s | vgglib GFLOP/s "
-          "| % of GEMM peak |")
+    print(
+        "| input | task | vgglib | PyTorch | vgglib / PyTorch | vgglib img/s | PyTorch img/s | vgglib GFLOP/s "
+        "| % of GEMM peak |"
+    )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in res["rows"]:
         ratio = "—" if row["ratio"] is None else f"{row['ratio']:.2f}×"
         timg = "—" if row["torch_img_s"] is None else f"{row['torch_img_s']:.1f}"
-        print(f"| {row['size']}×{row['size']}×1 | {row['task']} | {fmt_ms(row['vgglib_s'])} | "
-              f"{fmt_ms(row['torch_s'])} | {ratio} | {row['vgglib_img_s']:.1f} | {timg} | "
-              f"{row['vgglib_gflops']:.0f} | {row['pct_gemm_peak']:.0f}% |")
+        print(
+            f"| {row['size']}×{row['size']}×1 | {row['task']} | {fmt_ms(row['vgglib_s'])} | "
+            f"{fmt_ms(row['torch_s'])} | {ratio} | {row['vgglib_img_s']:.1f} | {timg} | "
+            f"{row['vgglib_gflops']:.0f} | {row['pct_gemm_peak']:.0f}% |"
+        )
     if res.get("rss"):
         print("\n| input | peak RSS, training: vgglib | PyTorch | ratio |")
         print("| --- | ---: | ---: | ---: |")
@@ -458,17 +500,20 @@ def print_table(res: dict) -> None:
     print(f"\nSpeed-up ladder, forward of one layer ({lad['layer']}), per image:")
     print("| implementation | time per image | vs pixel loops |")
     print("| --- | ---: | ---: |")
-    rows = [("seed-style pixel loops (extrapolated)", lad["naive_loops_s_per_image"]),
-            ("vgglib readable (im2col NCHW + matmul)", lad["readable_s_per_image"]),
-            (f"vgglib fast ({lad.get('fast_method', 'fast path')})", lad["fast_s_per_image"])]
+    rows = [
+        ("seed-style pixel loops (extrapolated)", lad["naive_loops_s_per_image"]),
+        ("vgglib readable (im2col NCHW + matmul)", lad["readable_s_per_image"]),
+        (f"vgglib fast ({lad.get('fast_method', 'fast path')})", lad["fast_s_per_image"]),
+    ]
     if "torch_s_per_image" in lad:
         rows.append(("PyTorch conv2d", lad["torch_s_per_image"]))
     for name, t in rows:
         shown = f"{t:.1f} s" if t >= 1 else f"{t * 1e3:.2f} ms"
         print(f"| {name} | {shown} | {lad['naive_loops_s_per_image'] / t:,.0f}× |")
     for size, prof in res["profile"].items():
-        print(f"\nWhere vgglib's training step goes, {size}×{size}×1 (one profiled step: "
-              f"{prof['step_s'] * 1e3:.0f} ms):")
+        print(
+            f"\nWhere vgglib's training step goes, {size}×{size}×1 (one profiled step: {prof['step_s'] * 1e3:.0f} ms):"
+        )
         print("| layer type | time | share |")
         print("| --- | ---: | ---: |")
         for kind, t in sorted(prof["by_type_s"].items(), key=lambda kv: -kv[1]):
@@ -480,15 +525,21 @@ def run(args: argparse.Namespace) -> dict:
     with_torch = not args.no_torch and torch_available()
     if with_torch:
         import torch
+
         torch.set_num_threads(args.threads)
     from threadpoolctl import threadpool_limits
+
     threadpool_limits(args.threads, user_api="blas")
     machine = machine_info(args.threads, with_torch)
-    print(f"machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, numpy {machine['numpy']}, "
-          f"torch {machine.get('torch', 'not run')}; threads {args.threads}")
+    print(
+        f"machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, numpy {machine['numpy']}, "
+        f"torch {machine.get('torch', 'not run')}; threads {args.threads}"
+    )
     for b in machine["blas"]:
-        print(f"threadpoolctl: {b['user_api']} {b['internal_api']} {b['version']} kernel={b['architecture']} "
-              f"threads={b['num_threads']} ({b['prefix']})")
+        print(
+            f"threadpoolctl: {b['user_api']} {b['internal_api']} {b['version']} kernel={b['architecture']} "
+            f"threads={b['num_threads']} ({b['prefix']})"
+        )
     print(f"environment: {machine['env']}")
 
     tasks: dict[str, callable] = {}
@@ -517,22 +568,30 @@ def run(args: argparse.Namespace) -> dict:
     p1, t1 = cpu_pressure_total(), time.perf_counter()
     pressure = None if p0 is None or p1 is None else (p1 - p0) / 1e6 / (t1 - t0)
     med = {k: float(np.median(v)) for k, v in times.items()}
-    peak = 2 * gemm_n ** 3 / med["gemm"] / 1e9
+    peak = 2 * gemm_n**3 / med["gemm"] / 1e9
 
     rows = []
     for size in args.sizes:
         fwd = 2 * macs_per_image(size, args.width)
-        names = {"train": "training step", "infer": "inference",
-                 "infer-cold": "inference, first batch after an update"}
+        names = {"train": "training step", "infer": "inference", "infer-cold": "inference, first batch after an update"}
         for task, flops in (("train", 3 * fwd), ("infer", fwd), ("infer-cold", fwd)):
             v = med[f"vgglib {task} {size}"]
             t = med.get(f"torch {task.split('-')[0]} {size}")
             gflops = flops * args.batch / v / 1e9
-            rows.append({"size": size, "task": names[task],
-                         "vgglib_s": v, "torch_s": t, "ratio": None if t is None else v / t,
-                         "vgglib_img_s": args.batch / v, "torch_img_s": None if t is None else args.batch / t,
-                         "vgglib_gflops": gflops, "pct_gemm_peak": 100 * gflops / peak,
-                         "flops_per_image": flops})
+            rows.append(
+                {
+                    "size": size,
+                    "task": names[task],
+                    "vgglib_s": v,
+                    "torch_s": t,
+                    "ratio": None if t is None else v / t,
+                    "vgglib_img_s": args.batch / v,
+                    "torch_img_s": None if t is None else args.batch / t,
+                    "vgglib_gflops": gflops,
+                    "pct_gemm_peak": 100 * gflops / peak,
+                    "flops_per_image": flops,
+                }
+            )
 
     print("profiling one training step per size ...", flush=True)
     profile = {str(size): profile_step(runners[size]) for size in args.sizes}
@@ -546,12 +605,28 @@ def run(args: argparse.Namespace) -> dict:
             rss[str(size)] = {"vgglib": measure_rss("vgglib", size, args)}
             if with_torch:
                 rss[str(size)]["torch"] = measure_rss("torch", size, args)
-    return {"machine": machine,
-            "config": {"batch": args.batch, "width": args.width, "sizes": args.sizes, "reps": args.reps,
-                       "dtype": "float32", "lr": LR, "smoke": args.smoke, "gemm_n": gemm_n,
-                       "flops_note": "training = 3 x forward FLOPs; forward = 2 x conv/FC multiply-adds"},
-            "gemm_peak_gflops": peak, "cpu_pressure": pressure, "logits_max_rel_diff": checks, "rows": rows, "rss": rss,
-            "ladder": lad, "profile": profile, "times_s": times}
+    return {
+        "machine": machine,
+        "config": {
+            "batch": args.batch,
+            "width": args.width,
+            "sizes": args.sizes,
+            "reps": args.reps,
+            "dtype": "float32",
+            "lr": LR,
+            "smoke": args.smoke,
+            "gemm_n": gemm_n,
+            "flops_note": "training = 3 x forward FLOPs; forward = 2 x conv/FC multiply-adds",
+        },
+        "gemm_peak_gflops": peak,
+        "cpu_pressure": pressure,
+        "logits_max_rel_diff": checks,
+        "rows": rows,
+        "rss": rss,
+        "ladder": lad,
+        "profile": profile,
+        "times_s": times,
+    }
 
 
 def main() -> None:
@@ -561,8 +636,11 @@ def main() -> None:
         return
     res = run(args)
     print_table(res)
-    path = args.json if args.json is not None else (None if args.smoke else
-                                                     str(ROOT / "results" / "benchmark" / "bench_vgg16.json"))
+    path = (
+        args.json
+        if args.json is not None
+        else (None if args.smoke else str(ROOT / "results" / "benchmark" / "bench_vgg16.json"))
+    )
     if path:
         write_json_atomic(Path(path), res)
         print(f"\nJSON written to {path}")

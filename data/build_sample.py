@@ -14,6 +14,7 @@ decompressed contents still match (their sha256 are listed in data/README.md) an
 
 Standard library only (no numpy, no vgglib), so it documents the format by itself. See data/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,13 +62,13 @@ def truncate_idx(gz: bytes, n: int) -> bytes:
         raise SystemExit(f"unexpected IDX header: magic 0x{magic:08x}, {count} items")
     ndim = magic & 0xFF
     raw = gunzip_prefix(gz, 4 + 4 * ndim)
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     item = 1
     for d in dims[1:]:
         item *= d
     raw = gunzip_prefix(gz, 4 + 4 * ndim + n * item)
-    header = struct.pack(">II", magic, n) + raw[8:4 + 4 * ndim]
-    return header + raw[4 + 4 * ndim:4 + 4 * ndim + n * item]
+    header = struct.pack(">II", magic, n) + raw[8 : 4 + 4 * ndim]
+    return header + raw[4 + 4 * ndim : 4 + 4 * ndim + n * item]
 
 
 def build(source: Path) -> dict[str, bytes]:
@@ -106,8 +107,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--source", type=Path, default=os.environ.get("VGGLIB_DATA"),
-                        help="directory with the four original .gz files (default: $VGGLIB_DATA)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=os.environ.get("VGGLIB_DATA"),
+        help="directory with the four original .gz files (default: $VGGLIB_DATA)",
+    )
     parser.add_argument("--check", action="store_true", help="compare with the committed files, write nothing")
     args = parser.parse_args(argv)
     if args.source is None:

@@ -5,6 +5,7 @@
 Reads the history JSON that ``python -m vgglib train --recipe mnist-vgg16 --log ...`` writes (per-epoch curves,
 every batch's loss, the test confusion matrix) and draws it with :mod:`vgglib.viz`. No weights are needed.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,9 @@ def main(path: Path) -> Path:
     per_epoch = len(batches) / max(1, len(history["epoch"]))
     x = [(i + 1) / per_epoch for i in range(len(batches))]
     ax_batch.plot(x, batches, lw=0.3, alpha=0.4, color="tab:blue")
-    window = max(5, int(per_epoch // 10))                       # a tenth of an epoch
+    window = max(5, int(per_epoch // 10))  # a tenth of an epoch
     smooth = np.convolve(batches, np.ones(window) / window, mode="valid")
-    ax_batch.plot(x[window - 1:], smooth, lw=1.2, color="tab:blue", label=f"mean of {window} batches")
+    ax_batch.plot(x[window - 1 :], smooth, lw=1.2, color="tab:blue", label=f"mean of {window} batches")
     ax_batch.legend(fontsize=8)
     ax_batch.set_yscale("log")
     ax_batch.set_xlabel("epoch")
@@ -48,14 +49,17 @@ def main(path: Path) -> Path:
     ax_epoch.set_title("per epoch: error rate (train with augmentation and dropout)")
     ax_epoch.legend(fontsize=8)
     if test:
-        plot_confusion_matrix(test["confusion"], ax=ax_cm,
-                              title=f"test set: {100 * test['accuracy']:.2f}% of {test['n']:,}")
+        plot_confusion_matrix(
+            test["confusion"], ax=ax_cm, title=f"test set: {100 * test['accuracy']:.2f}% of {test['n']:,}"
+        )
     else:
         ax_cm.axis("off")
         ax_cm.set_title("test set: not evaluated yet")
     recipe = run["recipe"]
-    fig.suptitle(f"recipe {recipe['name']}: VGG16 {recipe['input_size']}×{recipe['input_size']}, width "
-                 f"{recipe['width']:g}, {len(history['epoch'])} epochs, {run.get('wall_time', history['elapsed']) / 60:.0f} min")
+    fig.suptitle(
+        f"recipe {recipe['name']}: VGG16 {recipe['input_size']}×{recipe['input_size']}, width "
+        f"{recipe['width']:g}, {len(history['epoch'])} epochs, {run.get('wall_time', history['elapsed']) / 60:.0f} min"
+    )
     fig.tight_layout()
     out = path.with_name("curves.png")
     fig.savefig(out)
@@ -67,8 +71,10 @@ def readme_row(path: Path) -> str:
     run = json.loads(path.read_text())
     h = run["history"]
     rate = h["n_train"] * len(h["epoch"]) / sum(h["time"])
-    return (f"| `{run['recipe']['name']}` | {100 * run['test']['accuracy']:.2f}% | {len(h['epoch'])} | "
-            f"{run['wall_time'] / 60:.0f} min | {rate:.0f} |")
+    return (
+        f"| `{run['recipe']['name']}` | {100 * run['test']['accuracy']:.2f}% | {len(h['epoch'])} | "
+        f"{run['wall_time'] / 60:.0f} min | {rate:.0f} |"
+    )
 
 
 if __name__ == "__main__":

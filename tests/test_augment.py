@@ -1,5 +1,6 @@
 """Tests for vgglib.augment: shapes/dtypes kept, identity at zero strength, determinism, scipy references,
 ZCA whitening, Compose, and labels untouched when augmenting through the BatchLoader."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,8 @@ import pytest
 from scipy import ndimage
 
 from vgglib import augment as A
-from vgglib.data import BatchLoader, load_mnist, to_float
+from vgglib.mnist import load_mnist
+from vgglib.preprocess import BatchLoader, to_float
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +70,12 @@ def test_random_shift_moves_whole_pixels_within_range(digits):
     shifts = []
     for x, y in zip(digits[:, 0], out[:, 0]):
         # Reference: scipy's integer shift with zero fill (some ink near the border may leave the image).
-        match = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
-                 if np.array_equal(ndimage.shift(x, (dy, dx), order=0, mode="constant", cval=0.0), y)]
+        match = [
+            (dy, dx)
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+            if np.array_equal(ndimage.shift(x, (dy, dx), order=0, mode="constant", cval=0.0), y)
+        ]
         assert len(match) == 1
         shifts.append(match[0])
     assert len(set(shifts)) > 5  # per-image shifts, not one for the batch
@@ -186,8 +192,9 @@ def test_labels_untouched_when_the_loader_augments():
     images, labels = load_mnist("test")
     images, labels = images[:200], labels[:200]
     plain = BatchLoader(images, labels, 32)
-    augmented = BatchLoader(images, labels, 32, augment=A.Compose([A.RandomShift(2), A.RandomRotation(15),
-                                                                     A.RandomZoom(0.1)]))
+    augmented = BatchLoader(
+        images, labels, 32, augment=A.Compose([A.RandomShift(2), A.RandomRotation(15), A.RandomZoom(0.1)])
+    )
     got = list(augmented.epoch(11))
     ref = list(plain.epoch(11))
     assert len(got) == len(ref) == 7

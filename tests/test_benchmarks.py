@@ -1,4 +1,5 @@
 """The benchmark script runs (smoke mode: tiny network, one repetition) and writes its JSON; no timing asserted."""
+
 import json
 import os
 import subprocess
@@ -11,9 +12,15 @@ BENCH = ROOT / "benchmarks" / "bench_vgg16.py"
 
 def test_bench_vgg16_smoke_mode(tmp_path):
     out = tmp_path / "bench.json"
-    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell", OPENBLAS_L2_SIZE="512")     # the pinning it must drop
-    run = subprocess.run([sys.executable, str(BENCH), "--smoke", "--no-torch", "--json", str(out)], cwd=tmp_path,
-                         env=env, capture_output=True, text=True, timeout=600)
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell", OPENBLAS_L2_SIZE="512")  # the pinning it must drop
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--smoke", "--no-torch", "--json", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     res = json.loads(out.read_text())
     # the benchmark's own process ran without the pinning variables, with the requested thread count
@@ -21,11 +28,12 @@ def test_bench_vgg16_smoke_mode(tmp_path):
     assert res["machine"]["env"]["OPENBLAS_L2_SIZE"] is None
     assert res["machine"]["env"]["OPENBLAS_NUM_THREADS"] == "2"
     assert any(b["user_api"] == "blas" for b in res["machine"]["blas"])
-    assert "threadpoolctl: blas" in run.stdout                     # the BLAS kernel is printed
+    assert "threadpoolctl: blas" in run.stdout  # the BLAS kernel is printed
     assert res["config"]["smoke"] and res["config"]["width"] == 1 / 16
     rows = {(r["size"], r["task"]) for r in res["rows"]}
-    assert rows == {(s, t) for s in (64, 32)
-                    for t in ("training step", "inference", "inference, first batch after an update")}
+    assert rows == {
+        (s, t) for s in (64, 32) for t in ("training step", "inference", "inference, first batch after an update")
+    }
     for row in res["rows"]:
         assert row["vgglib_s"] > 0 and row["torch_s"] is None and row["flops_per_image"] > 0
     # FLOPs: training counts 3x the forward pass; 64x64 has about 4x the work of 32x32
@@ -34,14 +42,23 @@ def test_bench_vgg16_smoke_mode(tmp_path):
     assert train[64] == 3 * infer[64] and 3 < infer[64] / infer[32] < 4.5
     for size in ("64", "32"):
         assert res["rss"][size]["vgglib"]["peak_rss_mb"] >= res["rss"][size]["vgglib"]["after_imports_mb"] > 0
-        assert set(res["profile"][size]["by_type_s"]) >= {"Convolution2D forward", "Convolution2D backward",
-                                                          "ReLU forward", "Pooling2D backward"}
+        assert set(res["profile"][size]["by_type_s"]) >= {
+            "Convolution2D forward",
+            "Convolution2D backward",
+            "ReLU forward",
+            "Pooling2D backward",
+        }
     ladder = res["ladder"]
     assert {"naive_loops_s_per_image", "readable_s_per_image", "fast_s_per_image"} <= set(ladder)
-    assert "| input | task | vgglib | PyTorch |" in run.stdout      # the markdown table
+    assert "| input | task | vgglib | PyTorch |" in run.stdout  # the markdown table
 
 
 def test_bench_vgg16_rejects_bad_arguments(tmp_path):
-    run = subprocess.run([sys.executable, str(BENCH), "--smoke", "--sizes", "48"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--smoke", "--sizes", "48"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode != 0 and "multiples of 32" in run.stderr

@@ -1,4 +1,5 @@
 """vgglib.checkpoint: npz round trip, no pickle ever, atomic writes, checks before touching the model."""
+
 import os
 import pickle
 import zipfile
@@ -42,8 +43,9 @@ class MakesAFile:
 def test_round_trip_weights_meta_optimizer_and_arrays(tmp_path):
     model = small_vgg()
     opt = trained_adam(model)
-    path = checkpoint.save(tmp_path / "ck.npz", model, opt, meta={"epoch": 3, "note": "hi", "xs": [1.5, 2]},
-                           arrays={"perm": np.arange(10)})
+    path = checkpoint.save(
+        tmp_path / "ck.npz", model, opt, meta={"epoch": 3, "note": "hi", "xs": [1.5, 2]}, arrays={"perm": np.arange(10)}
+    )
     assert path == tmp_path / "ck.npz" and path.is_file()
     other = small_vgg(seed=1)
     opt2 = Adam(1.0)
@@ -64,10 +66,10 @@ def test_the_file_is_a_plain_npz_without_pickles(tmp_path):
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
     assert "param/conv1_1.weights.npy" in names and "__header__.npy" in names
-    with np.load(path, allow_pickle=False) as npz:          # every entry loads without pickle
+    with np.load(path, allow_pickle=False) as npz:  # every entry loads without pickle
         arrays = {k: npz[k] for k in npz.files}
     assert all(a.dtype != object for a in arrays.values())
-    assert not list(tmp_path.glob(".*tmp"))                 # no temp file left behind
+    assert not list(tmp_path.glob(".*tmp"))  # no temp file left behind
 
 
 def test_load_without_a_model_rebuilds_the_architecture(tmp_path):
@@ -77,8 +79,10 @@ def test_load_without_a_model_rebuilds_the_architecture(tmp_path):
     assert isinstance(ck.model, VGG16) and ck.model.config() == vgg.config()
     assert all(np.array_equal(a, b) for a, b in zip(weights(vgg).values(), weights(ck.model).values()))
     rng = np.random.default_rng(0)
-    seq = Sequential([Convolution2D(1, 2, 3, rng=rng), ReLU(), Flatten(), FullyConnected(2 * 4 * 4, 3, rng=rng)],
-                     input_shape=(1, 6, 6)).astype(np.float64)
+    seq = Sequential(
+        [Convolution2D(1, 2, 3, rng=rng), ReLU(), Flatten(), FullyConnected(2 * 4 * 4, 3, rng=rng)],
+        input_shape=(1, 6, 6),
+    ).astype(np.float64)
     checkpoint.save(tmp_path / "s.npz", seq)
     again = checkpoint.load(tmp_path / "s.npz").model
     assert again.config() == seq.config() and again.dtype == np.float64
@@ -103,7 +107,7 @@ def test_non_strict_load_still_checks_names_and_shapes(tmp_path):
     other = small_vgg(seed=2, dropout=0.1)
     with pytest.raises(CheckpointMismatchError, match="dropout"):
         checkpoint.load(tmp_path / "a.npz", other)
-    checkpoint.load(tmp_path / "a.npz", other, strict=False)         # same shapes: fine
+    checkpoint.load(tmp_path / "a.npz", other, strict=False)  # same shapes: fine
     assert np.array_equal(other["fc1"].params["weights"], small_vgg()["fc1"].params["weights"])
     rng = np.random.default_rng(0)
     seq = Sequential([Flatten(), FullyConnected(4, 2, rng=rng, name="a")])
@@ -160,8 +164,15 @@ def test_truncated_file(tmp_path):
             checkpoint.load(bad, model)
 
 
-@pytest.mark.parametrize("content, match", [(b"", "empty"), (b"hello, I am text\n", "not a zip"),
-                                            (b"\x93NUMPY\x01\x00", ".npy"), (b"\x1f\x8b\x08\x00", "gzip")])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"", "empty"),
+        (b"hello, I am text\n", "not a zip"),
+        (b"\x93NUMPY\x01\x00", ".npy"),
+        (b"\x1f\x8b\x08\x00", "gzip"),
+    ],
+)
 def test_files_that_are_not_npz(tmp_path, content, match):
     path = tmp_path / "x.npz"
     path.write_bytes(content)
@@ -223,3 +234,16 @@ class pickle_guard:
     def __exit__(self, *exc):
         pickle.loads, pickle.load = self._orig
         return False
+
+
+@pytest.mark.parametrize("saved_fast,loaded_fast", [(True, False), (False, True)])
+def test_a_checkpoint_from_either_implementation_loads_into_either(tmp_path, saved_fast, loaded_fast):
+    model = small_vgg(seed=3, fast=saved_fast)
+    x = np.random.default_rng(4).standard_normal((2, 1, 32, 32)).astype(np.float32)
+    path = checkpoint.save(tmp_path / "ck.npz", model)
+    other = small_vgg(seed=5, fast=loaded_fast)
+    checkpoint.load(path, other)
+    assert other.fast is loaded_fast
+    assert all(np.array_equal(a, b) for a, b in zip(weights(model).values(), weights(other).values()))
+    np.testing.assert_allclose(other.forward(x, training=False), model.forward(x, training=False), rtol=1e-4, atol=1e-5)
+    assert checkpoint.load(path).model.fast  # a model rebuilt from a file uses the fast layers

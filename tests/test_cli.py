@@ -1,4 +1,5 @@
 """The command line: python -m vgglib summary|train|evaluate; clear one-line errors; recipes."""
+
 import json
 import os
 import subprocess
@@ -18,8 +19,14 @@ def cli(*args, cwd=None):
     """Run ``python -m vgglib ARGS`` in a fresh process (the way a user does)."""
     env = {k: v for k, v in os.environ.items() if k != "VGGLIB_DEBUG"}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "vgglib", *map(str, args)], cwd=cwd or ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "vgglib", *map(str, args)],
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_help_lists_the_commands():
@@ -56,16 +63,35 @@ def test_train_evaluate_resume(tmp_path, capsys):
     assert f"test accuracy {accuracy:.2%}" in text and "confusion matrix" in text
 
     # --resume continues the same run to more epochs
-    assert main(["train", *TINY, "--epochs", "2", "--val-size", "16", "--out", str(out), "--resume",
-                 "--log", str(log)]) == 0
+    assert (
+        main(["train", *TINY, "--epochs", "2", "--val-size", "16", "--out", str(out), "--resume", "--log", str(log)])
+        == 0
+    )
     assert "Resuming from" in capsys.readouterr().err
     assert json.loads(log.read_text())["history"]["epoch"] == [1, 2]
 
 
 def test_recipe_with_overrides(tmp_path, capsys):
     out = tmp_path / "r.npz"
-    assert main(["train", "--recipe", "mnist-vgg16", "--data", "sample", *TINY, "--epochs", "1", "--val-size",
-                 "16", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--recipe",
+                "mnist-vgg16",
+                "--data",
+                "sample",
+                *TINY,
+                "--epochs",
+                "1",
+                "--val-size",
+                "16",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "Recipe mnist-vgg16" in text and "augment shift:2,rotate:10" in text and "width 0.0625" in text
     assert "test accuracy" in text.strip().splitlines()[-1]
@@ -74,17 +100,20 @@ def test_recipe_with_overrides(tmp_path, capsys):
     assert all(name in listing for name in ("sample", "mnist-vgg16", "mnist-vgg16-64"))
 
 
-@pytest.mark.parametrize("args, status, message", [
-    (["train", "--input-size", "48"], 2, "multiple of 32"),
-    (["train", "--epochs", "many"], 2, "--epochs"),
-    (["train", "--optimizer", "rmsprop"], 2, "invalid choice"),
-    (["train", "--recipe", "nope", "--limit", "8"], 1, "unknown recipe 'nope'"),
-    (["train", "--augment", "spin:3", "--limit", "8"], 1, "unknown augmentation 'spin'"),
-    (["train", "--limit", "8", "--val-size", "8"], 1, "--val-size 8 leaves no training images"),
-    (["evaluate"], 2, "--weights"),
-    (["evaluate", "--weights", "missing.npz"], 1, "checkpoint not found: missing.npz"),
-    (["evaluate", "--weights", "README.md"], 1, "not a vgglib checkpoint"),
-])
+@pytest.mark.parametrize(
+    "args, status, message",
+    [
+        (["train", "--input-size", "48"], 2, "multiple of 32"),
+        (["train", "--epochs", "many"], 2, "--epochs"),
+        (["train", "--optimizer", "rmsprop"], 2, "invalid choice"),
+        (["train", "--recipe", "nope", "--limit", "8"], 1, "unknown recipe 'nope'"),
+        (["train", "--augment", "spin:3", "--limit", "8"], 1, "unknown augmentation 'spin'"),
+        (["train", "--limit", "8", "--val-size", "8"], 1, "--val-size 8 leaves no training images"),
+        (["evaluate"], 2, "--weights"),
+        (["evaluate", "--weights", "missing.npz"], 1, "checkpoint not found: missing.npz"),
+        (["evaluate", "--weights", "README.md"], 1, "not a vgglib checkpoint"),
+    ],
+)
 def test_bad_arguments_and_files_give_one_clear_line(args, status, message):
     r = cli(*args)
     assert r.returncode == status, r.stderr
@@ -95,7 +124,7 @@ def test_bad_arguments_and_files_give_one_clear_line(args, status, message):
 
 def test_missing_full_data_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.delenv("VGGLIB_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))          # an empty user cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty user cache
     r = cli("train", "--data", "full", "--data-dir", tmp_path / "nowhere")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.startswith("vgglib train: error: MNIST files") and "nowhere" in r.stderr

@@ -1,5 +1,6 @@
 """The exercise self-checks of notebooks 00–04 accept right answers, reject typical wrong ones, and never
 print the solution."""
+
 import math
 
 import numpy as np
@@ -32,6 +33,7 @@ def rejected(result, *fragments, secret=None):
 
 # ----------------------------------------------------------------------------------- independent solutions
 
+
 def conv2d(x, w, b, stride=1, padding=0):
     """Vectorised convolution written independently of vgglib (sliding windows + einsum)."""
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
@@ -57,11 +59,11 @@ def conv_backward(dy, x, w, stride, padding, crop=True):
     full = np.pad(dyd, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))
     dxp_part = np.einsum("nfhwij,fcij->nchw", sliding_window_view(full, (k, k), axis=(2, 3)), w[:, :, ::-1, ::-1])
     dxp = np.zeros_like(xp)
-    dxp[:, :, :dxp_part.shape[2], :dxp_part.shape[3]] = dxp_part
+    dxp[:, :, : dxp_part.shape[2], : dxp_part.shape[3]] = dxp_part
     h, wd = x.shape[2:]
     if not crop:
         return dxp, dw, db
-    return dxp[:, :, padding:padding + h, padding:padding + wd], dw, db
+    return dxp[:, :, padding : padding + h, padding : padding + wd], dw, db
 
 
 def maxpool_backward(dy, x, k, s):
@@ -69,7 +71,7 @@ def maxpool_backward(dy, x, k, s):
     n, c, ho, wo = dy.shape
     for oy in range(ho):
         for ox in range(wo):
-            win = x[:, :, oy * s:oy * s + k, ox * s:ox * s + k].reshape(n, c, -1)
+            win = x[:, :, oy * s : oy * s + k, ox * s : ox * s + k].reshape(n, c, -1)
             i, j = np.divmod(win.argmax(axis=2), k)
             for b in range(n):
                 for ch in range(c):
@@ -78,6 +80,7 @@ def maxpool_backward(dy, x, k, s):
 
 
 # ----------------------------------------------------------------------------------------------- notebook 00
+
 
 def test_receptive_field():
     accepted(ex.check_receptive_field(7))
@@ -107,6 +110,7 @@ def test_flatten_size():
 
 
 # ----------------------------------------------------------------------------------------------- notebook 01
+
 
 def test_output_size():
     accepted(ex.check_output_size(lambda h, k, p, s: (h + 2 * p - k) // s + 1))
@@ -164,6 +168,7 @@ def test_conv2d():
 
 # ----------------------------------------------------------------------------------------------- notebook 02
 
+
 def test_backward_shapes():
     right = {"dy": (8, 16, 16, 16), "dx": (8, 3, 32, 32), "dW": (16, 3, 3, 3), "db": (16,)}
     accepted(ex.check_backward_shapes(right))
@@ -179,8 +184,8 @@ def test_dx_by_hand():
     w = np.array([[1, 2, 0], [0, 1, 0], [3, 0, 1]], float)
     dy = np.array([[1, 0, 0], [0, 0, 0], [0, 0, 2]], float)
     right = np.zeros((5, 5))
-    right[0:3, 0:3] += 1 * w
-    right[2:5, 2:5] += 2 * w
+    right[0:3, 0:3] += dy[0, 0] * w
+    right[2:5, 2:5] += dy[2, 2] * w
     accepted(ex.check_dx_by_hand(right))
     flipped = np.zeros((5, 5))
     flipped[0:3, 0:3] += w[::-1, ::-1]
@@ -215,8 +220,12 @@ def test_dilate():
 
 def test_conv_backward():
     accepted(ex.check_conv_backward(conv_backward))
-    rejected(ex.check_conv_backward(lambda dy, x, w, s, p: (*conv_backward(dy, x, w, s, p)[:2],
-                                                            dy.sum(axis=(0, 2, 3))[:, None])), "db has shape")
+    rejected(
+        ex.check_conv_backward(
+            lambda dy, x, w, s, p: (*conv_backward(dy, x, w, s, p)[:2], dy.sum(axis=(0, 2, 3))[:, None])
+        ),
+        "db has shape",
+    )
 
     def uncropped(dy, x, w, s, p):
         return conv_backward(dy, x, w, s, p, crop=False)
@@ -240,6 +249,7 @@ def test_conv_backward():
 
 
 # ----------------------------------------------------------------------------------------------- notebook 03
+
 
 def test_relu_backward():
     accepted(ex.check_relu_backward(lambda dy, x: dy * (x > 0)))
@@ -272,6 +282,7 @@ def test_init_scale():
 
 
 # ----------------------------------------------------------------------------------------------- notebook 04
+
 
 def test_pool_by_hand():
     right = {"min": [[1, 2], [1, 0]], "avg": [[3.25, 5.25], [2, 2]]}
@@ -310,7 +321,7 @@ def test_tie_gradient():
 def test_maxpool_backward():
     accepted(ex.check_maxpool_backward(maxpool_backward))
 
-    def ignores_stride(dy, x, k, s):           # the seed's bug: windows start at (oy, ox)
+    def ignores_stride(dy, x, k, s):  # the seed's bug: windows start at (oy, ox)
         return maxpool_backward_bug(dy, x, k, s)
 
     rejected(ex.check_maxpool_backward(ignores_stride), "stride > 1", "seed")
@@ -320,7 +331,7 @@ def test_maxpool_backward():
         n, c, ho, wo = dy.shape
         for oy in range(ho):
             for ox in range(wo):
-                win = x[:, :, oy * s:oy * s + k, ox * s:ox * s + k].reshape(n, c, -1)
+                win = x[:, :, oy * s : oy * s + k, ox * s : ox * s + k].reshape(n, c, -1)
                 i, j = np.divmod(win.argmax(axis=2), k)
                 for b in range(n):
                     for ch in range(c):
@@ -336,7 +347,7 @@ def maxpool_backward_bug(dy, x, k, s):
     n, c, ho, wo = dy.shape
     for oy in range(ho):
         for ox in range(wo):
-            win = x[:, :, oy * s:oy * s + k, ox * s:ox * s + k].reshape(n, c, -1)
+            win = x[:, :, oy * s : oy * s + k, ox * s : ox * s + k].reshape(n, c, -1)
             i, j = np.divmod(win.argmax(axis=2), k)
             for b in range(n):
                 for ch in range(c):
@@ -344,9 +355,16 @@ def maxpool_backward_bug(dy, x, k, s):
     return dx
 
 
-@pytest.mark.parametrize("check", [getattr(ex, n) for n in ex.__all__ if n.startswith("check_")
-                                   and getattr(ex, n).__module__.split(".")[-1][:4] in
-                                   {"nb00", "nb01", "nb02", "nb03", "nb04"}], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "check",
+    [
+        getattr(ex, n)
+        for n in ex.__all__
+        if n.startswith("check_")
+        and getattr(ex, n).__module__.split(".")[-1][:4] in {"nb00", "nb01", "nb02", "nb03", "nb04"}
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_every_check_handles_a_missing_answer(check):
     result = check(None)
     assert isinstance(result, ExerciseResult) and not result.correct and result.message

@@ -1,4 +1,5 @@
 """The exercise self-checks of notebooks 05–08 accept right answers and reject typical wrong ones."""
+
 import math
 
 import numpy as np
@@ -24,7 +25,12 @@ def assert_right(result):
     assert "✔" in repr(result)
 
 
-MODULES = ("nb05_fully_connected", "nb06_softmax_cross_entropy", "nb07_mnist_data", "nb08_vgg16_architecture")
+MODULES = (
+    "nb05_flatten_and_fully_connected",
+    "nb06_softmax_and_cross_entropy",
+    "nb07_mnist_data",
+    "nb08_vgg16_architecture",
+)
 
 
 def test_checks_are_collected_by_the_package():
@@ -44,8 +50,8 @@ def test_flatten_index():
     assert_wrong(ex.check_flatten_index(None), "no answer yet")
     assert_wrong(ex.check_flatten_index("14"), "str")
     assert_wrong(ex.check_flatten_index(True))
-    assert_wrong(ex.check_flatten_index(1 * 2 * 512 + 0 * 512 + 3), "channels-last")     # (H, W, C) order
-    assert_wrong(ex.check_flatten_index(3 + 1 * 512 + 0 * 1024), "column-major")          # Fortran order
+    assert_wrong(ex.check_flatten_index(1 * 2 * 512 + 0 * 512 + 3), "channels-last")  # (H, W, C) order
+    assert_wrong(ex.check_flatten_index(3 + 1 * 512 + 0 * 1024), "column-major")  # Fortran order
     assert_wrong(ex.check_flatten_index(15), "off by one")
     assert_wrong(ex.check_flatten_index(5000), "2,048 entries")
     assert_wrong(ex.check_flatten_index(13))
@@ -67,17 +73,22 @@ def fc_backward_right(x, W, dy):
     return dy @ W.T, x.T @ dy, dy.sum(axis=0)
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda x, W, dy: (dy @ W.T, dy.T @ x, dy.sum(axis=0)), ["dW has shape", "transpose"]),
-    (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy.sum(axis=0, keepdims=True).T), ["db has shape", "2-D bias"]),
-    (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy), ["db has shape", "shared"]),
-    (lambda x, W, dy: (dy @ W.T, x.T @ dy / len(x), dy.sum(axis=0)), ["wrong values", "1/N"]),
-    (lambda x, W, dy: (dy @ W.T, (x.T @ dy).T if W.shape[0] == W.shape[1] else x.T @ dy, dy.sum(axis=0)),
-     ["wrong values", "square"]),
-    (lambda x, W, dy: (dy @ W, x.T @ dy, dy.sum(axis=0)), ["raised"]),
-    (lambda x, W, dy: (dy @ W.T, x.T @ dy), ["tuple"]),
-    (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy.sum(axis=0) + 1), ["db has the right shape but wrong values"]),
-])
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda x, W, dy: (dy @ W.T, dy.T @ x, dy.sum(axis=0)), ["dW has shape", "transpose"]),
+        (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy.sum(axis=0, keepdims=True).T), ["db has shape", "2-D bias"]),
+        (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy), ["db has shape", "shared"]),
+        (lambda x, W, dy: (dy @ W.T, x.T @ dy / len(x), dy.sum(axis=0)), ["wrong values", "1/N"]),
+        (
+            lambda x, W, dy: (dy @ W.T, (x.T @ dy).T if W.shape[0] == W.shape[1] else x.T @ dy, dy.sum(axis=0)),
+            ["wrong values", "square"],
+        ),
+        (lambda x, W, dy: (dy @ W, x.T @ dy, dy.sum(axis=0)), ["raised"]),
+        (lambda x, W, dy: (dy @ W.T, x.T @ dy), ["tuple"]),
+        (lambda x, W, dy: (dy @ W.T, x.T @ dy, dy.sum(axis=0) + 1), ["db has the right shape but wrong values"]),
+    ],
+)
 def test_fc_backward_rejects_typical_mistakes(wrong, words):
     assert_wrong(ex.check_fc_backward(wrong), *words)
 
@@ -129,12 +140,12 @@ def test_seed_gradient():
     right = p - np.array([0, 0, 1.0])
     assert_right(ex.check_seed_gradient(right))
     assert_right(ex.check_seed_gradient(list(np.round(right, 8))))
-    assert_right(ex.check_seed_gradient(right[None]))          # (1, 3) is fine
+    assert_right(ex.check_seed_gradient(right[None]))  # (1, 3) is fine
     assert_wrong(ex.check_seed_gradient(-right), "sign")
     assert_wrong(ex.check_seed_gradient(p), "probabilities")
     assert_wrong(ex.check_seed_gradient(p - np.array([1.0, 0, 0])), "class 0")
     assert_wrong(ex.check_seed_gradient(p - np.array([0, 1.0, 0])), "class 1")
-    assert_wrong(ex.check_seed_gradient(np.round(right, 2)))    # too coarse
+    assert_wrong(ex.check_seed_gradient(np.round(right, 2)))  # too coarse
     assert_wrong(ex.check_seed_gradient([0.1, 0.2, 0.3]), "sum to 0")
     assert_wrong(ex.check_seed_gradient([1.0, 2.0]), "3")
     assert_wrong(ex.check_seed_gradient(None), "no answer yet")
@@ -197,17 +208,19 @@ def test_softmax_cross_entropy():
 
 def parse_right(data):
     import struct
+
     ndim = data[3]
-    return data[2], tuple(struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim]))
+    return data[2], tuple(struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim]))
 
 
 def test_parse_idx_header():
     import struct
+
     assert_right(ex.check_parse_idx_header(parse_right))
 
     def little_endian(data):
         ndim = data[3]
-        return data[2], tuple(struct.unpack(f"<{ndim}I", data[4:4 + 4 * ndim]))
+        return data[2], tuple(struct.unpack(f"<{ndim}I", data[4 : 4 + 4 * ndim]))
 
     def always_three(data):
         return data[2], tuple(struct.unpack(">3I", data[4:16]))
@@ -217,7 +230,7 @@ def test_parse_idx_header():
 
     def sixteen_bit(data):
         ndim = data[3]
-        return data[2], tuple(struct.unpack(f">{ndim}H", data[4:4 + 2 * ndim]))
+        return data[2], tuple(struct.unpack(f">{ndim}H", data[4 : 4 + 2 * ndim]))
 
     def not_done(data):
         raise NotImplementedError
@@ -236,7 +249,7 @@ def test_uint8_wraparound():
     x = np.array([20], dtype=np.uint8)
     x -= 33
     assert_right(ex.check_uint8_wraparound(int(x[0])))
-    assert_right(ex.check_uint8_wraparound(x[0]))               # a numpy uint8 scalar
+    assert_right(ex.check_uint8_wraparound(x[0]))  # a numpy uint8 scalar
     assert_wrong(ex.check_uint8_wraparound(-13), "negative")
     assert_wrong(ex.check_uint8_wraparound(0), "clip")
     assert_wrong(ex.check_uint8_wraparound(13), "absolute")
@@ -252,14 +265,14 @@ def test_shuffle_together():
         perm = rng.permutation(len(X))
         return X[perm], y[perm]
 
-    def in_place_same_state(X, y, rng):                  # a correct in-place variant: replay the generator state
+    def in_place_same_state(X, y, rng):  # a correct in-place variant: replay the generator state
         state = rng.bit_generator.state
         rng.shuffle(X)
         rng.bit_generator.state = state
         rng.shuffle(y)
         return X, y
 
-    def seed_bug(X, y, rng):                             # the seed: two separate shuffles
+    def seed_bug(X, y, rng):  # the seed: two separate shuffles
         rng.shuffle(X)
         rng.shuffle(y)
         return X, y
@@ -272,7 +285,7 @@ def test_shuffle_together():
         perm = np.random.default_rng(123).permutation(len(X))
         return X[perm], y[perm]
 
-    def pixels_shuffled(X, y, rng):                      # shuffles inside the images instead of the images
+    def pixels_shuffled(X, y, rng):  # shuffles inside the images instead of the images
         return rng.permutation(X.reshape(-1)).reshape(X.shape), y
 
     assert_right(ex.check_shuffle_together(right))
@@ -315,7 +328,9 @@ def test_conv_macs():
 
 
 def test_activation_count_matches_the_library_summary():
-    from vgglib.model import VGG16, summary
+    from vgglib.model import VGG16
+    from vgglib.summarize import summary
+
     right = summary(VGG16.spec(1, 10, 64), print_table=False).total_activations
     assert right == 1_243_146
     assert_right(ex.check_activation_count(right))
@@ -324,8 +339,10 @@ def test_activation_count_matches_the_library_summary():
     assert_wrong(ex.check_activation_count(right + conv + 8192), "in place")
     assert_wrong(ex.check_activation_count(right + 2048), "view")
     assert_wrong(ex.check_activation_count(right - (4096 + 4096 + 10)), "FC")
-    assert_wrong(ex.check_activation_count(right - (64 * 32 * 32 + 128 * 16 * 16 + 256 * 8 * 8 + 512 * 4 * 4 + 512 * 2 * 2)),
-                 "pooling")
+    assert_wrong(
+        ex.check_activation_count(right - (64 * 32 * 32 + 128 * 16 * 16 + 256 * 8 * 8 + 512 * 4 * 4 + 512 * 2 * 2)),
+        "pooling",
+    )
     assert_wrong(ex.check_activation_count(15_237_608), "224×224×3")
     assert_wrong(ex.check_activation_count(4 * right), "bytes")
     assert_wrong(ex.check_activation_count(1_000_000))
@@ -335,6 +352,7 @@ def test_activation_count_matches_the_library_summary():
 def test_all_checks_of_05_08_are_tested_here():
     import inspect
     import sys
+
     source = inspect.getsource(sys.modules[__name__])
     for module in MODULES:
         for name in getattr(ex, module).__all__:

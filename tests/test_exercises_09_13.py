@@ -1,5 +1,6 @@
 """The exercise self-checks of notebooks 09–13 accept right answers, reject typical wrong ones with a helpful
 hint, and never print the solution."""
+
 import math
 
 import numpy as np
@@ -34,7 +35,14 @@ def test_check_names_are_unique_in_the_package():
     # replace another notebook's check
     import importlib
     import pkgutil
-    modules = ("nb09_training", "nb10_dropout", "nb11_optimizers", "nb12_augmentation", "nb13_feature_maps")
+
+    modules = (
+        "nb09_training_vgg16_on_mnist",
+        "nb10_dropout",
+        "nb11_optimizers_sgd_momentum_adam",
+        "nb12_data_augmentation",
+        "nb13_feature_maps",
+    )
     for mine in modules:
         names = set(importlib.import_module(f"vgglib.exercises.{mine}").__all__)
         for info in pkgutil.iter_modules(ex.__path__):
@@ -50,15 +58,29 @@ def test_check_names_are_unique_in_the_package():
 
 
 def test_every_check_is_exported():
-    for name in ("check_batches_per_epoch", "check_early_stopping", "check_confusion_matrix",
-                 "check_dropout_scale", "check_dropout_variance", "check_inverted_dropout",
-                 "check_largest_stable_lr", "check_momentum_speedup", "check_adam_step",
-                 "check_label_preserving", "check_shift", "check_zca_matrix", "TRANSFORMS",
-                 "check_pool3_shape", "check_conv3_1_receptive_field", "check_top_activating"):
+    for name in (
+        "check_batches_per_epoch",
+        "check_early_stopping",
+        "check_confusion_matrix",
+        "check_dropout_scale",
+        "check_dropout_variance",
+        "check_inverted_dropout",
+        "check_largest_stable_lr",
+        "check_momentum_speedup",
+        "check_adam_step",
+        "check_label_preserving",
+        "check_shift",
+        "check_zca_matrix",
+        "TRANSFORMS",
+        "check_pool3_shape",
+        "check_conv3_1_receptive_field",
+        "check_top_activating",
+    ):
         assert name in ex.__all__ and hasattr(ex, name)
 
 
 # ------------------------------------------------------------------------------------------------ 09
+
 
 def test_batches_per_epoch():
     accepted(ex.check_batches_per_epoch(860))
@@ -74,12 +96,14 @@ def test_early_stopping():
         def callback(history):
             acc = history["val_accuracy"]
             return len(acc) - 1 - int(np.argmax(acc)) >= patience
+
         return callback
 
     def equal_counts_as_better(patience):
         def callback(history):
             acc = np.array(history["val_accuracy"])
             return len(acc) - 1 - int(np.flatnonzero(acc == acc.max())[-1]) >= patience
+
         return callback
 
     def off_by_one(patience):
@@ -89,13 +113,14 @@ def test_early_stopping():
         def callback(history):
             acc = history["val_accuracy"]
             return len(acc) > patience and all(acc[-k] <= acc[-k - 1] for k in range(1, patience + 1))
+
         return callback
 
     accepted(ex.check_early_stopping(right))
     rejected(ex.check_early_stopping(equal_counts_as_better), "equal to the best so far")
     rejected(ex.check_early_stopping(off_by_one), "too early")
-    rejected(ex.check_early_stopping(lambda p: (lambda h: False)), "never stopped")
-    rejected(ex.check_early_stopping(lambda p: (lambda h: True)), "kept improving")
+    rejected(ex.check_early_stopping(lambda p: lambda h: False), "never stopped")
+    rejected(ex.check_early_stopping(lambda p: lambda h: True), "kept improving")
     rejected(ex.check_early_stopping(lambda p: 3), "return a function")
     rejected(ex.check_early_stopping(not_implemented), "not implemented")
     rejected(ex.check_early_stopping(compares_with_last))
@@ -116,6 +141,7 @@ def test_confusion_matrix():
 
 
 # ------------------------------------------------------------------------------------------------ 10
+
 
 def test_dropout_scale_and_variance():
     accepted(ex.check_dropout_scale(1.25))
@@ -158,6 +184,7 @@ def test_inverted_dropout():
 
 # ------------------------------------------------------------------------------------------------ 11
 
+
 def test_largest_stable_lr_and_momentum():
     accepted(ex.check_largest_stable_lr(0.2))
     rejected(ex.check_largest_stable_lr(0.1), "one step", secret="0.2")
@@ -173,7 +200,7 @@ def adam(p, g, m, v, t, lr, b1, b2, eps, correct=True):
     m = b1 * m + (1 - b1) * g
     v = b2 * v + (1 - b2) * g * g
     if correct:
-        return p - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps), m, v
+        return p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps), m, v
     return p - lr * m / (np.sqrt(v) + eps), m, v
 
 
@@ -197,6 +224,7 @@ def test_adam_step():
 
 # ------------------------------------------------------------------------------------------------ 12
 
+
 def test_label_preserving():
     safe = {"shift by 2 pixels", "rotate by 10 degrees", "zoom in by 10%"}
     accepted(ex.check_label_preserving(safe))
@@ -213,8 +241,8 @@ def test_shift():
     def right(img, dy, dx):
         h, w = img.shape
         out = np.zeros_like(img)
-        src = img[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
-        out[max(0, dy):max(0, dy) + src.shape[0], max(0, dx):max(0, dx) + src.shape[1]] = src
+        src = img[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
+        out[max(0, dy) : max(0, dy) + src.shape[0], max(0, dx) : max(0, dx) + src.shape[1]] = src
         return out
 
     accepted(ex.check_shift(right))
@@ -245,6 +273,7 @@ def test_zca_matrix():
 
 # ------------------------------------------------------------------------------------------------ 13
 
+
 def test_pool3_shape_and_receptive_field():
     accepted(ex.check_pool3_shape((256, 8, 8)))
     accepted(ex.check_pool3_shape([256, 8, 8]))
@@ -264,19 +293,31 @@ def test_top_activating():
 
     accepted(ex.check_top_activating(right))
     rejected(ex.check_top_activating(lambda m, c, k: right(m, c, k)[::-1]), "reverse")
-    rejected(ex.check_top_activating(lambda m, c, k: np.argsort(-m[:, c].max(axis=(1, 2)), kind="stable")[:k]),
-             "largest pixel")
+    rejected(
+        ex.check_top_activating(lambda m, c, k: np.argsort(-m[:, c].max(axis=(1, 2)), kind="stable")[:k]),
+        "largest pixel",
+    )
     rejected(ex.check_top_activating(lambda m, c, k: right(m, 0, k)), "requested channel")
     rejected(ex.check_top_activating(lambda m, c, k: right(m, c, k)[:3]), "k = 5")
     rejected(ex.check_top_activating(not_implemented), "not implemented")
 
 
-@pytest.mark.parametrize("check", [ex.check_inverted_dropout, ex.check_adam_step, ex.check_shift,
-                                   ex.check_zca_matrix, ex.check_top_activating, ex.check_early_stopping,
-                                   ex.check_confusion_matrix])
+@pytest.mark.parametrize(
+    "check",
+    [
+        ex.check_inverted_dropout,
+        ex.check_adam_step,
+        ex.check_shift,
+        ex.check_zca_matrix,
+        ex.check_top_activating,
+        ex.check_early_stopping,
+        ex.check_confusion_matrix,
+    ],
+)
 def test_code_checks_report_exceptions(check):
     def boom(*args):
         raise ZeroDivisionError("oops")
+
     result = check(boom)
     rejected(result, "ZeroDivisionError")
     assert math.isfinite(len(result.message))

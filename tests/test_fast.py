@@ -1,4 +1,10 @@
-"""The fast path (vgglib.fast) against the readable layers and the naive loops, and its memory reuse."""
+"""The fast backend (vgglib.fast) against the readable layers and the naive loops, and its memory reuse.
+
+The readable layers (vgglib.layers) are tested on their own in test_layers.py; here every fast layer is compared
+with its readable counterpart sharing the same weights (``fast.to_reference``), over shapes, strides, padding,
+dtypes, memory layouts and thread splits.
+"""
+
 import threading
 import time
 from contextlib import contextmanager
@@ -9,8 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vgglib import fast, reference
+from vgglib.fast import Convolution2D, FullyConnected, Maxpooling2D, Pooling2D, ReLU, elementwise
+from vgglib.fast import conv as fast_conv
+from vgglib.fast import winograd as fast_winograd
+from vgglib.fast import workers as fast_workers
 from vgglib.gradcheck import check_layer
-from vgglib.layers import Convolution2D, FullyConnected, Maxpooling2D, Pooling2D, ReLU
 
 FAST = settings(max_examples=30, deadline=None)
 GRAD_TOL = 1e-7
@@ -28,7 +37,7 @@ def as_layout(x, layout):
         return np.ascontiguousarray(x)
     if layout == "nhwc":
         return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    big = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), x.dtype)       # every other column of a wider array
+    big = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), x.dtype)  # every other column of a wider array
     big[..., ::2] = x
     return big[..., ::2]
 
@@ -39,15 +48,18 @@ def prefer(method):
     "im2col" (never Winograd), "mixed" (Winograd only where the GEMM's inner dimension is >= 16: forward and dW
     by one method, dx by the other when C and F straddle 16), or "auto" (the library's own choice)."""
     names = ("WINOGRAD_MIN_C", "WINOGRAD_MIN_TILES")
-    saved = [getattr(fast, name) for name in names]
+    saved = [getattr(fast_winograd, name) for name in names]
     if method != "auto":
-        fast.WINOGRAD_MIN_C, fast.WINOGRAD_MIN_TILES = {"winograd": (1, 1), "im2col": (10**9, 1),
-                                                        "mixed": (16, 1)}[method]
+        fast_winograd.WINOGRAD_MIN_C, fast_winograd.WINOGRAD_MIN_TILES = {
+            "winograd": (1, 1),
+            "im2col": (10**9, 1),
+            "mixed": (16, 1),
+        }[method]
     try:
         yield
     finally:
         for name, value in zip(names, saved):
-            setattr(fast, name, value)
+            setattr(fast_winograd, name, value)
 
 
 def winograd(on):
@@ -58,45 +70,63 @@ def winograd(on):
 def workers(split):
     """split=True: spread every batch over 2 worker threads, however small; False: everything on this thread."""
     names = ("threads", "MIN_PARALLEL_ROWS", "MIN_PARALLEL_VALUES", "MIN_PARALLEL_FLOPS", "MIN_ROWS")
-    saved = [getattr(fast, name) for name in names]
-    fast.threads = 2 if split else 1
+    saved = [getattr(fast_workers, name) for name in names]
+    fast_workers.threads = 2 if split else 1
     if split:
-        fast.MIN_PARALLEL_ROWS = fast.MIN_PARALLEL_VALUES = fast.MIN_PARALLEL_FLOPS = fast.MIN_ROWS = 1
+        fast_workers.MIN_PARALLEL_ROWS = fast_workers.MIN_PARALLEL_VALUES = 1
+        fast_workers.MIN_PARALLEL_FLOPS = fast_workers.MIN_ROWS = 1
     try:
         yield
     finally:
         for name, value in zip(names, saved):
-            setattr(fast, name, value)
+            setattr(fast_workers, name, value)
 
 
 def run_layer(layer, x, dy, use_fast):
-    """forward + backward under the chosen path: returns (y, dx, grads)."""
-    with fast.use(use_fast):
-        y = layer.forward(x)
-        dx = layer.backward(dy)
+    """forward + backward by the fast layer (``layer`` itself when it is one) or by its readable counterpart
+    (sharing the same weights): returns (y, dx, grads)."""
+    layer = fast.to_fast(layer) if use_fast else fast.to_reference(layer)
+    y = layer.forward(x)
+    dx = layer.backward(dy)
     return y, dx, {k: v.copy() for k, v in layer.grads.items()}
+
+
+def readable(layer):
+    """The readable layer sharing ``layer``'s weights."""
+    return fast.to_reference(layer)
 
 
 @st.composite
 def conv_cases(draw):
-    vgg = draw(st.booleans())              # half the cases: VGG's 3x3 / stride 1 / pad 1 on even sizes
+    vgg = draw(st.booleans())  # half the cases: VGG's 3x3 / stride 1 / pad 1 on even sizes
     k = 3 if vgg else draw(st.integers(1, 4))
     p = 1 if vgg else draw(st.integers(0, 2))
     s = 1 if vgg else draw(st.integers(1, 3))
     lo = max(1, k - 2 * p)
-    h, w = (2 * draw(st.integers(1, 4)), 2 * draw(st.integers(1, 4))) if vgg else \
-        (draw(st.integers(lo, lo + 7)), draw(st.integers(lo, lo + 7)))
-    return dict(n=draw(st.integers(1, 3)), c=draw(st.sampled_from([1, 2, 3, 7, 8, 9, 16])),
-                f=draw(st.sampled_from([1, 3, 8, 17, 32])), h=h, w=w, k=k, p=p, s=s,
-                method=draw(st.sampled_from(["auto", "winograd", "mixed", "im2col"])),
-                layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])), split=draw(st.booleans()),
-                seed=draw(st.integers(0, 2**16)))
+    h, w = (
+        (2 * draw(st.integers(1, 4)), 2 * draw(st.integers(1, 4)))
+        if vgg
+        else (draw(st.integers(lo, lo + 7)), draw(st.integers(lo, lo + 7)))
+    )
+    return dict(
+        n=draw(st.integers(1, 3)),
+        c=draw(st.sampled_from([1, 2, 3, 7, 8, 9, 16])),
+        f=draw(st.sampled_from([1, 3, 8, 17, 32])),
+        h=h,
+        w=w,
+        k=k,
+        p=p,
+        s=s,
+        method=draw(st.sampled_from(["auto", "winograd", "mixed", "im2col"])),
+        layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])),
+        split=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**16)),
+    )
 
 
 def make_conv(case, dtype):
     rng = np.random.default_rng(case["seed"])
-    layer = Convolution2D(case["c"], case["f"], case["k"], padding=case["p"], stride=case["s"],
-                          rng=rng).astype(dtype)
+    layer = Convolution2D(case["c"], case["f"], case["k"], padding=case["p"], stride=case["s"], rng=rng).astype(dtype)
     layer.params["bias"][:] = rng.standard_normal(case["f"])
     x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"])).astype(dtype)
     dy = rng.standard_normal((case["n"], *layer.output_shape(x.shape[1:]))).astype(dtype)
@@ -126,10 +156,10 @@ def test_conv_fast_equals_readable_float32(case):
 def test_conv_fast_equals_naive_loops_float64(case):
     layer, x, dy = make_conv(case, np.float64)
     w, b = layer.params["weights"], layer.params["bias"]
-    with fast.use(True), workers(case["split"]), prefer(case["method"]):
+    with workers(case["split"]), prefer(case["method"]):
         y = layer.forward(x)
         dx = layer.backward(dy)
-    assert layer._fast_cache is not None and layer._cols is None          # the fast path really ran
+    assert layer._fast_cache is not None and layer._cols is None  # the fast path really ran
     np.testing.assert_allclose(y, reference.conv2d_forward_naive(x, w, b, case["s"], case["p"]), atol=1e-10)
     dx_ref, dw_ref, db_ref = reference.conv2d_backward_naive(dy, x, w, case["s"], case["p"])
     np.testing.assert_allclose(dx, dx_ref, atol=1e-10)
@@ -141,15 +171,27 @@ def test_conv_fast_equals_naive_loops_float64(case):
 @given(conv_cases())
 def test_conv_fast_gradcheck_float64(case):
     layer, x, _ = make_conv(case, np.float64)
-    with fast.use(True), workers(case["split"]), prefer(case["method"]):
+    with workers(case["split"]), prefer(case["method"]):
         errors = check_layer(layer, x)
     assert max(errors.values()) < GRAD_TOL, errors
 
 
 @pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
-@pytest.mark.parametrize("c,f,method", [(1, 4, "planes"), (4, 16, "planes"), (16, 16, "nhwc"), (16, 64, "nhwc"),
-                                        (64, 16, "nhwc"), (16, 16, "winograd"), (16, 64, "winograd"),
-                                        (64, 16, "winograd"), (8, 32, "mixed"), (32, 8, "mixed")])
+@pytest.mark.parametrize(
+    "c,f,method",
+    [
+        (1, 4, "planes"),
+        (4, 16, "planes"),
+        (16, 16, "nhwc"),
+        (16, 64, "nhwc"),
+        (64, 16, "nhwc"),
+        (16, 16, "winograd"),
+        (16, 64, "winograd"),
+        (64, 16, "winograd"),
+        (8, 32, "mixed"),
+        (32, 8, "mixed"),
+    ],
+)
 def test_conv_every_method_matches_readable(c, f, method, split, monkeypatch):
     # planes: channel planes + col2im; nhwc: NHWC windows, dx by the rotated-kernel convolution (F < 3C) or
     # col2im (F >= 3C); winograd: F(2x2, 3x3) for y, dW and dx; mixed: im2col forward + dW with a Winograd dx
@@ -159,13 +201,14 @@ def test_conv_every_method_matches_readable(c, f, method, split, monkeypatch):
     x = rng.standard_normal((5, c, 10, 12)).astype(np.float32)
     dy = rng.standard_normal((5, f, 10, 12)).astype(np.float32)
     ref = run_layer(layer, x, dy, use_fast=False)
-    rotated = []                                           # True once dx went through Winograd
-    winograd_conv = fast._winograd_conv
+    rotated = []  # True once dx went through Winograd
+    winograd_conv = fast_conv._winograd_conv
 
     def spy(*args, **kwargs):
         rotated.append(kwargs.get("rotated", False))
         return winograd_conv(*args, **kwargs)
-    monkeypatch.setattr(fast, "_winograd_conv", spy)
+
+    monkeypatch.setattr(fast_conv, "_winograd_conv", spy)
     with workers(split), prefer({"nhwc": "im2col", "planes": "im2col"}.get(method, method)):
         got = run_layer(layer, x, dy, use_fast=True)
     assert layer._fast_cache.method == {"mixed": "nhwc" if c < 16 else "winograd"}.get(method, method)
@@ -182,9 +225,8 @@ def test_conv_output_is_nchw_shaped_and_channels_last_in_memory():
     y = layer.forward(x)
     assert y.shape == (2, 16, 5, 6) and fast.is_channels_last(y)
     nxt = Convolution2D(16, 4, 3, padding=1)
-    with fast.use(False):
-        ref = nxt.forward(np.ascontiguousarray(y))
-    close32(nxt.forward(y), ref)                                            # consumers see plain NCHW values
+    ref = readable(nxt).forward(np.ascontiguousarray(y))
+    close32(nxt.forward(y), ref)  # consumers see plain NCHW values
 
 
 def test_conv_half_precision_takes_the_readable_path():
@@ -193,25 +235,25 @@ def test_conv_half_precision_takes_the_readable_path():
     assert y.dtype == np.float16 and layer._cols is not None and layer._fast_cache is None
 
 
-def test_backward_follows_the_path_of_its_forward():
+def test_a_converted_layer_shares_the_weights_and_needs_its_own_forward():
     layer = Convolution2D(9, 5, 3, padding=1, rng=np.random.default_rng(1))
     x = np.random.default_rng(2).standard_normal((2, 9, 6, 6)).astype(np.float32)
     dy = np.random.default_rng(3).standard_normal((2, 5, 6, 6)).astype(np.float32)
-    with fast.use(False):
-        ref = run_layer(layer, x, dy, use_fast=False)[1]
-    with fast.use(True):
-        layer.forward(x)
-    with fast.use(False):                        # switching between forward and backward changes nothing
-        dx = layer.backward(dy)
-    close32(dx, ref)
+    layer.forward(x)
+    ref = readable(layer)
+    assert type(ref).__name__ == "Convolution2D" and not fast.is_fast(ref) and fast.is_fast(layer)
+    assert ref.params["weights"] is layer.params["weights"] and ref.config() == layer.config()
+    with pytest.raises(RuntimeError, match="before forward"):  # no cache is carried across implementations
+        ref.backward(dy)
+    ref.forward(x)
+    close32(ref.backward(dy), layer.backward(dy))
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Inference: transformed weights reused while the weights are unchanged
 # ---------------------------------------------------------------------------------------------------------
 def readable_forward(layer, x):
-    with fast.use(False):
-        return layer.forward(x, training=False)
+    return readable(layer).forward(x, training=False)
 
 
 @pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
@@ -225,26 +267,26 @@ def test_inference_reuses_the_transformed_weights_until_they_change(split):
         y1 = layer.forward(x, training=False)
         assert layer._fast_cache.method == "winograd"
         first = cache._ut
-        y2 = layer.forward(x, training=False)                     # reused (and made contiguous) ...
+        y2 = layer.forward(x, training=False)  # reused (and made contiguous) ...
         assert cache._ut.base is None and cache._ut.flags.c_contiguous
         np.testing.assert_allclose(first, cache._ut)
         kept = cache._ut
         y3 = layer.forward(x, training=False)
-        assert cache._ut is kept                                 # ... and reused as it is from then on
+        assert cache._ut is kept  # ... and reused as it is from then on
         close32(y1, readable_forward(layer, x))
         np.testing.assert_array_equal(y2, y3)
         close32(y2, y1)
 
-        layer.params["weights"][3, 5, 1, 2] += 1.0               # changed in place: recomputed
+        layer.params["weights"][3, 5, 1, 2] += 1.0  # changed in place: recomputed
         y4 = layer.forward(x, training=False)
         assert cache._ut is not kept
         close32(y4, readable_forward(layer, x))
         assert np.abs(y4 - y3).max() > 0.1
 
-        layer.params["weights"] = layer.params["weights"] * 0.5    # a new array: recomputed
+        layer.params["weights"] = layer.params["weights"] * 0.5  # a new array: recomputed
         close32(layer.forward(x, training=False), readable_forward(layer, x))
 
-        layer.astype(np.float64)                                  # another dtype: recomputed, float64 exact
+        layer.astype(np.float64)  # another dtype: recomputed, float64 exact
         x64 = x.astype(np.float64)
         y64 = layer.forward(x64, training=False)
         assert y64.dtype == np.float64 and cache._ut.dtype == np.float64
@@ -256,13 +298,13 @@ def test_training_forward_frees_the_weight_cache_and_backward_still_works_after_
     layer = Convolution2D(64, 8, 3, padding=1, rng=rng)
     x = rng.standard_normal((2, 64, 4, 4)).astype(np.float32)
     dy = rng.standard_normal((2, 8, 4, 4)).astype(np.float32)
-    with fast.use(False):
-        layer.forward(x, training=False)
-        dx_ref = layer.backward(dy)
-        grads_ref = {k: v.copy() for k, v in layer.grads.items()}
+    ref = readable(layer)
+    ref.forward(x, training=False)
+    dx_ref = ref.backward(dy)
+    grads_ref = {k: v.copy() for k, v in ref.grads.items()}
     layer.forward(x, training=False)
     assert layer._weight_cache._source is not None
-    close32(layer.backward(dy), dx_ref)                         # U recomputed for dx from the weights
+    close32(layer.backward(dy), dx_ref)  # U recomputed for dx from the weights
     for key in grads_ref:
         close32(layer.grads[key], grads_ref[key], key)
     layer.forward(x, training=True)
@@ -272,14 +314,14 @@ def test_training_forward_frees_the_weight_cache_and_backward_still_works_after_
 def test_weight_cache_keeps_its_own_copy_of_the_weights():
     rng = np.random.default_rng(23)
     w = rng.standard_normal((8, 64, 3, 3)).astype(np.float32)
-    cache = fast.WeightCache()
+    cache = fast_winograd.WeightCache()
     u1 = np.array(cache.winograd_weights_t(w, np.dtype(np.float32)))
     assert not np.shares_memory(cache._source, w)
-    w[:] = rng.standard_normal(w.shape)                           # the caller's array changed in place
+    w[:] = rng.standard_normal(w.shape)  # the caller's array changed in place
     u2 = cache.winograd_weights_t(w, np.dtype(np.float32))
-    np.testing.assert_allclose(u2, fast._winograd_weights(w, np.float32).transpose(0, 2, 1))
+    np.testing.assert_allclose(u2, fast_winograd._winograd_weights(w, np.float32).transpose(0, 2, 1))
     assert not np.allclose(u1, u2)
-    w[0, 0, 0, 0] = np.nan                                        # NaN never compares equal: always recomputed
+    w[0, 0, 0, 0] = np.nan  # NaN never compares equal: always recomputed
     u3 = cache.winograd_weights_t(w, np.dtype(np.float32))
     assert np.isnan(u3[:, 0, 0]).any()
 
@@ -291,11 +333,10 @@ def test_weight_cache_keeps_its_own_copy_of_the_weights():
 def test_consecutive_batches_are_independent_and_not_aliased(split):
     rng = np.random.default_rng(5)
     layer = Convolution2D(16, 16, 3, padding=1, rng=rng)
-    other = Convolution2D(32, 8, 3, padding=2, stride=2, rng=rng)   # different shapes share the scratch
+    other = Convolution2D(32, 8, 3, padding=2, stride=2, rng=rng)  # different shapes share the scratch
     xa, xb = (rng.standard_normal((3, 16, 9, 9)).astype(np.float32) for _ in range(2))
     dya, dyb = (rng.standard_normal((3, 16, 9, 9)).astype(np.float32) for _ in range(2))
-    with fast.use(False):
-        ref_a, ref_b = run_layer(layer, xa, dya, False), run_layer(layer, xb, dyb, False)
+    ref_a, ref_b = run_layer(layer, xa, dya, False), run_layer(layer, xb, dyb, False)
     with workers(split), winograd(split):
         check_batches(layer, other, rng, xa, xb, dya, dyb, ref_a, ref_b)
 
@@ -329,7 +370,7 @@ def test_fast_path_does_not_modify_its_inputs():
     rng = np.random.default_rng(6)
     layers = [Convolution2D(8, 8, 3, padding=1, rng=rng), ReLU(), Maxpooling2D()]
     h = rng.standard_normal((2, 8, 6, 6)).astype(np.float32)
-    seen = []                                     # (array given to a layer, a copy taken before the call)
+    seen = []  # (array given to a layer, a copy taken before the call)
     for layer in layers:
         seen.append((h, h.copy()))
         h = layer.forward(h)
@@ -347,14 +388,14 @@ def test_scratch_is_per_thread():
     for t in range(4):
         layer = Convolution2D(12, 12, 3, padding=1, rng=rng)
         x = rng.standard_normal((2, 12, 8 + t, 8)).astype(np.float32)
-        with fast.use(False):
-            cases.append((layer, x, layer.forward(x)))
+        cases.append((layer, x, readable(layer).forward(x)))
     results = {}
 
     def work(i):
         layer, x, _ = cases[i]
         for _ in range(20):
             results[i] = layer.forward(x)
+
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for t in threads:
         t.start()
@@ -375,8 +416,14 @@ def test_free_scratch():
 # Fully connected, and the blocked matrix product behind it
 # ---------------------------------------------------------------------------------------------------------
 @FAST
-@given(st.integers(1, 9), st.integers(1, 40), st.integers(1, 40), st.booleans(),
-       st.sampled_from([np.float32, np.float64]), st.integers(0, 2**16))
+@given(
+    st.integers(1, 9),
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.booleans(),
+    st.sampled_from([np.float32, np.float64]),
+    st.integers(0, 2**16),
+)
 def test_fully_connected_fast_equals_readable(n, n_in, n_out, split, dtype, seed):
     rng = np.random.default_rng(seed)
     layer = FullyConnected(n_in, n_out, rng=rng).astype(dtype)
@@ -386,7 +433,6 @@ def test_fully_connected_fast_equals_readable(n, n_in, n_out, split, dtype, seed
     ref = run_layer(layer, x, dy, use_fast=False)
     with workers(split):
         got = run_layer(layer, x, dy, use_fast=True)
-    assert layer._fast
     check = close32 if dtype == np.float32 else (lambda a, b, what="": np.testing.assert_allclose(a, b, atol=1e-12))
     for a, b in zip(got[:2], ref[:2]):
         assert a.dtype == dtype
@@ -399,7 +445,7 @@ def test_fully_connected_fast_gradcheck():
     rng = np.random.default_rng(13)
     layer = FullyConnected(7, 5, rng=rng).astype(np.float64)
     layer.params["bias"][:] = rng.standard_normal(5)
-    with fast.use(True), workers(True):
+    with workers(True):
         errors = check_layer(layer, rng.standard_normal((4, 7)))
     assert max(errors.values()) < GRAD_TOL, errors
 
@@ -409,13 +455,13 @@ def test_blocked_matmul_equals_matmul(shape):
     rng = np.random.default_rng(14)
     if len(shape) == 3:
         m, k, n = shape
-        a, b = rng.standard_normal((k, m)).T, rng.standard_normal((k, n))      # a transposed view, as used
+        a, b = rng.standard_normal((k, m)).T, rng.standard_normal((k, n))  # a transposed view, as used
     else:
         s, m, k, n = shape
         a, b = rng.standard_normal((s, m, k)), rng.standard_normal((s, n, k)).transpose(0, 2, 1)
     out = np.full(np.matmul(a, b).shape, np.nan)
     with workers(True):
-        fast._matmul(a, b, out)
+        fast_workers.matmul(a, b, out)
     np.testing.assert_allclose(out, np.matmul(a, b), atol=1e-12)
 
 
@@ -425,20 +471,27 @@ def test_blocked_matmul_equals_matmul(shape):
 @contextmanager
 def relu_rows(length):
     """ReLU's row length for the comparison with a row of zeros (small: rows plus a remainder in tiny arrays)."""
-    saved, fast.RELU_ROW = fast.RELU_ROW, length
+    saved, elementwise.RELU_ROW = elementwise.RELU_ROW, length
     try:
         yield
     finally:
-        fast.RELU_ROW = saved
+        elementwise.RELU_ROW = saved
 
 
 @FAST
-@given(st.integers(1, 3), st.integers(1, 9), st.integers(1, 7), st.sampled_from(["nchw", "nhwc", "strided"]),
-       st.sampled_from([np.float32, np.float64]), st.booleans(), st.sampled_from([1, 7, 16, fast.RELU_ROW]),
-       st.integers(0, 2**16))
+@given(
+    st.integers(1, 3),
+    st.integers(1, 9),
+    st.integers(1, 7),
+    st.sampled_from(["nchw", "nhwc", "strided"]),
+    st.sampled_from([np.float32, np.float64]),
+    st.booleans(),
+    st.sampled_from([1, 7, 16, elementwise.RELU_ROW]),
+    st.integers(0, 2**16),
+)
 def test_relu_fast_equals_readable(n, c, h, layout, dtype, split, row, seed):
     rng = np.random.default_rng(seed)
-    x = rng.integers(-3, 4, (n, c, h, 5)).astype(dtype)              # many exact zeros
+    x = rng.integers(-3, 4, (n, c, h, 5)).astype(dtype)  # many exact zeros
     x[x == 0] = rng.choice([0.0, -0.0], size=int((x == 0).sum()))
     x[rng.random(x.shape) < 0.05] = np.nan
     x = as_layout(x, layout)
@@ -446,7 +499,7 @@ def test_relu_fast_equals_readable(n, c, h, layout, dtype, split, row, seed):
     ref = run_layer(ReLU(), x, dy, use_fast=False)
     with workers(split), relu_rows(row):
         got = run_layer(ReLU(), x, dy, use_fast=True)
-    assert fast.is_channels_last(got[0]) == fast.is_channels_last(x)       # the memory order is kept
+    assert fast.is_channels_last(got[0]) == fast.is_channels_last(x)  # the memory order is kept
     assert got[0].dtype == got[1].dtype == dtype
     np.testing.assert_array_equal(got[0], ref[0])
     np.testing.assert_array_equal(got[1], ref[1])
@@ -454,11 +507,10 @@ def test_relu_fast_equals_readable(n, c, h, layout, dtype, split, row, seed):
 
 def test_relu_fast_gradcheck_and_nan():
     x = np.random.default_rng(8).permutation(60).reshape(2, 3, 2, 5) - 29.5
-    with fast.use(True):
-        assert check_layer(ReLU(), x / 10)["dx"] < GRAD_TOL
-        layer = ReLU()
-        y = layer.forward(np.array([[np.nan, -1.0, 2.0]]))
-        dx = layer.backward(np.ones((1, 3)))
+    assert check_layer(ReLU(), x / 10)["dx"] < GRAD_TOL
+    layer = ReLU()
+    y = layer.forward(np.array([[np.nan, -1.0, 2.0]]))
+    dx = layer.backward(np.ones((1, 3)))
     assert np.isnan(y[0, 0]) and y[0, 1] == 0 and y[0, 2] == 2
     np.testing.assert_array_equal(dx, [[0, 0, 1]])
 
@@ -467,20 +519,30 @@ def test_relu_fast_gradcheck_and_nan():
 # Pooling
 # ---------------------------------------------------------------------------------------------------------
 @FAST
-@given(st.integers(1, 3), st.integers(1, 9), st.integers(2, 9), st.integers(2, 9),
-       st.sampled_from(Pooling2D.modes), st.sampled_from(["nchw", "nhwc", "strided"]),
-       st.sampled_from([np.float32, np.float64]), st.booleans(), st.booleans(), st.integers(0, 2**16))
+@given(
+    st.integers(1, 3),
+    st.integers(1, 9),
+    st.integers(2, 9),
+    st.integers(2, 9),
+    st.sampled_from(Pooling2D.modes),
+    st.sampled_from(["nchw", "nhwc", "strided"]),
+    st.sampled_from([np.float32, np.float64]),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
 def test_pool2x2_fast_equals_readable(n, c, h, w, mode, layout, dtype, ties, split, seed):
     rng = np.random.default_rng(seed)
-    x = rng.integers(0, 3, (n, c, h, w)) if ties else rng.standard_normal((n, c, h, w))   # ties: first wins
+    x = rng.integers(0, 3, (n, c, h, w)) if ties else rng.standard_normal((n, c, h, w))  # ties: first wins
     x = as_layout(x.astype(dtype), layout)
     dy = rng.standard_normal((n, c, h // 2, w // 2)).astype(dtype)
     layer = Pooling2D(2, 2, mode)
-    y_ref, dx_ref, _ = run_layer(layer, x, dy, use_fast=False)
-    winners_ref = layer.winners
+    ref = readable(layer)
+    y_ref, dx_ref, _ = run_layer(ref, x, dy, use_fast=False)
+    winners_ref = ref.winners
     with workers(split):
         y, dx, _ = run_layer(layer, x, dy, use_fast=True)
-    assert layer._fast_state is not None
+    assert layer._channels_last is not None
     assert y.dtype == dx.dtype == dtype and dx.shape == x.shape
     np.testing.assert_allclose(y, y_ref, rtol=1e-6 if dtype == np.float32 else 1e-14)
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-6 if dtype == np.float32 else 1e-14)
@@ -490,7 +552,7 @@ def test_pool2x2_fast_equals_readable(n, c, h, w, mode, layout, dtype, ties, spl
         assert layer.winners.dtype == np.int64
         np.testing.assert_array_equal(layer.winners, winners_ref)
     # inference skips the winners; backward and `winners` find them when asked, the same ones
-    with workers(split), fast.use(True):
+    with workers(split):
         y_inf = layer.forward(x, training=False)
         assert (layer._fast_x is None) == (mode == "avg")
         np.testing.assert_array_equal(y_inf, y)
@@ -505,18 +567,16 @@ def test_pool2x2_fast_equals_readable(n, c, h, w, mode, layout, dtype, ties, spl
 @pytest.mark.parametrize("mode", Pooling2D.modes)
 def test_pool2x2_fast_matches_naive_and_gradcheck(mode):
     rng = np.random.default_rng(9)
-    x = (rng.permutation(2 * 3 * 7 * 6) - 100.5).reshape(2, 3, 7, 6) / 10       # tie-free, odd height
+    x = (rng.permutation(2 * 3 * 7 * 6) - 100.5).reshape(2, 3, 7, 6) / 10  # tie-free, odd height
     layer = Pooling2D(2, 2, mode)
-    with fast.use(True):
-        y = layer.forward(x)
-        y_ref, winners = reference.pool2d_forward_naive(x, 2, 2, mode)
-        np.testing.assert_allclose(y, y_ref, atol=1e-12)
-        dy = rng.standard_normal(y.shape)
-        np.testing.assert_allclose(layer.backward(dy), reference.pool2d_backward_naive(dy, x, 2, 2, mode),
-                                   atol=1e-12)
-        if mode != "avg":
-            np.testing.assert_array_equal(layer.winners, winners)
-        assert check_layer(layer, x)["dx"] < GRAD_TOL
+    y = layer.forward(x)
+    y_ref, winners = reference.pool2d_forward_naive(x, 2, 2, mode)
+    np.testing.assert_allclose(y, y_ref, atol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(layer.backward(dy), reference.pool2d_backward_naive(dy, x, 2, 2, mode), atol=1e-12)
+    if mode != "avg":
+        np.testing.assert_array_equal(layer.winners, winners)
+    assert check_layer(layer, x)["dx"] < GRAD_TOL
 
 
 def test_pool_nan_goes_to_the_first_nan_like_the_readable_code():
@@ -524,14 +584,14 @@ def test_pool_nan_goes_to_the_first_nan_like_the_readable_code():
     x[0, 0, 1, 0] = np.nan
     x[0, 1] = [[1, np.nan], [np.nan, 5]]
     layer = Maxpooling2D()
-    with fast.use(False):
-        y_ref = layer.forward(x)
-        w_ref = layer.winners
+    ref = readable(layer)
+    y_ref = ref.forward(x)
+    w_ref = ref.winners
     y = layer.forward(x)
     np.testing.assert_array_equal(np.isnan(y), np.isnan(y_ref))
     np.testing.assert_array_equal(layer.winners, w_ref)
     np.testing.assert_array_equal(layer.winners.ravel(), [2, 1])
-    y_inf = layer.forward(x, training=False)                     # values alone, winners found when asked
+    y_inf = layer.forward(x, training=False)  # values alone, winners found when asked
     np.testing.assert_array_equal(np.isnan(y_inf), np.isnan(y_ref))
     np.testing.assert_array_equal(layer.winners, w_ref)
 
@@ -539,41 +599,76 @@ def test_pool_nan_goes_to_the_first_nan_like_the_readable_code():
 def test_other_pool_geometries_use_the_readable_code():
     layer = Maxpooling2D(3, 1)
     layer.forward(np.ones((1, 1, 4, 4)))
-    assert layer._fast_state is None and layer.winners.shape == (1, 1, 2, 2)
+    assert layer._channels_last is None and layer.winners.shape == (1, 1, 2, 2)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The switch
+# Choosing the implementation: per layer and per model, never process-wide
 # ---------------------------------------------------------------------------------------------------------
-def test_use_switches_and_restores():
-    assert fast.enabled
-    layer = Convolution2D(2, 2, 3)
-    x = np.ones((1, 2, 4, 4), np.float32)
-    with fast.use(False):
-        assert not fast.enabled and not fast.applies(x)
-        layer.forward(x)
-        assert layer._fast_cache is None and layer._cols is not None
-        with pytest.raises(RuntimeError):
-            with fast.use(True):
-                assert fast.enabled
-                raise RuntimeError("boom")
-        assert not fast.enabled
-    assert fast.enabled and fast.applies(x) and not fast.applies(x.astype(np.float16))
-    with pytest.raises(TypeError, match="True or False"):
-        with fast.use("no"):
-            pass
-
-
-def test_module_switch_attribute():
+def test_half_precision_falls_back_to_the_readable_code():
+    x = np.ones((1, 2), np.float16)
     layer = ReLU()
-    fast.enabled = False
-    try:
-        layer.forward(np.ones((1, 2), np.float32))
-        assert layer._mask is not None and layer._y is None
-    finally:
-        fast.enabled = True
-    layer.forward(np.ones((1, 2), np.float32))
-    assert layer._mask is None and layer._y is not None
+    y = layer.forward(x)
+    assert y.dtype == np.float16 and layer._mask is not None and layer._y is None
+    layer.forward(x.astype(np.float32))
+    assert layer._y is not None
+    fc = FullyConnected(2, 3)
+    assert fc.forward(x).dtype == np.float16 and fc.backward(np.ones((1, 3), np.float16)).dtype == np.float16
+
+
+@pytest.mark.parametrize(
+    "cls_name", ["Convolution2D", "ReLU", "Pooling2D", "Maxpooling2D", "Minpooling2D", "Avgpooling2D", "FullyConnected"]
+)
+def test_every_fast_layer_is_its_readable_layer_with_the_same_config(cls_name):
+    from vgglib import layers
+
+    ref_cls, fast_cls = getattr(layers, cls_name), getattr(fast, cls_name)
+    args = {"Convolution2D": (3, 4, 3), "FullyConnected": (5, 6)}.get(cls_name, ())
+    ref, quick = ref_cls(*args), fast_cls(*args)
+    assert isinstance(quick, ref_cls) and fast.is_fast(quick) and not fast.is_fast(ref)
+    assert quick.config() == ref.config()
+    for key in ref.params:
+        np.testing.assert_array_equal(quick.params[key], ref.params[key])
+    there = fast.to_fast(ref)
+    back = fast.to_reference(there)
+    assert type(there) is fast_cls and type(back) is ref_cls
+    assert all(there.params[k] is ref.params[k] is back.params[k] for k in ref.params)
+    assert fast.to_fast(there) is there and fast.to_reference(ref) is ref
+
+
+def test_models_choose_their_implementation_and_threads_do_not_interfere():
+    from vgglib.model import VGG16
+
+    rng = np.random.default_rng(20)
+    x = rng.standard_normal((2, 1, 32, 32)).astype(np.float32)
+    quick = VGG16(1, 10, 32, width=1 / 16)
+    slow = VGG16(1, 10, 32, width=1 / 16, fast=False)
+    assert quick.fast and not slow.fast and not fast.is_fast(slow.layers[0])
+    expected = {"fast": quick.forward(x, training=False), "slow": slow.forward(x, training=False)}
+    close32(expected["fast"], expected["slow"])
+    assert slow.to_fast() is slow and slow.fast
+    slow.to_reference()
+    results, errors = {}, []
+
+    def run(name, model):
+        try:
+            for _ in range(5):
+                y = model.forward(x, training=False)
+                kinds = {fast.is_fast(layer) for layer in model.layers if layer.params}
+                results.setdefault(name, []).append((y, kinds))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=("fast", quick)), threading.Thread(target=run, args=("slow", slow))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for name, want_fast in (("fast", True), ("slow", False)):
+        for y, kinds in results[name]:
+            assert kinds == {want_fast}
+            np.testing.assert_array_equal(y, expected[name])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -583,13 +678,14 @@ def test_module_switch_attribute():
 def test_vgg16_fast_equals_readable(split):
     from vgglib.losses import softmax_cross_entropy
     from vgglib.model import VGG16
+
     rng = np.random.default_rng(10)
     x = rng.standard_normal((3, 1, 32, 32)).astype(np.float32)
     labels = rng.integers(0, 10, 3)
     results = []
     for use_fast in (False, True):
-        model = VGG16(1, 10, 32, width=1 / 16, dropout=0.5, rng=np.random.default_rng(0))
-        with fast.use(use_fast), workers(split), winograd(split):
+        model = VGG16(1, 10, 32, width=1 / 16, dropout=0.5, rng=np.random.default_rng(0), fast=use_fast)
+        with workers(split), winograd(split):
             logits = model.forward(x, training=True)
             _, dlogits = softmax_cross_entropy(logits, labels)
             dx = model.backward(dlogits)
@@ -606,20 +702,21 @@ def test_worker_settings():
     assert fast.worker_count() >= 1
     with workers(True):
         assert fast.worker_count() == 2
-        chunks, parallel = fast._plan(5, 100, 10)
+        chunks, parallel = fast_workers.plan(5, 100, 10)
         assert parallel and len(chunks) % 2 == 0
-        assert [i for a, b in chunks for i in range(a, b)] == list(range(5))      # every image once
-    saved = fast.threads
+        assert [i for a, b in chunks for i in range(a, b)] == list(range(5))  # every image once
+    saved = fast_workers.threads
     try:
-        fast.threads = 0
+        fast_workers.threads = 0
         with pytest.raises(ValueError, match="threads"):
             fast.worker_count()
     finally:
-        fast.threads = saved
+        fast_workers.threads = saved
 
 
 def test_blas_threads_restored_after_a_split():
     from threadpoolctl import threadpool_info
+
     before = [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]
     with workers(True):
         Convolution2D(16, 16, 3, padding=1).forward(np.ones((4, 16, 8, 8), np.float32))
@@ -628,12 +725,13 @@ def test_blas_threads_restored_after_a_split():
 
 def test_split_really_runs_on_the_worker_threads(monkeypatch):
     names = set()
-    original = fast._gather_nhwc
+    original = fast_conv._gather_nhwc
 
     def spy(*args):
         names.add(threading.current_thread().name)
         return original(*args)
-    monkeypatch.setattr(fast, "_gather_nhwc", spy)
+
+    monkeypatch.setattr(fast_conv, "_gather_nhwc", spy)
     layer = Convolution2D(16, 16, 3, padding=1)
     x = np.random.default_rng(11).standard_normal((4, 16, 8, 8)).astype(np.float32)
     with workers(True):
@@ -669,13 +767,13 @@ def test_conv_backward_without_dx_gives_the_same_weight_gradients(c, k, s, p, me
 @pytest.mark.parametrize("method", ["im2col", "winograd"])
 def test_padding_beyond_the_kernel_takes_dx_by_col2im(method):
     rng = np.random.default_rng(17)
-    layer = Convolution2D(8, 4, 3, padding=3, rng=rng)          # k - 1 - p < 0: dx is not a convolution
+    layer = Convolution2D(8, 4, 3, padding=3, rng=rng)  # k - 1 - p < 0: dx is not a convolution
     x = rng.standard_normal((2, 8, 5, 6)).astype(np.float32)
     dy = rng.standard_normal((2, 4, 9, 10)).astype(np.float32)
     ref = run_layer(layer, x, dy, use_fast=False)
     with prefer(method):
         got = run_layer(layer, x, dy, use_fast=True)
-    assert layer._fast_cache.method == "nhwc"                  # padding 3: never Winograd
+    assert layer._fast_cache.method == "nhwc"  # padding 3: never Winograd
     for a, b in zip(got[:2], ref[:2]):
         close32(a, b)
     for key in ref[2]:
@@ -689,14 +787,14 @@ def test_winograd_is_chosen_for_wide_layers_only():
     assert big._fast_cache.method == "winograd"
     odd = Convolution2D(128, 8, 3, padding=1)
     odd.forward(np.zeros((1, 128, 8, 7), np.float32))
-    assert odd._fast_cache.method == "nhwc"                  # odd width: im2col
+    assert odd._fast_cache.method == "nhwc"  # odd width: im2col
     strided = Convolution2D(128, 8, 3, padding=1, stride=2)
     strided.forward(x)
     assert strided._fast_cache.method == "nhwc"
     narrow = Convolution2D(16, 8, 3, padding=1)
     narrow.forward(np.zeros((1, 16, 8, 8), np.float32))
     assert narrow._fast_cache.method == "nhwc"
-    tiny = Convolution2D(128, 8, 3, padding=1)                 # VGG16's 2x2 maps at 32x32 input: one tile
+    tiny = Convolution2D(128, 8, 3, padding=1)  # VGG16's 2x2 maps at 32x32 input: one tile
     tiny.forward(np.zeros((1, 128, 2, 2), np.float32))
     assert tiny._fast_cache.method == "winograd"
 
@@ -714,11 +812,11 @@ def test_winograd_float32_error_is_small_on_vgg_sized_layers():
 def reference_conv64(x, layer):
     """The readable layer in float64: the exact answer for float32 comparisons."""
     from vgglib.layers import Convolution2D as Conv
+
     ref = Conv(layer.inputs_channel, layer.num_filters, 3, padding=1).astype(np.float64)
     ref.params["weights"][:] = layer.params["weights"]
     ref.params["bias"][:] = layer.params["bias"]
-    with fast.use(False):
-        return ref.forward(x.astype(np.float64))
+    return ref.forward(x.astype(np.float64))
 
 
 def test_an_error_on_any_worker_reaches_the_caller_and_stops_the_split():
@@ -727,28 +825,29 @@ def test_an_error_on_any_worker_reaches_the_caller_and_stops_the_split():
     def fn(i):
         if i == 3:
             raise ValueError("item 3 failed")
-        time.sleep(0.001)                                   # lets the failing worker run (the GIL is released)
+        time.sleep(0.001)  # lets the failing worker run (the GIL is released)
         done.append(i)
         return i * i
 
     with workers(True):
-        assert fast._map(lambda i: i * i, list(range(40))) == [i * i for i in range(40)]
+        assert fast.parallel_map(lambda i: i * i, list(range(40))) == [i * i for i in range(40)]
         with pytest.raises(ValueError, match="item 3 failed"):
-            fast._map(fn, list(range(1000)))
-        assert len(done) < 100                              # the others stopped taking items (1000 ms if not)
-        assert not fast._on_worker()                        # the caller is no longer inside a split
-        assert fast._map(lambda i: fast._on_worker(), [0, 1]) == [True, True]
+            fast.parallel_map(fn, list(range(1000)))
+        assert len(done) < 100  # the others stopped taking items (1000 ms if not)
+        assert not fast_workers.on_worker()  # the caller is no longer inside a split
+        assert fast.parallel_map(lambda i: fast_workers.on_worker(), [0, 1]) == [True, True]
 
 
 def test_split_works_in_a_forked_child():
     import multiprocessing
+
     if "fork" not in multiprocessing.get_all_start_methods():
         # no fork on this platform: the same code path runs in-process instead (still a real check)
         with workers(True):
             assert Convolution2D(8, 8, 3, padding=1).forward(np.ones((4, 8, 6, 6), np.float32)).shape == (4, 8, 6, 6)
         return
     with workers(True):
-        Convolution2D(8, 8, 3, padding=1).forward(np.ones((4, 8, 6, 6), np.float32))    # the pool exists now
+        Convolution2D(8, 8, 3, padding=1).forward(np.ones((4, 8, 6, 6), np.float32))  # the pool exists now
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(1) as pool:
             shape = pool.apply_async(_forward_in_child).get(timeout=60)
@@ -758,3 +857,65 @@ def test_split_works_in_a_forked_child():
 def _forward_in_child():
     with workers(True):
         return Convolution2D(8, 8, 3, padding=1).forward(np.ones((4, 8, 6, 6), np.float32)).shape
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Extreme and non-finite inputs: the fast result is the readable one, not Winograd's overflow
+# ---------------------------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
+def test_huge_inputs_give_the_readable_result_not_nan(training):
+    # ±3e38 is near float32's limit (3.4e38): Winograd's input transform (sums of four inputs) overflows, the
+    # direct sum with small weights does not. The fast layer must notice and give the readable layer's result.
+    rng = np.random.default_rng(30)
+    layer = Convolution2D(64, 16, 3, padding=1, rng=rng)
+    layer.params["weights"] *= 1e-4
+    x = (np.sign(rng.standard_normal((2, 64, 6, 6))) * 3e38).astype(np.float32)
+    ref = readable(layer)
+    y_ref = ref.forward(x, training=training)
+    assert np.isfinite(y_ref).all()
+    y = layer.forward(x, training=training)
+    assert np.isfinite(y).all() and layer._fast_cache.method == "nhwc"
+    close32(y, y_ref)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dx, dx_ref = layer.backward(dy), ref.backward(dy)
+    close32(dx, dx_ref, "dx")
+    assert np.isfinite(layer.grads["weights"]).all() == np.isfinite(ref.grads["weights"]).all()
+    # ordinary inputs still take Winograd
+    layer.forward(x / 1e37, training=training)
+    assert layer._fast_cache.method == "winograd"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_inputs_spread_exactly_as_in_the_readable_layer(bad):
+    # Winograd would spread one NaN over whole 2x2 output tiles; the readable layer only over the outputs whose
+    # window holds it. Same NaN/inf pattern required.
+    rng = np.random.default_rng(31)
+    layer = Convolution2D(64, 8, 3, padding=1, rng=rng)
+    x = rng.standard_normal((2, 64, 8, 8)).astype(np.float32)
+    x[0, 5, 3, 4] = bad
+    y, y_ref = layer.forward(x), readable(layer).forward(x)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(y_ref))
+    np.testing.assert_array_equal(np.isinf(y), np.isinf(y_ref))
+    finite = np.isfinite(y_ref)
+    close32(y[finite], y_ref[finite])
+    relu, pool = ReLU(), Maxpooling2D()
+    np.testing.assert_array_equal(
+        np.isnan(pool.forward(relu.forward(y))), np.isnan(readable(pool).forward(readable(relu).forward(y_ref)))
+    )
+
+
+@pytest.mark.parametrize("to", ["reference", "fast"])
+def test_conversion_leaves_no_forward_state_behind(to):
+    x = np.random.default_rng(40).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    layers = [Maxpooling2D(), ReLU(), Convolution2D(3, 2, 3)]
+    if to == "fast":
+        layers = [fast.to_reference(layer) for layer in layers]
+    for layer in layers:
+        layer.forward(x if layer.params else np.abs(x))
+        other = fast.to_reference(layer) if to == "reference" else fast.to_fast(layer)
+        assert getattr(other, "winners", None) is None
+        assert all(getattr(other, key, None) is None for key in ("_cols", "_mask", "_y", "_fast_cache", "_x"))
+        with pytest.raises(RuntimeError, match="before forward"):
+            other.backward(np.ones(layer._output_shape, np.float32))

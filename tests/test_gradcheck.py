@@ -7,9 +7,9 @@ from vgglib.layers import FullyConnected, Layer
 
 def test_numerical_gradient_of_known_function():
     x = np.array([1.0, -2.0, 3.0])
-    g = numerical_gradient(lambda: float((x ** 3).sum()), x)
-    np.testing.assert_allclose(g, 3 * x ** 2, rtol=1e-8)
-    np.testing.assert_array_equal(x, [1.0, -2.0, 3.0])   # restored
+    g = numerical_gradient(lambda: float((x**3).sum()), x)
+    np.testing.assert_allclose(g, 3 * x**2, rtol=1e-8)
+    np.testing.assert_array_equal(x, [1.0, -2.0, 3.0])  # restored
 
 
 def test_relative_error():

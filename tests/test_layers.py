@@ -1,4 +1,5 @@
 """Every layer's backward pass against numerical gradients and against the naive loops (float64)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -6,8 +7,18 @@ from hypothesis import strategies as st
 
 from vgglib import reference
 from vgglib.gradcheck import check_layer
-from vgglib.layers import (Avgpooling2D, Convolution2D, Dropout, Flatten, FullyConnected, Layer, Maxpooling2D,
-                           Minpooling2D, Pooling2D, ReLU)
+from vgglib.layers import (
+    Avgpooling2D,
+    Convolution2D,
+    Dropout,
+    Flatten,
+    FullyConnected,
+    Layer,
+    Maxpooling2D,
+    Minpooling2D,
+    Pooling2D,
+    ReLU,
+)
 
 GRAD_TOL = 1e-7
 LOOP_TOL = 1e-10
@@ -22,14 +33,24 @@ def conv_cases(draw):
     s = draw(st.integers(1, 3))
     h = draw(st.integers(max(1, k - 2 * p), max(1, k - 2 * p) + 5))
     w = draw(st.integers(max(1, k - 2 * p), max(1, k - 2 * p) + 5))
-    return dict(n=draw(st.integers(1, 3)), c=draw(st.integers(1, 3)), f=draw(st.integers(1, 3)),
-                h=h, w=w, k=k, p=p, s=s, seed=draw(st.integers(0, 2**16)))
+    return dict(
+        n=draw(st.integers(1, 3)),
+        c=draw(st.integers(1, 3)),
+        f=draw(st.integers(1, 3)),
+        h=h,
+        w=w,
+        k=k,
+        p=p,
+        s=s,
+        seed=draw(st.integers(0, 2**16)),
+    )
 
 
 def make_conv(case):
     rng = np.random.default_rng(case["seed"])
-    layer = Convolution2D(case["c"], case["f"], case["k"], padding=case["p"], stride=case["s"],
-                          rng=rng).astype(np.float64)
+    layer = Convolution2D(case["c"], case["f"], case["k"], padding=case["p"], stride=case["s"], rng=rng).astype(
+        np.float64
+    )
     layer.params["bias"][:] = rng.standard_normal(case["f"])
     x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"]))
     return layer, x, rng
@@ -38,7 +59,7 @@ def make_conv(case):
 def tie_free(rng, shape, spacing=0.01):
     """Distinct values at least `spacing` apart (no ties for max/min pooling, no values near 0)."""
     n = int(np.prod(shape))
-    values = (rng.permutation(n) - n // 2 + 0.5) * spacing      # half-integers: never 0
+    values = (rng.permutation(n) - n // 2 + 0.5) * spacing  # half-integers: never 0
     return values.reshape(shape)
 
 
@@ -101,9 +122,16 @@ def test_conv_grads_have_param_shapes_and_dtypes():
 def pool_cases(draw):
     k = draw(st.integers(1, 4))
     s = draw(st.integers(1, 3))
-    return dict(n=draw(st.integers(1, 3)), c=draw(st.integers(1, 3)), h=draw(st.integers(k, k + 6)),
-                w=draw(st.integers(k, k + 6)), k=k, s=s, mode=draw(st.sampled_from(Pooling2D.modes)),
-                seed=draw(st.integers(0, 2**16)))
+    return dict(
+        n=draw(st.integers(1, 3)),
+        c=draw(st.integers(1, 3)),
+        h=draw(st.integers(k, k + 6)),
+        w=draw(st.integers(k, k + 6)),
+        k=k,
+        s=s,
+        mode=draw(st.sampled_from(Pooling2D.modes)),
+        seed=draw(st.integers(0, 2**16)),
+    )
 
 
 @FAST
@@ -127,9 +155,9 @@ def test_pool_matches_naive_loops(case):
     if case["mode"] != "avg":
         np.testing.assert_array_equal(layer.winners, winners)
     dy = rng.standard_normal(y.shape)
-    np.testing.assert_allclose(layer.backward(dy),
-                               reference.pool2d_backward_naive(dy, x, case["k"], case["s"], case["mode"]),
-                               atol=LOOP_TOL)
+    np.testing.assert_allclose(
+        layer.backward(dy), reference.pool2d_backward_naive(dy, x, case["k"], case["s"], case["mode"]), atol=LOOP_TOL
+    )
 
 
 def test_overlapping_max_pool_accumulates_gradient():
@@ -163,7 +191,7 @@ def test_named_pooling_classes():
 @FAST
 @given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6), st.integers(0, 2**16))
 def test_relu_gradient(n, c, h, seed):
-    x = tie_free(np.random.default_rng(seed), (n, c, h, 3))   # |x| >= 0.005: away from the kink
+    x = tie_free(np.random.default_rng(seed), (n, c, h, 3))  # |x| >= 0.005: away from the kink
     layer = ReLU()
     assert check_layer(layer, x)["dx"] < GRAD_TOL
     np.testing.assert_array_equal(layer.forward(x), np.where(x > 0, x, 0))
@@ -187,8 +215,9 @@ def test_fully_connected_gradient(n, num_in, num_out, seed):
     w, b = layer.params["weights"], layer.params["bias"]
     assert w.shape == (num_in, num_out)
     # against the loops of y = x W + b
-    y_loop = np.array([[b[o] + sum(x[i, k] * w[k, o] for k in range(num_in)) for o in range(num_out)]
-                       for i in range(n)])
+    y_loop = np.array(
+        [[b[o] + sum(x[i, k] * w[k, o] for k in range(num_in)) for o in range(num_out)] for i in range(n)]
+    )
     np.testing.assert_allclose(layer.forward(x), y_loop, atol=LOOP_TOL)
 
 
@@ -225,7 +254,7 @@ def test_dropout_is_inverted_and_seeded():
     y = layer.forward(x)
     assert y.dtype == np.float32
     assert set(np.unique(y)) == {0.0, 2.0}
-    assert abs(y.mean() - 1) < 0.01          # E[y] = x
+    assert abs(y.mean() - 1) < 0.01  # E[y] = x
     np.testing.assert_array_equal(layer.forward(x, training=False), x)
     y2 = Dropout(0.5, rng=np.random.default_rng(1)).forward(x)
     np.testing.assert_array_equal(y, y2)
@@ -238,8 +267,15 @@ def test_dropout_is_inverted_and_seeded():
 # Dtypes and the contract
 # ---------------------------------------------------------------------------------------------------------
 def all_layers():
-    return [Convolution2D(2, 3, 3, padding=1), ReLU(), Maxpooling2D(), Minpooling2D(), Avgpooling2D(),
-            Flatten(), Dropout(0.5)]
+    return [
+        Convolution2D(2, 3, 3, padding=1),
+        ReLU(),
+        Maxpooling2D(),
+        Minpooling2D(),
+        Avgpooling2D(),
+        Flatten(),
+        Dropout(0.5),
+    ]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -282,3 +318,45 @@ def test_seed_style_update_uses_learning_rate():
 def test_base_layer_is_abstract():
     with pytest.raises(NotImplementedError):
         Layer("plain").forward(np.zeros((1, 2)))
+
+
+def test_dropout_p_is_the_drop_probability():
+    # p is the probability of DROPPING a unit (PyTorch's convention, not TF1's keep_prob): with p = 0.2 about a
+    # fifth of the units are zeroed and the survivors scaled by 1/0.8. (p = 0.5 cannot tell the two apart.)
+    y = Dropout(0.2, rng=np.random.default_rng(0)).forward(np.ones((200, 500)))
+    assert abs((y == 0).mean() - 0.2) < 0.01
+    np.testing.assert_allclose(np.unique(y), [0.0, 1.25])
+    assert abs(y.mean() - 1) < 0.01
+
+
+def test_avg_pool_spreads_dy_evenly_over_the_window():
+    # Every cell of a k×k window gets dy / k² (k = 3: dividing by k would give a third, not a ninth).
+    layer = Avgpooling2D(pool_size=3, stride=3)
+    layer.forward(np.arange(36.0).reshape(1, 1, 6, 6))
+    dx = layer.backward(np.array([[[[9.0, 18], [27, 36]]]]))
+    np.testing.assert_allclose(dx[0, 0], np.kron([[1, 2], [3, 4]], np.ones((3, 3))))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Convolution2D(2, 3, 3, padding=1),
+        lambda: ReLU(),
+        lambda: Maxpooling2D(),
+        lambda: Avgpooling2D(),
+        lambda: Flatten(),
+        lambda: FullyConnected(32, 4),
+        lambda: Dropout(0.3),
+    ],
+    ids=lambda f: "",
+)
+def test_backward_keeps_the_forward_dtype_whatever_the_dtype_of_dy(make):
+    # the contract: float32 in, float32 out — also when the gradient arrives as float64 (e.g. from a float64 loss)
+    layer = make()
+    x = np.random.default_rng(0).standard_normal((2, 2, 4, 4)).astype(np.float32)
+    if isinstance(layer, FullyConnected):
+        x = x.reshape(2, 32)
+    y = layer.forward(x)
+    dx = layer.backward(np.ones(y.shape, dtype=np.float64))
+    assert y.dtype == dx.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in layer.grads.values())

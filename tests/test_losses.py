@@ -7,8 +7,7 @@ from vgglib.losses import cross_entropy, log_softmax, softmax, softmax_cross_ent
 
 
 def test_seed_softmax_example():
-    np.testing.assert_allclose(softmax(np.array([2.33, -1.46, 0.56])), [0.83827314, 0.01894129, 0.14278557],
-                               atol=5e-9)
+    np.testing.assert_allclose(softmax(np.array([2.33, -1.46, 0.56])), [0.83827314, 0.01894129, 0.14278557], atol=5e-9)
 
 
 def test_uniform_logits_give_ln10():
@@ -53,3 +52,12 @@ def test_gradient_is_p_minus_y_over_n():
 def test_float32_logits_keep_dtype():
     _, d = softmax_cross_entropy(np.zeros((2, 10), np.float32), [0, 1])
     assert d.dtype == np.float32
+
+
+def test_cross_entropy_of_probabilities_with_exact_zeros():
+    # A saturated (float32) softmax gives probabilities of exactly 0: 0·log 0 must count as 0, and the log of the
+    # true class's 0 must stay finite (eps guards it), not become inf or nan.
+    p = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert cross_entropy(p, [0, 1]) == 0.0
+    loss = cross_entropy(p, [1, 1])
+    assert np.isfinite(loss) and abs(loss - (-np.log(1e-12) / 2)) < 1e-9

@@ -1,4 +1,5 @@
 """vgglib.optim: every update equals the textbook formula step by step; state round-trips; schedules."""
+
 import json
 import math
 
@@ -64,7 +65,7 @@ def test_adam_with_bias_correction(weight_decay):
         g = g + weight_decay * p
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
         p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
         np.testing.assert_allclose(got, p, rtol=0, atol=1e-14)
 
@@ -94,12 +95,13 @@ def test_adam_minimises_a_quadratic():
     p = np.zeros(4)
     opt = Adam(lr=0.05)
     for _ in range(2000):
-        opt.step([("q", "x", p, a * (p - c))])           # gradient of 0.5 * sum(a (p - c)^2)
+        opt.step([("q", "x", p, a * (p - c))])  # gradient of 0.5 * sum(a (p - c)^2)
     np.testing.assert_allclose(p, c, atol=1e-3)
 
 
-@pytest.mark.parametrize("make", [lambda: SGD(0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
-                                  lambda: Adam(3e-3, betas=(0.8, 0.99))])
+@pytest.mark.parametrize(
+    "make", [lambda: SGD(0.05, momentum=0.9, nesterov=True, weight_decay=1e-3), lambda: Adam(3e-3, betas=(0.8, 0.99))]
+)
 def test_state_dict_round_trip_continues_identically(make):
     a = make()
     p, _ = run(a, grads=GRADS[:2])
@@ -129,17 +131,29 @@ def test_load_state_dict_checks_its_input():
     with pytest.raises(ValueError, match="expected a dict"):
         Adam().load_state_dict([1, 2])
     opt = Adam()
-    opt.load_state_dict({"type": "Adam", "hyper": {"lr": 1e-3},
-                         "state": {"l.w": {"m": np.zeros(2), "v": np.zeros(2), "step": np.array(1)}}})
+    opt.load_state_dict(
+        {
+            "type": "Adam",
+            "hyper": {"lr": 1e-3},
+            "state": {"l.w": {"m": np.zeros(2), "v": np.zeros(2), "step": np.array(1)}},
+        }
+    )
     with pytest.raises(ValueError, match="shape"):
         opt.step([("l", "w", np.zeros(3), np.zeros(3))])
 
 
-@pytest.mark.parametrize("factory, match", [(lambda: SGD(lr=0), "lr"), (lambda: SGD(momentum=1.0), "momentum"),
-                                            (lambda: SGD(nesterov=True), "nesterov"),
-                                            (lambda: Adam(betas=(0.9, 1.0)), "betas"),
-                                            (lambda: Adam(eps=0), "eps"), (lambda: Adam(weight_decay=-1), "weight"),
-                                            (lambda: Adam(lr="fast"), "lr")])
+@pytest.mark.parametrize(
+    "factory, match",
+    [
+        (lambda: SGD(lr=0), "lr"),
+        (lambda: SGD(momentum=1.0), "momentum"),
+        (lambda: SGD(nesterov=True), "nesterov"),
+        (lambda: Adam(betas=(0.9, 1.0)), "betas"),
+        (lambda: Adam(eps=0), "eps"),
+        (lambda: Adam(weight_decay=-1), "weight"),
+        (lambda: Adam(lr="fast"), "lr"),
+    ],
+)
 def test_bad_hyperparameters(factory, match):
     with pytest.raises((ValueError, TypeError), match=match):
         factory()
@@ -169,7 +183,7 @@ def test_schedules():
     assert warm(0, 10) == pytest.approx(0.01) and warm(1, 10) == pytest.approx(0.055)
     assert warm(2, 10) == pytest.approx(0.1) and warm(6, 10) == pytest.approx(0.05)
     lrs = [cos(e / 4, 10) for e in range(41)]
-    assert all(x >= y for x, y in zip(lrs, lrs[1:]))                # monotone decay
+    assert all(x >= y for x, y in zip(lrs, lrs[1:]))  # monotone decay
     assert isinstance(make_schedule("cosine", 0.1), CosineLR)
     with pytest.raises(ValueError, match="unknown schedule"):
         make_schedule("linear", 0.1)
@@ -177,8 +191,15 @@ def test_schedules():
         CosineLR(0.1, min_lr=0.2)
 
 
-@pytest.mark.parametrize("make", [lambda: Adam(1e-2, betas=(0.8, 0.95)), lambda: SGD(0.05, momentum=0.9),
-                                  lambda: SGD(0.05, momentum=0.9, nesterov=True), lambda: SGD(0.05)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Adam(1e-2, betas=(0.8, 0.95)),
+        lambda: SGD(0.05, momentum=0.9),
+        lambda: SGD(0.05, momentum=0.9, nesterov=True),
+        lambda: SGD(0.05),
+    ],
+)
 def test_big_parameters_updated_piecewise_follow_the_same_formula(make):
     """Parameters larger than the optimizer's work piece (65,536 values) are updated piece by piece."""
     rng = np.random.default_rng(1)
@@ -186,7 +207,7 @@ def test_big_parameters_updated_piecewise_follow_the_same_formula(make):
     grads = [rng.standard_normal(p0.shape) for _ in range(3)]
     big, small = make(), make()
     p_big = p0.copy()
-    p_cols = [p0[:, j].copy() for j in range(3)]                   # the same numbers, in small arrays
+    p_cols = [p0[:, j].copy() for j in range(3)]  # the same numbers, in small arrays
     for g in grads:
         big.step([("l", "w", p_big, g)])
         for j in range(3):
@@ -198,15 +219,16 @@ def test_big_parameters_updated_piecewise_follow_the_same_formula(make):
 
 def test_non_contiguous_parameters_are_updated_in_place():
     base = np.ones((4, 6))
-    p = base.T                                                     # a view, not C-contiguous
+    p = base.T  # a view, not C-contiguous
     Adam(0.1).step([("l", "w", p, np.ones((6, 4)))])
     np.testing.assert_allclose(base, 0.9)
 
 
 @pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), lambda: Adam(0.01, weight_decay=0.01)])
 def test_updates_spread_over_worker_threads_equal_the_serial_ones(make):
-    """With vgglib.fast on, step() updates the parameters on the worker threads: bit for bit the same numbers."""
-    from vgglib import fast
+    """step() updates the parameters on the fast backend's worker threads: bit for bit the same numbers."""
+    from vgglib.fast import workers as fast
+
     rng = np.random.default_rng(3)
     shapes = [(300, 301), (7,), (64, 3, 3, 3), (1000,), (5, 5)]
     params0 = [rng.standard_normal(s).astype(np.float32) for s in shapes]

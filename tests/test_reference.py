@@ -1,15 +1,14 @@
 """Known answers for the naive loops (the worked examples of notebooks 01 and 04) and for im2col."""
+
 import numpy as np
 import pytest
 
 from vgglib import reference
 from vgglib.im2col import col2im, im2col, output_size
 
-IMAGE = np.array([[1, 1, 1, 0, 0],
-                  [0, 1, 1, 1, 0],
-                  [0, 0, 1, 1, 1],
-                  [0, 0, 1, 1, 0],
-                  [0, 1, 1, 0, 0]], dtype=np.float64)
+IMAGE = np.array(
+    [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.float64
+)
 X_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float64)
 
 
@@ -27,8 +26,9 @@ def test_worked_pooling_example():
     assert dx.sum() == 4 and dx[0, 0, 1, 1] == 1 and dx[0, 0, 2, 0] == 1
 
 
-@pytest.mark.parametrize("size,k,p,s,expected", [(28, 3, 1, 1, 28), (64, 2, 0, 2, 32), (7, 3, 0, 2, 3),
-                                                 (224, 3, 1, 1, 224), (5, 5, 0, 3, 1)])
+@pytest.mark.parametrize(
+    "size,k,p,s,expected", [(28, 3, 1, 1, 28), (64, 2, 0, 2, 32), (7, 3, 0, 2, 3), (224, 3, 1, 1, 224), (5, 5, 0, 3, 1)]
+)
 def test_output_size(size, k, p, s, expected):
     assert output_size(size, k, p, s) == expected
 

@@ -1,5 +1,6 @@
 """The full-scale recipe runs end to end on a tiny slice, and the stored full-run results are well-formed and
 agree with the README's results table."""
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,30 @@ HISTORY = RESULTS / "history.json"
 
 def test_recipe_runs_end_to_end_on_a_tiny_slice(full_dir, tmp_path, capsys):
     log, out = tmp_path / "history.json", tmp_path / "run.npz"
-    status = main(["train", "--recipe", "mnist-vgg16", "--data-dir", str(full_dir), "--limit", "192",
-                   "--val-size", "64", "--width", "0.0625", "--epochs", "1", "--test-limit", "100",
-                   "--no-progress", "--out", str(out), "--log", str(log)])
+    status = main(
+        [
+            "train",
+            "--recipe",
+            "mnist-vgg16",
+            "--data-dir",
+            str(full_dir),
+            "--limit",
+            "192",
+            "--val-size",
+            "64",
+            "--width",
+            "0.0625",
+            "--epochs",
+            "1",
+            "--test-limit",
+            "100",
+            "--no-progress",
+            "--out",
+            str(out),
+            "--log",
+            str(log),
+        ]
+    )
     assert status in (0, None)
     assert re.search(r"test accuracy \d+\.\d+%", capsys.readouterr().out)
     history = json.loads(log.read_text())

@@ -1,5 +1,6 @@
 """vgglib.train: sanity checks (ln 10, overfitting), history, evaluate, and robustness: bit-identical resume,
 Ctrl-C (a real SIGINT in a subprocess), NaN stops, callbacks."""
+
 import json
 import math
 import os
@@ -12,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vgglib import checkpoint, data
+from vgglib import checkpoint, mnist
 from vgglib.augment import Compose, RandomRotation, RandomShift
 from vgglib.model import VGG16
 from vgglib.optim import SGD, Adam, CosineLR
 from vgglib.train import Callback, JSONLogger, TrainingDivergedError, evaluate, fit, predict
 
 ROOT = Path(__file__).resolve().parents[1]
-X_ALL, Y_ALL = data.load_mnist("train")
+X_ALL, Y_ALL = mnist.load_mnist("train")
 X, Y = X_ALL[:48], Y_ALL[:48]
 
 
@@ -40,14 +41,23 @@ AUG = Compose([RandomShift(2), RandomRotation(10)])
 
 def train(model, epochs=3, **kw):
     kw.setdefault("optimizer", Adam(2e-3))
-    return fit(model, (X, Y), epochs=epochs, batch_size=16, augment=kw.pop("augment", AUG), seed=1,
-               progress=False, verbose=False, **kw)
+    return fit(
+        model,
+        (X, Y),
+        epochs=epochs,
+        batch_size=16,
+        augment=kw.pop("augment", AUG),
+        seed=1,
+        progress=False,
+        verbose=False,
+        **kw,
+    )
 
 
 # ----------------------------------------------------------------------------------------- sanity checks
 def test_initial_loss_is_ln10():
     model = tiny()
-    result = evaluate(model, *data.load_mnist("test"), batch_size=250)
+    result = evaluate(model, *mnist.load_mnist("test"), batch_size=250)
     assert abs(result["loss"] - math.log(10)) < 0.15, result["loss"]
 
 
@@ -63,21 +73,22 @@ def test_overfits_100_images():
 def test_history_and_validation():
     model = tiny()
     calls = []
-    h = train(model, epochs=2, val_data=(X_ALL[100:130], Y_ALL[100:130]), callbacks=[calls.append],
-              schedule=CosineLR(2e-3))
+    h = train(
+        model, epochs=2, val_data=(X_ALL[100:130], Y_ALL[100:130]), callbacks=[calls.append], schedule=CosineLR(2e-3)
+    )
     assert h["epoch"] == [1, 2] and len(h["batch_loss"]) == 2 * 3
     assert all(len(h[k]) == 2 for k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "time"))
     assert all(0 <= a <= 1 for a in h["train_accuracy"] + h["val_accuracy"])
     assert h["lr"][0] > h["lr"][1] > 0 and h["stopped"] is None and not h["interrupted"]
     assert h["val_accuracy"][-1] == evaluate(model, X_ALL[100:130], Y_ALL[100:130])["accuracy"]
-    assert h["train_loss"][0] == pytest.approx(np.mean(h["batch_loss"][:3]))      # equal batches of 16
+    assert h["train_loss"][0] == pytest.approx(np.mean(h["batch_loss"][:3]))  # equal batches of 16
     assert len(calls) == 2 and calls[0] is h
-    json.dumps(h)                                                                  # JSON-able as it is
+    json.dumps(h)  # JSON-able as it is
 
 
 def test_evaluate_and_predict():
     model = tiny()
-    x, y = data.load_mnist("test")
+    x, y = mnist.load_mnist("test")
     x, y = x[:70], y[:70]
     r = evaluate(model, x, y, batch_size=32)
     assert r["confusion"].shape == (10, 10) and r["confusion"].sum() == 70 and r["n"] == 70
@@ -85,6 +96,7 @@ def test_evaluate_and_predict():
     assert np.array_equal(r["predictions"], predict(model, x, batch_size=7))
     assert np.array_equal(r["confusion"].sum(1), np.bincount(y, minlength=10))
     from vgglib.losses import softmax_cross_entropy
+
     loss, _ = softmax_cross_entropy(model.forward(model.prepare(x), training=False), y)
     assert r["loss"] == pytest.approx(loss, rel=1e-5)
     with pytest.raises(ValueError, match="labels"):
@@ -95,8 +107,7 @@ def test_same_seed_same_weights_other_seed_other_weights():
     a, b, c = tiny(), tiny(), tiny()
     train(a, epochs=1)
     train(b, epochs=1)
-    fit(c, (X, Y), epochs=1, batch_size=16, optimizer=Adam(2e-3), augment=AUG, seed=2, progress=False,
-        verbose=False)
+    fit(c, (X, Y), epochs=1, batch_size=16, optimizer=Adam(2e-3), augment=AUG, seed=2, progress=False, verbose=False)
     assert same(weights(a), weights(b)) and not same(weights(a), weights(c))
 
 
@@ -126,7 +137,7 @@ def test_resume_mid_epoch_is_bit_identical(tmp_path):
     assert h1["stopped"].startswith("stopped by a callback at epoch 2, batch 2") and len(h1["batch_loss"]) == 5
     state = checkpoint.load(path).meta["trainer"]
     assert (state["epoch"], state["batch"]) == (1, 2)
-    resumed = tiny(seed=9)                                     # different initial weights: all come from the file
+    resumed = tiny(seed=9)  # different initial weights: all come from the file
     h2 = train(resumed, epochs=3, checkpoint=path, resume=True, optimizer=Adam(1.0))
     assert same(weights(resumed), weights(reference))
     assert h2["batch_loss"] == h_ref["batch_loss"] and h2["epoch"] == [1, 2, 3]
@@ -168,13 +179,13 @@ def test_keyboard_interrupt_saves_a_consistent_checkpoint(tmp_path):
 CHILD = textwrap.dedent("""
     import json, os, sys, time
     import numpy as np
-    from vgglib import data
+    from vgglib import mnist
     from vgglib.augment import Compose, RandomRotation, RandomShift
     from vgglib.model import VGG16
     from vgglib.optim import Adam
     from vgglib.train import Callback, fit
 
-    X, Y = data.load_mnist("train")
+    X, Y = mnist.load_mnist("train")
     go = sys.argv[2]
 
     class Ready(Callback):
@@ -198,8 +209,14 @@ def test_sigint_in_a_subprocess_stops_saves_and_resumes_bit_identically(tmp_path
     script, path, go = tmp_path / "child.py", tmp_path / "ck.npz", tmp_path / "go"
     script.write_text(CHILD)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, str(script), str(path), str(go)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path), str(go)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == "READY"
         proc.send_signal(signal.SIGINT)
@@ -256,7 +273,7 @@ def test_callbacks_object_hooks_and_stop(tmp_path):
 
         def on_epoch_end(self, h):
             self.calls.append("epoch")
-            return True                                           # stop after the first epoch
+            return True  # stop after the first epoch
 
         def on_train_end(self, h):
             self.calls.append("end")
@@ -282,7 +299,7 @@ def test_checkpoint_every_n_batches(tmp_path):
                 positions.append((state["epoch"], state["batch"]))
 
     train(tiny(), epochs=1, checkpoint=path, checkpoint_every=2, callbacks=[Peek()])
-    assert positions == [(0, 2)]                # written after batch 2 (and at the epoch's end)
+    assert positions == [(0, 2)]  # written after batch 2 (and at the epoch's end)
     assert checkpoint.read(path)[0]["meta"]["trainer"]["epoch"] == 1
 
 
@@ -292,6 +309,38 @@ def test_progress_bar_goes_to_stderr(capsys):
     assert "epoch 1/1" in err and "2/2" in err
 
 
+def test_progress_is_plain_lines_when_stderr_is_not_a_terminal(capsys):
+    """A log file gets lines, not a bar's carriage returns: ~10 per epoch plus one at its end."""
+    fit(tiny(), (X, Y), epochs=2, batch_size=4, val_data=(X[:8], Y[:8]))  # 12 batches: every 2nd one
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    lines = err.strip().splitlines()
+    epoch_lines = [ln for ln in lines if "train loss" in ln]
+    assert [ln.split()[:4] for ln in epoch_lines] == [
+        ["epoch", "1/2", "batch", "12/12"],
+        ["epoch", "2/2", "batch", "12/12"],
+    ]
+    assert all("val accuracy" in ln for ln in epoch_lines)
+    batch_lines = [ln for ln in lines if "train loss" not in ln]
+    assert len(batch_lines) == 2 * 5 and batch_lines[0].startswith("epoch 1/2  batch 2/12  loss ")
+    fit(tiny(), (X, Y), epochs=1, batch_size=16, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    fit(tiny(), (X[:16], Y[:16]), epochs=1, batch_size=8)
+    out = term.getvalue()
+    assert "\r" in out and "epoch 1/1" in out and "2/2" in out and "train loss" not in out
+
+
 def test_resume_needs_a_checkpoint_and_starts_fresh_without_one(tmp_path, capsys):
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):
         fit(tiny(), (X, Y), epochs=1, resume=True, progress=False)
@@ -299,17 +348,32 @@ def test_resume_needs_a_checkpoint_and_starts_fresh_without_one(tmp_path, capsys
     fit(a, (X, Y), epochs=1, batch_size=16, checkpoint=tmp_path / "new.npz", resume=True, progress=False)
     assert "No checkpoint at" in capsys.readouterr().err and (tmp_path / "new.npz").is_file()
     with pytest.raises(ValueError, match="trained on 48 images"):
-        fit(tiny(), (X[:32], Y[:32]), epochs=2, batch_size=16, checkpoint=tmp_path / "new.npz", resume=True,
-            progress=False)
+        fit(
+            tiny(),
+            (X[:32], Y[:32]),
+            epochs=2,
+            batch_size=16,
+            checkpoint=tmp_path / "new.npz",
+            resume=True,
+            progress=False,
+        )
     checkpoint.save(tmp_path / "weights_only.npz", a)
     with pytest.raises(ValueError, match="no training state"):
         fit(tiny(), (X, Y), epochs=2, checkpoint=tmp_path / "weights_only.npz", resume=True, progress=False)
 
 
-@pytest.mark.parametrize("kwargs, match", [(dict(epochs=-1), "epochs"), (dict(batch_size=0), "batch_size"),
-                                           (dict(seed=-3), "seed"), (dict(train_data=(X, Y[:-1])), "labels"),
-                                           (dict(train_data=X), "pair"), (dict(callbacks=[3]), "callbacks"),
-                                           (dict(train_data=(X, Y.astype(float))), "integer")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(epochs=-1), "epochs"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(seed=-3), "seed"),
+        (dict(train_data=(X, Y[:-1])), "labels"),
+        (dict(train_data=X), "pair"),
+        (dict(callbacks=[3]), "callbacks"),
+        (dict(train_data=(X, Y.astype(float))), "integer"),
+    ],
+)
 def test_bad_fit_arguments(kwargs, match):
     args = dict(train_data=(X, Y), epochs=1, batch_size=16, progress=False)
     args.update(kwargs)

@@ -1,4 +1,5 @@
 """vgglib.viz: image mosaics, confusion matrices, misclassified digits and the plotting helpers."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -23,9 +24,9 @@ def test_tile_places_each_image_in_its_cell():
     assert out.shape == (3 * 4 - 1, 2 * 5 - 1)
     for i in range(5):
         r, c = divmod(i, 2)
-        np.testing.assert_array_equal(out[r * 4:r * 4 + 3, c * 5:c * 5 + 4], imgs[i])
-    assert np.isnan(out[3]).all() and np.isnan(out[:, 4]).all()        # gaps between cells
-    assert np.isnan(out[8:, 5:]).all()                                 # the empty sixth cell
+        np.testing.assert_array_equal(out[r * 4 : r * 4 + 3, c * 5 : c * 5 + 4], imgs[i])
+    assert np.isnan(out[3]).all() and np.isnan(out[:, 4]).all()  # gaps between cells
+    assert np.isnan(out[8:, 5:]).all()  # the empty sixth cell
 
 
 def test_tile_normalizes_each_image_to_its_own_range():
@@ -33,18 +34,19 @@ def test_tile_normalizes_each_image_to_its_own_range():
     out = viz.tile(imgs, ncols=3, pad=0)
     np.testing.assert_allclose(out[:, :2], [[0, 1 / 3], [2 / 3, 1]])
     np.testing.assert_allclose(out[:, 2:4], [[0, 1 / 3], [2 / 3, 1]])
-    np.testing.assert_array_equal(out[:, 4:], 0)                       # a constant map becomes 0, not NaN
+    np.testing.assert_array_equal(out[:, 4:], 0)  # a constant map becomes 0, not NaN
     together = viz.tile(imgs, ncols=3, pad=0, normalize="all")
     assert together.min() == 0 and together.max() == 1 and together[0, 0] == 0
 
 
 def test_tile_default_layout_is_square_and_accepts_nchw():
     out = viz.tile(np.zeros((10, 1, 2, 2)), pad=0, normalize=None)
-    assert out.shape == (3 * 2, 4 * 2)                                  # ceil(sqrt(10)) = 4 columns
+    assert out.shape == (3 * 2, 4 * 2)  # ceil(sqrt(10)) = 4 columns
 
 
-@pytest.mark.parametrize("bad, err", [(np.zeros((0, 2, 2)), ValueError), (np.zeros((2, 3, 4, 4)), ValueError),
-                                      (np.zeros(5), ValueError)])
+@pytest.mark.parametrize(
+    "bad, err", [(np.zeros((0, 2, 2)), ValueError), (np.zeros((2, 3, 4, 4)), ValueError), (np.zeros(5), ValueError)]
+)
 def test_tile_rejects_bad_input(bad, err):
     with pytest.raises(err):
         viz.tile(bad)
@@ -104,8 +106,13 @@ def test_show_misclassified_shows_only_the_mistakes():
 
 
 def test_plot_history_draws_train_and_val_series():
-    hist = {"loss": [2.3, 1.0, 0.5], "val_loss": [2.2, 1.2, 0.9], "accuracy": [0.1, 0.6, 0.9],
-            "val_accuracy": [0.1, 0.5, 0.8], "lr": [1e-3] * 3}
+    hist = {
+        "loss": [2.3, 1.0, 0.5],
+        "val_loss": [2.2, 1.2, 0.9],
+        "accuracy": [0.1, 0.6, 0.9],
+        "val_accuracy": [0.1, 0.5, 0.8],
+        "lr": [1e-3] * 3,
+    }
     fig = viz.plot_history(hist)
     ax, ax2 = fig.axes
     assert [ln.get_label() for ln in ax.get_lines()] == ["loss", "val_loss"]
@@ -124,9 +131,15 @@ def test_plot_history_skips_missing_validation():
 
 
 def test_plot_training_draws_batches_and_epochs():
-    hist = {"batch_loss": [2.3, 2.0, 1.5, 1.2, 1.0, 0.9], "epoch": [1, 2], "train_loss": [1.9, 1.0],
-            "val_loss": [None, None], "train_accuracy": [0.4, 0.7], "val_accuracy": [None, None],
-            "batches_per_epoch": 3}
+    hist = {
+        "batch_loss": [2.3, 2.0, 1.5, 1.2, 1.0, 0.9],
+        "epoch": [1, 2],
+        "train_loss": [1.9, 1.0],
+        "val_loss": [None, None],
+        "train_accuracy": [0.4, 0.7],
+        "val_accuracy": [None, None],
+        "batches_per_epoch": 3,
+    }
     fig = viz.plot_training(hist)
     ax1, ax2 = fig.axes
     raw = ax1.get_lines()[0]
@@ -161,7 +174,7 @@ def test_feature_maps_and_filters_render_mosaics():
     w = np.random.default_rng(2).standard_normal((8, 1, 3, 3))
     fig = viz.show_filters(w)
     img = fig.axes[0].images[0]
-    assert img.get_clim() == (-np.abs(w).max(), np.abs(w).max())        # one symmetric scale
+    assert img.get_clim() == (-np.abs(w).max(), np.abs(w).max())  # one symmetric scale
     with pytest.raises(ValueError):
         viz.show_filters(np.zeros((3, 3)))
 
@@ -180,5 +193,6 @@ def test_figure_to_png_is_deterministic():
         fig = viz.new_figure((2, 2))
         fig.add_subplot().plot([0, 1], [1, 0])
         return viz.figure_to_png(fig)
+
     a, b = draw(), draw()
     assert a[:8] == b"\x89PNG\r\n\x1a\n" and a == b

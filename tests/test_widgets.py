@@ -1,4 +1,5 @@
 """vgglib.widgets headless: build each explorer, move its controls, check what it shows changes accordingly."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,7 +9,7 @@ import pytest  # noqa: E402
 from scipy import signal  # noqa: E402
 
 from vgglib import optim, widgets  # noqa: E402
-from vgglib.data import load_mnist  # noqa: E402
+from vgglib.mnist import load_mnist  # noqa: E402
 from vgglib.model import VGG16  # noqa: E402
 
 
@@ -28,6 +29,7 @@ def is_png(b):
 
 
 # ----------------------------------------------------------------------------------------- feature maps
+
 
 def test_feature_map_explorer_follows_the_layer_slider(model, digits):
     X, y = digits
@@ -50,7 +52,7 @@ def test_feature_map_explorer_follows_the_layer_slider(model, digits):
         c = expected.shape[1]
         assert ex.state["layer_shape"] == expected.shape[1:]
         assert ex.controls["channels"].max == c - 1
-        np.testing.assert_allclose(ex.state["maps"], expected[0, :min(c, 8)], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ex.state["maps"], expected[0, : min(c, 8)], rtol=1e-5, atol=1e-6)
         assert f"layer <code>{name}</code> output {c}×" in ex.views["info"].value
     assert ex.png("feature_maps") != first
 
@@ -60,7 +62,7 @@ def test_feature_map_explorer_channel_range_and_digit(model, digits):
     ex = widgets.feature_map_explorer(model, X, y, max_channels=4, layer="conv3_1")
     assert ex.state["maps"].shape == (4, 8, 8)
     before = ex.png("feature_maps")
-    ex.controls["channels"].value = (5, 14)                          # wider than max_channels: clipped to 4
+    ex.controls["channels"].value = (5, 14)  # wider than max_channels: clipped to 4
     assert ex.state["channel_range"] == (5, 8) and ex.state["maps"].shape == (4, 8, 8)
     np.testing.assert_allclose(ex.state["maps"], ex.state["activations"]["conv3_1"][0, 5:9])
     assert ex.png("feature_maps") != before
@@ -91,12 +93,13 @@ def test_feature_map_explorer_takes_prepared_inputs_and_checks_arguments(model, 
 
 # ----------------------------------------------------------------------------------------- dropout
 
+
 def test_dropout_explorer_masks_like_the_dropout_layer(model, digits):
     X, y = digits
     ex = widgets.dropout_explorer(model, X[0], int(y[0]), p=0.5, n_masks=50)
     s = ex.state
     units = s["mask"].size
-    assert units == model["fc1"].num_outputs                         # the input of dropout_fc1
+    assert units == model["fc1"].num_outputs  # the input of dropout_fc1
     assert set(np.unique(s["mask"])) <= {0.0, 2.0}
     np.testing.assert_allclose(s["after"], s["before"] * s["mask"])
     np.testing.assert_allclose(s["probs_test"], model.predict_proba(X[:1])[0], rtol=1e-5)
@@ -104,7 +107,7 @@ def test_dropout_explorer_masks_like_the_dropout_layer(model, digits):
 
     ex.controls["p"].value = 0.8
     kept = ex.state["kept"]
-    assert abs(kept - 0.2) < 4 * np.sqrt(0.2 * 0.8 / units)           # binomial: 4 standard deviations
+    assert abs(kept - 0.2) < 4 * np.sqrt(0.2 * 0.8 / units)  # binomial: 4 standard deviations
     assert set(np.unique(ex.state["mask"])) <= {0.0, 5.0}
     assert ex.png("view") != first and "p = 0.80" in ex.views["info"].value
 
@@ -115,7 +118,7 @@ def test_dropout_explorer_masks_like_the_dropout_layer(model, digits):
     ex.controls["p"].value = 0.0
     assert ex.state["kept"] == 1.0
     np.testing.assert_allclose(ex.state["probs_mask"], ex.state["probs_test"])
-    np.testing.assert_allclose(ex.state["probs_mean"], ex.state["probs_test"], rtol=1e-4)   # float32 batch
+    np.testing.assert_allclose(ex.state["probs_mean"], ex.state["probs_test"], rtol=1e-4)  # float32 batch
 
 
 def test_dropout_explorer_is_reproducible_and_checks_arguments(model, digits):
@@ -133,11 +136,12 @@ def test_dropout_explorer_is_reproducible_and_checks_arguments(model, digits):
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         widgets.dropout_explorer(model, X[1], p=1.0)
     no_dropout = VGG16(input_size=32, width=1 / 16, dropout=0.0)
-    d = widgets.dropout_explorer(no_dropout, X[1], layer="relu3_1", n_masks=5)   # feature maps (C, H, W)
+    d = widgets.dropout_explorer(no_dropout, X[1], layer="relu3_1", n_masks=5)  # feature maps (C, H, W)
     assert d.state["mask"].shape == (16, 8, 8)
 
 
 # ----------------------------------------------------------------------------------------- augmentation
+
 
 def test_augmentation_explorer_sliders_change_the_grid(digits):
     X, _ = digits
@@ -145,7 +149,7 @@ def test_augmentation_explorer_sliders_change_the_grid(digits):
     orig = X[:6].astype(np.float32) / 255
     aug = ex.state["augmented"]
     assert aug.shape == (2, 6, 28, 28)
-    np.testing.assert_array_equal(aug[0], orig)                      # nothing switched on: copies
+    np.testing.assert_array_equal(aug[0], orig)  # nothing switched on: copies
     blank = ex.png("grid")
 
     ex.controls["rotation"].value = 30.0
@@ -181,11 +185,12 @@ def test_augmentation_explorer_checks_input():
 
 # ----------------------------------------------------------------------------------------- convolution
 
+
 def test_conv_playground_matches_cross_correlation(digits):
     X, _ = digits
     ex = widgets.conv_playground(X[0])
     img = X[0].astype(np.float64) / 255
-    np.testing.assert_allclose(ex.state["output"], img)               # identity kernel, padding 1
+    np.testing.assert_allclose(ex.state["output"], img)  # identity kernel, padding 1
     ex.controls["kernel"].value = "vertical edges (Sobel x)"
     expected = signal.correlate2d(img, widgets.KERNELS["vertical edges (Sobel x)"], mode="same")
     np.testing.assert_allclose(ex.state["output"], expected, atol=1e-12)
@@ -201,14 +206,19 @@ def test_conv_playground_matches_cross_correlation(digits):
 
 # ----------------------------------------------------------------------------------------- optimizers
 
+
 def make_optimizers(lr, beta1, beta2):
-    return {"SGD": optim.SGD(lr), "momentum": optim.SGD(lr, momentum=beta1),
-            "Adam": optim.Adam(lr, betas=(beta1, beta2))}
+    return {
+        "SGD": optim.SGD(lr),
+        "momentum": optim.SGD(lr, momentum=beta1),
+        "Adam": optim.Adam(lr, betas=(beta1, beta2)),
+    }
 
 
 def test_optimizer_trajectories_follow_the_update_rules():
-    paths = widgets.optimizer_trajectories({"sgd": optim.SGD(0.05), "plain": lambda p, g: p - 0.05 * g},
-                                           "ravine", steps=10)
+    paths = widgets.optimizer_trajectories(
+        {"sgd": optim.SGD(0.05), "plain": lambda p, g: p - 0.05 * g}, "ravine", steps=10
+    )
     np.testing.assert_allclose(paths["sgd"], paths["plain"])
     xy = np.array([-5.0, 1.0])
     for _ in range(3):
@@ -220,10 +230,10 @@ def test_optimizer_explorer_redraws_for_new_settings():
     ex = widgets.optimizer_explorer(make_optimizers, lr=0.02, steps=40)
     paths = ex.state["paths"]
     assert set(paths) == {"SGD", "momentum", "Adam"} and paths["SGD"].shape == (41, 2)
-    start = 0.5 * (25 + 50 * 1.0 ** 2)
+    start = 0.5 * (25 + 50 * 1.0**2)
     assert all(v < start for v in ex.state["final_loss"].values())
     first = ex.png("view")
-    ex.controls["lr"].value = 0.1                                     # 0.1 · 50 > 2: SGD diverges on the ravine
+    ex.controls["lr"].value = 0.1  # 0.1 · 50 > 2: SGD diverges on the ravine
     assert len(ex.state["paths"]["SGD"]) < 41 and "diverged" in ex.views["info"].value
     assert ex.png("view") != first
     ex.controls["steps"].value = 10
@@ -236,14 +246,16 @@ def test_optimizer_explorer_redraws_for_new_settings():
 
 # ----------------------------------------------------------------------------------------- live curves
 
+
 def test_live_curves_redraw_during_training(digits):
     from vgglib.layers import Flatten, FullyConnected
     from vgglib.model import Sequential
     from vgglib.train import fit
+
     X, y = digits
     model = Sequential([Flatten(), FullyConnected(784, 10)], input_shape=(1, 28, 28))
     live = widgets.LiveCurves(title="t", every=2)
-    live({"lr": [0.1]})                                               # nothing to plot yet: no picture, no error
+    live({"lr": [0.1]})  # nothing to plot yet: no picture, no error
     assert live.updates == 0 and bytes(live.widget.value) == b""
     pictures = []
     live.widget.observe(lambda change: pictures.append(bytes(change["new"])), names="value")
@@ -269,6 +281,7 @@ def test_explorer_layout_has_one_picture_per_view(model, digits):
             images.append(w)
         for child in getattr(w, "children", ()):
             walk(child)
+
     walk(ex)
     assert sorted(map(id, images)) == sorted(id(v) for v in ex.views.values() if v.__class__.__name__ == "Image")
     assert "vgglib-feature-map-explorer" in ex._dom_classes

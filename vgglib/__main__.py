@@ -10,6 +10,7 @@ Bad arguments, missing files and damaged checkpoints end with one ``vgglib ...: 
 non-zero exit status, no traceback (set ``VGGLIB_DEBUG=1`` to see one). Documented in the README and used in
 ``notebooks/09_training_vgg16_on_mnist.ipynb``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,10 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, cast
 
 __all__ = ["main", "build_parser", "run_info"]
 
@@ -58,8 +60,10 @@ def _non_negative_int(text: str) -> int:
 def _input_size(text: str) -> int:
     value = _positive_int(text)
     if value % 32:
-        raise argparse.ArgumentTypeError(f"{value} cannot pass VGG16's five 2x2 poolings: use a multiple of 32 "
-                                         "(32 pads MNIST's 28x28, 64 zooms it like the seed)")
+        raise argparse.ArgumentTypeError(
+            f"{value} cannot pass VGG16's five 2x2 poolings: use a multiple of 32 "
+            "(32 pads MNIST's 28x28, 64 zooms it like the seed)"
+        )
     return value
 
 
@@ -85,25 +89,34 @@ def _probability(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     from .recipes import DEFAULT_RECIPE, RECIPES
-    parser = _Parser(prog="vgglib", description="VGG16 from scratch in numpy, on MNIST.",
-                     epilog="Run 'vgglib COMMAND --help' for a command's options.")
+
+    parser = _Parser(
+        prog="vgglib",
+        description="VGG16 from scratch in numpy, on MNIST.",
+        epilog="Run 'vgglib COMMAND --help' for a command's options.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    s = sub.add_parser("summary", help="print VGG16's layers: shapes, parameters, activations, multiply-adds",
-                       description="Print the per-layer table of VGG16 (built from its spec: no weights are "
-                                   "allocated), or of the model saved in --weights.")
+    s = sub.add_parser(
+        "summary",
+        help="print VGG16's layers: shapes, parameters, activations, multiply-adds",
+        description="Print the per-layer table of VGG16 (built from its spec: no weights are "
+        "allocated), or of the model saved in --weights.",
+    )
     s.add_argument("--input-size", type=_input_size, default=64, help="input height = width (default 64)")
     s.add_argument("--in-channels", type=_positive_int, default=1, help="input channels (default 1)")
     s.add_argument("--num-classes", type=_positive_int, default=10, help="classes (default 10)")
     s.add_argument("--width", type=_positive_float, default=1.0, help="channel multiplier (default 1.0)")
     s.add_argument("--weights", metavar="PATH", help="summarise the architecture saved in this checkpoint")
 
-    t = sub.add_parser("train", help="train VGG16 on MNIST and report the test accuracy",
-                       description="Train VGG16 on MNIST. Without flags: the '" + DEFAULT_RECIPE + "' recipe on "
-                                   "the embedded sample, a few minutes. Flags override the recipe.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="recipes:\n" + "\n".join(f"  {name:<16} {r.description}" for name, r in
-                                                       RECIPES.items()))
+    t = sub.add_parser(
+        "train",
+        help="train VGG16 on MNIST and report the test accuracy",
+        description="Train VGG16 on MNIST. Without flags: the '" + DEFAULT_RECIPE + "' recipe on "
+        "the embedded sample, a few minutes. Flags override the recipe.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="recipes:\n" + "\n".join(f"  {name:<16} {r.description}" for name, r in RECIPES.items()),
+    )
     t.add_argument("--recipe", default=DEFAULT_RECIPE, help=f"preset to start from (default {DEFAULT_RECIPE})")
     t.add_argument("--list-recipes", action="store_true", help="list the recipes with their settings and exit")
     t.add_argument("--data", choices=["sample", "full"], help="embedded sample, or the full MNIST files")
@@ -118,22 +131,33 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--momentum", type=_probability, help="SGD momentum")
     t.add_argument("--weight-decay", type=float, help="L2 weight decay")
     t.add_argument("--schedule", choices=["constant", "step", "cosine"], help="learning-rate schedule")
-    t.add_argument("--augment", nargs="?", const="shift:2,rotate:10", metavar="SPEC",
-                   help="augment training batches: SPEC like shift:2,rotate:10,zoom:0.1 (the default when the "
-                        "flag has no value); 'none' to switch off")
+    t.add_argument(
+        "--augment",
+        nargs="?",
+        const="shift:2,rotate:10",
+        metavar="SPEC",
+        help="augment training batches: SPEC like shift:2,rotate:10,zoom:0.1 (the default when the "
+        "flag has no value); 'none' to switch off",
+    )
     t.add_argument("--val-size", type=_non_negative_int, help="training images held out for validation")
     t.add_argument("--limit", type=_positive_int, help="use only the first N training images (smoke tests)")
     t.add_argument("--test-limit", type=_positive_int, help="evaluate on the first N test images only")
     t.add_argument("--seed", type=_non_negative_int, help="random seed (weights, order, augmentation, dropout)")
-    t.add_argument("--out", metavar="PATH", help="checkpoint file, written every epoch (default vgglib-RECIPE.npz)")
+    t.add_argument(
+        "--out", metavar="PATH", help="checkpoint file, written every epoch (default runs/vgglib-RECIPE.npz)"
+    )
     t.add_argument("--resume", action="store_true", help="continue from --out if it exists")
-    t.add_argument("--checkpoint-every", type=_positive_int, metavar="N",
-                   help="also checkpoint every N batches (long epochs)")
+    t.add_argument(
+        "--checkpoint-every", type=_positive_int, metavar="N", help="also checkpoint every N batches (long epochs)"
+    )
     t.add_argument("--log", metavar="PATH", help="write the history as JSON here after every epoch")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
 
-    e = sub.add_parser("evaluate", help="evaluate a saved model on the MNIST test set",
-                       description="Load a checkpoint and report its test accuracy and confusion matrix.")
+    e = sub.add_parser(
+        "evaluate",
+        help="evaluate a saved model on the MNIST test set",
+        description="Load a checkpoint and report its test accuracy and confusion matrix.",
+    )
     e.add_argument("--weights", required=True, metavar="PATH", help="checkpoint written by train")
     e.add_argument("--data", choices=["sample", "full"], default="sample", help="test set (default sample)")
     e.add_argument("--data-dir", metavar="DIR", help="where the full MNIST files are")
@@ -148,12 +172,19 @@ def run_info(argv: Sequence[str] | None = None) -> dict[str, Any]:
     import scipy
 
     from . import __version__
+
     cmd = ["python", "-m", "vgglib", *(sys.argv[1:] if argv is None else argv)]
-    return {"command": " ".join(cmd), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                        "cpus": os.cpu_count()},
-            "versions": {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-                         "vgglib": __version__}}
+    return {
+        "command": " ".join(cmd),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count()},
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "vgglib": __version__,
+        },
+    }
 
 
 def _fmt_time(seconds: float) -> str:
@@ -162,18 +193,23 @@ def _fmt_time(seconds: float) -> str:
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s" if m else f"{seconds:.1f}s"
 
 
-def _load(split: str, source: str, data_dir: str | None, limit: int | None):
-    from .data import load_mnist
-    X, y = load_mnist(split, source=source, data_dir=data_dir)
+def _load(split: Literal["train", "test"], source: str, data_dir: str | None, limit: int | None):
+    from .mnist import load_mnist
+
+    # source: Recipe.data or --data, both checked to be "sample" or "full" (and load_mnist checks it again)
+    X, y = load_mnist(split, source=cast(Literal["sample", "full"], source), data_dir=data_dir)
     if limit is not None:
         X, y = X[:limit], y[:limit]
     return X, y
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from .model import VGG16, summary
+    from .model import VGG16
+    from .summarize import summary
+
     if args.weights:
         from .checkpoint import read
+
         header, _ = read(args.weights)
         summary(header["arch"])
     else:
@@ -185,7 +221,7 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     import json
 
     from .checkpoint import atomic_write
-    from .data import train_val_split
+    from .preprocess import train_val_split
     from .recipes import RECIPES, get_recipe
     from .train import JSONLogger, evaluate, fit
 
@@ -194,11 +230,23 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
             print(f"{name}: {r.description}\n    {r.describe()}")
         return 0
     recipe = get_recipe(args.recipe).replace(
-        data=args.data, input_size=args.input_size, width=args.width, dropout=args.dropout, epochs=args.epochs,
-        batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment, val_size=args.val_size,
-        limit=args.limit, seed=args.seed)
-    out = Path(args.out or f"vgglib-{recipe.name}.npz")
+        data=args.data,
+        input_size=args.input_size,
+        width=args.width,
+        dropout=args.dropout,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        augment=args.augment,
+        val_size=args.val_size,
+        limit=args.limit,
+        seed=args.seed,
+    )
+    out = Path(args.out) if args.out else Path("runs") / f"vgglib-{recipe.name}.npz"  # folder made on save
     X, y = _load("train", recipe.data, args.data_dir, recipe.limit)
     Xt, yt = _load("test", recipe.data, args.data_dir, args.test_limit)
     val = None
@@ -208,47 +256,82 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         (X, y), val = train_val_split(X, y, recipe.val_size)
     model = recipe.build_model()
     print(f"Recipe {recipe.name}: {recipe.describe()}", flush=True)
-    print(f"{model.num_params():,} parameters; {len(y):,} training images"
-          + (f", {len(val[1]):,} validation" if val else "") + f", {len(yt):,} test; checkpoint {out}", flush=True)
+    print(
+        f"{model.num_params():,} parameters; {len(y):,} training images"
+        + (f", {len(val[1]):,} validation" if val else "")
+        + f", {len(yt):,} test; checkpoint {out}",
+        flush=True,
+    )
     if out.exists() and not args.resume:
-        print(f"Note: {out} exists and will be overwritten after the first epoch (--resume continues it instead).",
-              flush=True)
+        print(
+            f"Note: {out} exists and will be overwritten after the first epoch (--resume continues it instead).",
+            flush=True,
+        )
     info = {**run_info(argv), "recipe": recipe.as_dict(), "checkpoint": str(out)}
     callbacks: list[Any] = []
-    if args.no_progress:            # one line per epoch instead of the bars (good for log files)
+    if args.no_progress:  # one line per epoch instead of the bars (good for log files)
+
         def report(h: dict[str, Any]) -> None:
-            val_part = "" if h["val_accuracy"][-1] is None else \
-                f", val loss {h['val_loss'][-1]:.4f}, val accuracy {h['val_accuracy'][-1]:.2%}"
-            print(f"epoch {h['epoch'][-1]}/{recipe.epochs}: loss {h['train_loss'][-1]:.4f}, accuracy "
-                  f"{h['train_accuracy'][-1]:.2%}{val_part} ({_fmt_time(h['time'][-1])})", flush=True)
+            val_part = (
+                ""
+                if h["val_accuracy"][-1] is None
+                else f", val loss {h['val_loss'][-1]:.4f}, val accuracy {h['val_accuracy'][-1]:.2%}"
+            )
+            print(
+                f"epoch {h['epoch'][-1]}/{recipe.epochs}: loss {h['train_loss'][-1]:.4f}, accuracy "
+                f"{h['train_accuracy'][-1]:.2%}{val_part} ({_fmt_time(h['time'][-1])})",
+                flush=True,
+            )
+
         callbacks.append(report)
     if args.log:
         callbacks.append(JSONLogger(args.log, extra=info))
     t0 = time.perf_counter()
-    history = fit(model, (X, y), recipe.epochs, recipe.batch_size, recipe.build_optimizer(), val_data=val,
-                  augment=recipe.build_augment(), checkpoint=out, resume=args.resume, seed=recipe.seed,
-                  callbacks=callbacks, schedule=recipe.build_schedule(), progress=not args.no_progress,
-                  checkpoint_every=args.checkpoint_every, meta={"run": info})
+    history = fit(
+        model,
+        (X, y),
+        recipe.epochs,
+        recipe.batch_size,
+        recipe.build_optimizer(),
+        val_data=val,
+        augment=recipe.build_augment(),
+        checkpoint=out,
+        resume=args.resume,
+        seed=recipe.seed,
+        callbacks=callbacks,
+        schedule=recipe.build_schedule(),
+        progress=not args.no_progress,
+        checkpoint_every=args.checkpoint_every,
+        meta={"run": info},
+    )
     if history["stopped"]:
         print(f"Stopped ({history['stopped']}); continue with the same command and --resume.", flush=True)
         return 130 if history["interrupted"] else 0
     result = evaluate(model, Xt, yt, batch_size=recipe.batch_size)
     wall = time.perf_counter() - t0
     if args.log:
-        test = {"loss": result["loss"], "accuracy": result["accuracy"], "n": result["n"],
-                "confusion": result["confusion"].tolist()}
+        test = {
+            "loss": result["loss"],
+            "accuracy": result["accuracy"],
+            "n": result["n"],
+            "confusion": result["confusion"].tolist(),
+        }
         text = json.dumps({**info, "history": history, "test": test, "wall_time": history["elapsed"]}, indent=1)
         atomic_write(args.log, lambda f: f.write(text.encode("utf-8")))
     correct = int(round(result["accuracy"] * result["n"]))
-    print(f"test accuracy {result['accuracy']:.2%} ({correct:,}/{result['n']:,} {recipe.data} MNIST test images) "
-          f"after {len(history['epoch'])} epochs, {_fmt_time(history['elapsed'])} training "
-          f"({_fmt_time(wall)} this run); weights in {out}", flush=True)
+    print(
+        f"test accuracy {result['accuracy']:.2%} ({correct:,}/{result['n']:,} {recipe.data} MNIST test images) "
+        f"after {len(history['epoch'])} epochs, {_fmt_time(history['elapsed'])} training "
+        f"({_fmt_time(wall)} this run); weights in {out}",
+        flush=True,
+    )
     return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .checkpoint import load
     from .train import evaluate
+
     ck = load(args.weights)
     Xt, yt = _load("test", args.data, args.data_dir, args.limit)
     result = evaluate(ck.model, Xt, yt, batch_size=args.batch_size)
@@ -258,8 +341,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     for i, row in enumerate(conf):
         print(f"{i:>6}" + "".join(f"{v:>6}" for v in row))
     correct = int(conf.trace())
-    print(f"test accuracy {result['accuracy']:.2%} ({correct:,}/{result['n']:,} {args.data} MNIST test images), "
-          f"loss {result['loss']:.4f}; model {ck.model!r} from {args.weights}")
+    print(
+        f"test accuracy {result['accuracy']:.2%} ({correct:,}/{result['n']:,} {args.data} MNIST test images), "
+        f"loss {result['loss']:.4f}; model {ck.model!r} from {args.weights}"
+    )
     return 0
 
 
@@ -272,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from .checkpoint import CheckpointError
     from .train import TrainingDivergedError
+
     prog = f"vgglib {args.command}"
     try:
         if args.command == "summary":
@@ -282,8 +368,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    except (_CLIError, CheckpointError, TrainingDivergedError, FileNotFoundError, ValueError, TypeError,
-            OSError) as err:
+    except (
+        _CLIError,
+        CheckpointError,
+        TrainingDivergedError,
+        FileNotFoundError,
+        ValueError,
+        TypeError,
+        OSError,
+    ) as err:
         if os.environ.get("VGGLIB_DEBUG"):
             raise
         print(f"{prog}: error: {err}", file=sys.stderr)

@@ -1,10 +1,10 @@
 """Data augmentation for image batches: random shift, horizontal flip, rotation, zoom, ZCA whitening, Compose.
 
 Derived and shown in ``notebooks/12_data_augmentation.ipynb``; the trainer applies a ``Compose`` per batch through
-``vgglib.data.BatchLoader(augment=...)``.
+``vgglib.preprocess.BatchLoader(augment=...)`` and ``fit(augment=...)``.
 
 Conventions: every transform takes a float batch (N, 1, H, W) (or (N, C, H, W), or (N, H, W)) with background 0,
-e.g. ``vgglib.data.to_float`` output in [0, 1], and returns a new array of the same shape and dtype. Random
+e.g. ``vgglib.preprocess.to_float`` output in [0, 1], and returns a new array of the same shape and dtype. Random
 transforms draw their parameters from the ``np.random.Generator`` passed in (or an int seed), one set per image,
 so the same seed gives the same batch; at zero strength they return an exact copy. Labels are never touched: an
 augmentation must not change which digit an image shows.
@@ -18,28 +18,37 @@ preprocessing step fitted on the training data, applied to all data.
 Rotation and zoom resample the whole batch with one ``scipy.ndimage.map_coordinates`` call (bilinear; the batch
 coordinate is an exact integer, so images never mix); shift and flip are pure indexing.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["random_shift", "random_flip", "random_rotation", "random_zoom", "RandomShift", "RandomFlip",
-           "RandomRotation", "RandomZoom", "ZCAWhitening", "Compose"]
+from .checks import as_rng
+
+__all__ = [
+    "random_shift",
+    "random_flip",
+    "random_rotation",
+    "random_zoom",
+    "RandomShift",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+    "ZCAWhitening",
+    "Compose",
+]
 
 RngLike = np.random.Generator | int | None
-
-
-def _rng(rng: RngLike) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _as_nchw(x: np.ndarray, name: str) -> np.ndarray:
     """View of a float batch as (N, C, H, W); raises on anything else."""
     x = np.asarray(x)
     if x.dtype.kind != "f":
-        raise TypeError(f"{name} expects float images (e.g. vgglib.data.to_float output), got dtype {x.dtype}")
+        raise TypeError(f"{name} expects float images (e.g. vgglib.preprocess.to_float output), got dtype {x.dtype}")
     if x.ndim == 3:
         return x[:, None]
     if x.ndim == 4:
@@ -57,7 +66,7 @@ def random_shift(x: np.ndarray, max_shift: int, rng: RngLike = None, fill: float
     if m == 0:
         return np.array(x, copy=True)
     n, c, h, w = x4.shape
-    shifts = _rng(rng).integers(-m, m + 1, size=(n, 2))
+    shifts = as_rng(rng).integers(-m, m + 1, size=(n, 2))
     padded = np.pad(x4, ((0, 0), (0, 0), (m, m), (m, m)), constant_values=fill)
     # Output pixel (i, j) of image k reads padded pixel (i + m - dy_k, j + m - dx_k).
     rows = (np.arange(h)[None, :] + m - shifts[:, :1])[:, None, :, None]
@@ -74,7 +83,7 @@ def random_flip(x: np.ndarray, rng: RngLike = None, p: float = 0.5) -> np.ndarra
         raise ValueError(f"p must be a probability in [0, 1], got {p}")
     out = np.array(x4, copy=True)
     if p > 0:
-        flip = _rng(rng).random(len(x4)) < p
+        flip = as_rng(rng).random(len(x4)) < p
         out[flip] = out[flip][..., ::-1]
     return out.reshape(np.shape(x))
 
@@ -96,8 +105,9 @@ def _resample(x4: np.ndarray, matrices: np.ndarray, order: int, fill: float, chu
         coords = np.empty((3, e - s, h * w))
         coords[0] = np.arange(s, e)[:, None] - s
         coords[1:] = src
-        out[s:e] = ndimage.map_coordinates(stack[s:e], coords.reshape(3, e - s, h, w), order=order,
-                                           mode="constant", cval=fill, prefilter=False)
+        out[s:e] = ndimage.map_coordinates(
+            stack[s:e], coords.reshape(3, e - s, h, w), order=order, mode="constant", cval=fill, prefilter=False
+        )
     return out.reshape(x4.shape)
 
 
@@ -106,8 +116,9 @@ def _check_order(order: int) -> None:
         raise ValueError(f"order must be 0 (nearest) or 1 (bilinear), got {order}")
 
 
-def random_rotation(x: np.ndarray, max_degrees: float, rng: RngLike = None, order: int = 1,
-                    fill: float = 0.0) -> np.ndarray:
+def random_rotation(
+    x: np.ndarray, max_degrees: float, rng: RngLike = None, order: int = 1, fill: float = 0.0
+) -> np.ndarray:
     """Rotate each image about its centre by an angle drawn uniformly from [-max_degrees, max_degrees].
     Up to ~15 degrees suits digits; much more confuses 6 and 9 (and 2 and 5 at 180)."""
     x4 = _as_nchw(x, "random_rotation")
@@ -116,7 +127,7 @@ def random_rotation(x: np.ndarray, max_degrees: float, rng: RngLike = None, orde
         raise ValueError(f"max_degrees must be >= 0, got {max_degrees}")
     if max_degrees == 0:
         return np.array(x, copy=True)
-    theta = np.deg2rad(_rng(rng).uniform(-max_degrees, max_degrees, size=len(x4)))
+    theta = np.deg2rad(as_rng(rng).uniform(-max_degrees, max_degrees, size=len(x4)))
     cos, sin = np.cos(theta), np.sin(theta)
     # Output -> input map in (row, col) coordinates (rows point down); positive angles turn the digit
     # counter-clockwise on screen, as scipy.ndimage.rotate and np.rot90 do.
@@ -124,8 +135,7 @@ def random_rotation(x: np.ndarray, max_degrees: float, rng: RngLike = None, orde
     return _resample(x4, mats, order, fill).reshape(np.shape(x))
 
 
-def random_zoom(x: np.ndarray, max_zoom: float, rng: RngLike = None, order: int = 1,
-                fill: float = 0.0) -> np.ndarray:
+def random_zoom(x: np.ndarray, max_zoom: float, rng: RngLike = None, order: int = 1, fill: float = 0.0) -> np.ndarray:
     """Scale each image about its centre by a factor drawn uniformly from [1 - max_zoom, 1 + max_zoom] (> 1
     enlarges the digit, < 1 shrinks it, same output size). About 0.1 suits digits."""
     x4 = _as_nchw(x, "random_zoom")
@@ -134,7 +144,7 @@ def random_zoom(x: np.ndarray, max_zoom: float, rng: RngLike = None, order: int 
         raise ValueError(f"max_zoom must be in [0, 1), got {max_zoom}")
     if max_zoom == 0:
         return np.array(x, copy=True)
-    s = _rng(rng).uniform(1 - max_zoom, 1 + max_zoom, size=len(x4))
+    s = as_rng(rng).uniform(1 - max_zoom, 1 + max_zoom, size=len(x4))
     mats = np.eye(2)[None] / s[:, None, None]
     return _resample(x4, mats, order, fill).reshape(np.shape(x))
 
@@ -215,7 +225,7 @@ class ZCAWhitening:
         self.components_: np.ndarray | None = None  # W, (D, D)
         self.shape_: tuple[int, ...] | None = None
 
-    def fit(self, X: np.ndarray) -> "ZCAWhitening":
+    def fit(self, X: np.ndarray) -> ZCAWhitening:
         X = np.asarray(X)
         if X.dtype.kind != "f" or X.ndim < 2 or len(X) < 2:
             raise ValueError(f"ZCAWhitening.fit expects float samples (N >= 2, ...), got {X.dtype} {X.shape}")
@@ -233,6 +243,7 @@ class ZCAWhitening:
     def transform(self, X: np.ndarray) -> np.ndarray:
         if self.components_ is None:
             raise RuntimeError("ZCAWhitening.transform before fit: call fit(training_images) first")
+        assert self.mean_ is not None  # fit sets it with components_
         X = np.asarray(X)
         if X.dtype.kind != "f" or X.shape[1:] != self.shape_:
             raise ValueError(f"ZCAWhitening was fitted on samples of shape {self.shape_}; got {X.dtype} {X.shape}")
@@ -258,7 +269,7 @@ class Compose:
                 raise TypeError(f"Compose expects callables (x, rng) -> x, got {t!r}")
 
     def __call__(self, x: np.ndarray, rng: RngLike = None) -> np.ndarray:
-        gen = _rng(rng)
+        gen = as_rng(rng)
         out = np.array(x, copy=True)
         for t in self.transforms:
             out = t(out, gen)

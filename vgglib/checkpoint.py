@@ -14,22 +14,33 @@ Used in ``notebooks/09_training_vgg16_on_mnist.ipynb`` and by :func:`vgglib.trai
   the model, and only then copies the weights in. A mismatch raises :class:`CheckpointMismatchError` listing
   every difference, with the model unchanged.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from .model import Sequential, build_model
 
-__all__ = ["save", "load", "read", "Checkpoint", "CheckpointError", "CheckpointMismatchError", "atomic_write",
-           "FORMAT", "VERSION"]
+__all__ = [
+    "save",
+    "load",
+    "read",
+    "Checkpoint",
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "atomic_write",
+    "FORMAT",
+    "VERSION",
+]
 
 FORMAT = "vgglib-checkpoint"
 VERSION = 1
@@ -59,7 +70,7 @@ class Checkpoint:
 # ---------------------------------------------------------------------------------------------------------
 # writing
 # ---------------------------------------------------------------------------------------------------------
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Write a file atomically: ``write(f)`` into a temp file in the same directory, fsync, ``os.replace``.
 
     The parent directory is created if needed. On any error (or Ctrl-C) the temp file is removed and an existing
@@ -76,7 +87,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             os.fsync(f.fileno())
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)      # mkstemp makes 0600 files; give the usual permissions
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -84,7 +95,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
         except OSError:
             pass
         raise
-    if hasattr(os, "O_DIRECTORY"):         # make the rename itself durable (POSIX)
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
         try:
             dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
             try:
@@ -100,12 +111,18 @@ def _jsonable(obj: Any, where: str) -> Any:
     try:
         return json.loads(json.dumps(obj))
     except (TypeError, ValueError) as err:
-        raise TypeError(f"checkpoint.save: {where} must be JSON-serialisable (numbers, strings, lists, dicts): "
-                        f"{err}") from None
+        raise TypeError(
+            f"checkpoint.save: {where} must be JSON-serialisable (numbers, strings, lists, dicts): {err}"
+        ) from None
 
 
-def save(path: str | os.PathLike, model: Sequential, optimizer: Any = None, meta: dict[str, Any] | None = None,
-         arrays: dict[str, np.ndarray] | None = None) -> Path:
+def save(
+    path: str | os.PathLike,
+    model: Sequential,
+    optimizer: Any = None,
+    meta: dict[str, Any] | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
+) -> Path:
     """Save ``model`` (weights + architecture), optionally ``optimizer`` state, JSON ``meta`` and extra ``arrays``.
 
     One ``.npz`` at exactly ``path`` (no suffix added), written atomically. ``meta`` must be JSON-able;
@@ -118,13 +135,22 @@ def save(path: str | os.PathLike, model: Sequential, optimizer: Any = None, meta
     for p in model.parameters():
         payload[f"param/{p.name}"] = p.value
         params[p.name] = {"shape": list(p.value.shape), "dtype": p.value.dtype.name}
-    header: dict[str, Any] = {"format": FORMAT, "version": VERSION, "arch": _jsonable(model.config(), "the model config"),
-                              "params": params, "meta": _jsonable(meta or {}, "meta"), "optimizer": None,
-                              "arrays": []}
+    header: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "arch": _jsonable(model.config(), "the model config"),
+        "params": params,
+        "meta": _jsonable(meta or {}, "meta"),
+        "optimizer": None,
+        "arrays": [],
+    }
     if optimizer is not None:
         sd = optimizer.state_dict()
-        header["optimizer"] = {"type": sd["type"], "hyper": _jsonable(sd["hyper"], "optimizer hyperparameters"),
-                               "state": {name: sorted(slots) for name, slots in sd["state"].items()}}
+        header["optimizer"] = {
+            "type": sd["type"],
+            "hyper": _jsonable(sd["hyper"], "optimizer hyperparameters"),
+            "state": {name: sorted(slots) for name, slots in sd["state"].items()},
+        }
         for name, slots in sd["state"].items():
             for slot, arr in slots.items():
                 payload[f"optim/{name}/{slot}"] = np.asarray(arr)
@@ -135,7 +161,8 @@ def save(path: str | os.PathLike, model: Sequential, optimizer: Any = None, meta
         payload[f"extra/{key}"] = arr
         header["arrays"].append(key)
     payload[_HEADER] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    return atomic_write(path, lambda f: np.savez(f, **payload))
+    # mypy matches the ** dict against savez's allow_pickle: bool too; no key here is "allow_pickle"
+    return atomic_write(path, lambda f: np.savez(f, **payload))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -177,16 +204,19 @@ def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]
                     arrays[key] = npz[key]
                 except ValueError as err:
                     if "pickle" in str(err).lower() or "object" in str(err).lower():
-                        raise CheckpointError(f"{path}: entry {key!r} holds pickled Python objects; refusing to "
-                                              "load it (pickles can run arbitrary code)") from None
+                        raise CheckpointError(
+                            f"{path}: entry {key!r} holds pickled Python objects; refusing to "
+                            "load it (pickles can run arbitrary code)"
+                        ) from None
                     raise
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as err:
         raise CheckpointError(f"{path} is damaged or truncated (not a readable .npz): {err}") from None
     if _HEADER not in arrays:
-        raise CheckpointError(f"{path} is an .npz but not a vgglib checkpoint: no {_HEADER} entry "
-                              f"(entries: {sorted(arrays)[:5]}...)")
+        raise CheckpointError(
+            f"{path} is an .npz but not a vgglib checkpoint: no {_HEADER} entry (entries: {sorted(arrays)[:5]}...)"
+        )
     raw = arrays.pop(_HEADER)
     try:
         if raw.dtype != np.uint8 or raw.ndim != 1:
@@ -195,11 +225,15 @@ def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]
     except (ValueError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{path}: unreadable checkpoint header ({err})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a vgglib checkpoint (header format {header.get('format')!r})"
-                              if isinstance(header, dict) else f"{path}: malformed checkpoint header")
+        raise CheckpointError(
+            f"{path}: not a vgglib checkpoint (header format {header.get('format')!r})"
+            if isinstance(header, dict)
+            else f"{path}: malformed checkpoint header"
+        )
     if header.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint format version {header.get('version')!r}, this vgglib reads "
-                              f"version {VERSION}")
+        raise CheckpointError(
+            f"{path}: checkpoint format version {header.get('version')!r}, this vgglib reads version {VERSION}"
+        )
     for key in ("arch", "params", "meta"):
         if key not in header:
             raise CheckpointError(f"{path}: checkpoint header lacks {key!r}")
@@ -226,15 +260,18 @@ def _differences(header: dict[str, Any], model: Sequential, check_arch: bool) ->
                 if key == "layers":
                     continue
                 if saved.get(key) != mine.get(key):
-                    diffs.append(f"architecture: {key} = {saved.get(key)!r} in the checkpoint, {mine.get(key)!r} "
-                                 "in the model")
+                    diffs.append(
+                        f"architecture: {key} = {saved.get(key)!r} in the checkpoint, {mine.get(key)!r} in the model"
+                    )
             if saved.get("layers") != mine.get("layers") and "layers" in saved:
                 for i, (a, b) in enumerate(zip(saved["layers"], mine.get("layers", []))):
                     if a != b:
                         diffs.append(f"architecture: layer {i} is {a} in the checkpoint, {b} in the model")
                 if len(saved["layers"]) != len(mine.get("layers", [])):
-                    diffs.append(f"architecture: {len(saved['layers'])} layers in the checkpoint, "
-                                 f"{len(mine.get('layers', []))} in the model")
+                    diffs.append(
+                        f"architecture: {len(saved['layers'])} layers in the checkpoint, "
+                        f"{len(mine.get('layers', []))} in the model"
+                    )
     saved_params = header["params"]
     model_params = {p.name: p.value for p in model.parameters()}
     for name in saved_params:
@@ -244,8 +281,10 @@ def _differences(header: dict[str, Any], model: Sequential, check_arch: bool) ->
         if name not in saved_params:
             diffs.append(f"parameter {name}: in the model, not in the checkpoint")
         elif tuple(saved_params[name]["shape"]) != value.shape:
-            diffs.append(f"parameter {name}: shape {tuple(saved_params[name]['shape'])} in the checkpoint, "
-                         f"{value.shape} in the model")
+            diffs.append(
+                f"parameter {name}: shape {tuple(saved_params[name]['shape'])} in the checkpoint, "
+                f"{value.shape} in the model"
+            )
     return diffs
 
 
@@ -264,8 +303,9 @@ def _optimizer_state(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> d
     return {"type": info["type"], "hyper": info["hyper"], "state": state}
 
 
-def load(path: str | os.PathLike, model: Sequential | None = None, optimizer: Any = None, strict: bool = True
-         ) -> Checkpoint:
+def load(
+    path: str | os.PathLike, model: Sequential | None = None, optimizer: Any = None, strict: bool = True
+) -> Checkpoint:
     """Load a checkpoint into ``model`` (or build the model it describes when ``model`` is None).
 
     Everything is validated before the model is touched: the file (see :func:`read`), then — with ``strict`` —
@@ -289,8 +329,10 @@ def load(path: str | os.PathLike, model: Sequential | None = None, optimizer: An
     opt_state = _optimizer_state(header, arrays)
     if optimizer is not None and opt_state is not None:
         if opt_state["type"] != type(optimizer).__name__:
-            diffs.append(f"optimizer: the checkpoint holds {opt_state['type']} state, the optimizer given is "
-                         f"{type(optimizer).__name__}")
+            diffs.append(
+                f"optimizer: the checkpoint holds {opt_state['type']} state, the optimizer given is "
+                f"{type(optimizer).__name__}"
+            )
         shapes = {p.name: p.value.shape for p in model.parameters()}
         for name, slots in opt_state["state"].items():
             if name not in shapes:
@@ -301,16 +343,18 @@ def load(path: str | os.PathLike, model: Sequential | None = None, optimizer: An
                     diffs.append(f"optimizer: {name}/{slot} has shape {arr.shape}, the parameter {shapes[name]}")
     if diffs:
         shown = diffs[:20] + ([f"... and {len(diffs) - 20} more"] if len(diffs) > 20 else [])
-        raise CheckpointMismatchError(f"{path} does not fit this model ({len(diffs)} difference"
-                                      f"{'s' if len(diffs) != 1 else ''}; the model was left unchanged):\n  - "
-                                      + "\n  - ".join(shown))
+        raise CheckpointMismatchError(
+            f"{path} does not fit this model ({len(diffs)} difference"
+            f"{'s' if len(diffs) != 1 else ''}; the model was left unchanged):\n  - " + "\n  - ".join(shown)
+        )
     if optimizer is not None and opt_state is not None:
         try:
-            optimizer.load_state_dict(opt_state)          # validates fully before changing anything
+            optimizer.load_state_dict(opt_state)  # validates fully before changing anything
         except (ValueError, TypeError) as err:
             raise CheckpointError(f"{path}: bad optimizer state: {err} (the model was left unchanged)") from None
     for p in model.parameters():
         np.copyto(p.value, arrays[f"param/{p.name}"], casting="same_kind")
-    extras = {k[len("extra/"):]: v for k, v in arrays.items() if k.startswith("extra/")}
-    return Checkpoint(path=path, model=model, meta=header["meta"], optimizer_state=opt_state, arrays=extras,
-                      header=header)
+    extras = {k[len("extra/") :]: v for k, v in arrays.items() if k.startswith("extra/")}
+    return Checkpoint(
+        path=path, model=model, meta=header["meta"], optimizer_state=opt_state, arrays=extras, header=header
+    )

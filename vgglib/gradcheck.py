@@ -11,9 +11,10 @@ Central differences ``(f(x + ε) - f(x - ε)) / 2ε`` have error O(ε²); in flo
 of the linear layers agree to ~1e-10. Kinks (ReLU at 0, pooling ties) break the check there: build inputs
 away from them.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,7 +32,7 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"numerical_gradient: x must be a float array, got dtype {x.dtype}")
     grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
     for _ in it:
         idx = it.multi_index
         old = x[idx]
@@ -53,8 +54,9 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
 
 
-def check_layer(layer: Layer, x: np.ndarray, eps: float = 1e-6, seed: int = 0,
-                training: bool = True) -> dict[str, float]:
+def check_layer(
+    layer: Layer, x: np.ndarray, eps: float = 1e-6, seed: int = 0, training: bool = True
+) -> dict[str, float]:
     """Compare ``layer.backward`` with numerical gradients; returns ``{"dx": err, "weights": err, ...}``.
 
     The scalar checked is ``L = Σ y · R`` for a fixed random R, so dL/dy = R. Use float64 for ``x`` and
@@ -62,8 +64,10 @@ def check_layer(layer: Layer, x: np.ndarray, eps: float = 1e-6, seed: int = 0,
     reuse its mask: pass ``training=False`` or check it through a fixed mask yourself.
     """
     if x.dtype != np.float64 or any(p.dtype != np.float64 for p in layer.params.values()):
-        raise TypeError("check_layer: use float64 input and parameters (layer.astype(np.float64)); "
-                        "float32 rounding swamps finite differences")
+        raise TypeError(
+            "check_layer: use float64 input and parameters (layer.astype(np.float64)); "
+            "float32 rounding swamps finite differences"
+        )
     x = x.copy()
     y = layer.forward(x, training)
     r = np.random.default_rng(seed).standard_normal(y.shape)
@@ -73,6 +77,7 @@ def check_layer(layer: Layer, x: np.ndarray, eps: float = 1e-6, seed: int = 0,
 
     layer.forward(x, training)
     dx = layer.backward(r)
+    assert dx is not None  # input_grad=True always returns dL/dx
     analytic = {"dx": dx, **{k: g.copy() for k, g in layer.grads.items()}}
     errors = {"dx": relative_error(dx, numerical_gradient(loss, x, eps))}
     for key, param in layer.params.items():

@@ -11,6 +11,7 @@ accumulate — exactly what the backward pass needs.
 Only the k×k kernel offsets are looped over (at most 25 iterations for k = 5); every iteration moves a
 whole strided slice of the batch at once.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,12 +39,13 @@ def im2col(x: np.ndarray, kernel_size: int, stride: int = 1, padding: int = 0) -
     cols = np.empty((n, c, k, k, ho, wo), dtype=x.dtype)
     for i in range(k):
         for j in range(k):
-            cols[:, :, i, j] = xp[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride]
+            cols[:, :, i, j] = xp[:, :, i : i + stride * ho : stride, j : j + stride * wo : stride]
     return cols
 
 
-def col2im(cols: np.ndarray, input_shape: tuple[int, int, int, int], kernel_size: int,
-           stride: int = 1, padding: int = 0) -> np.ndarray:
+def col2im(
+    cols: np.ndarray, input_shape: tuple[int, ...], kernel_size: int, stride: int = 1, padding: int = 0
+) -> np.ndarray:
     """Scatter-add windows back: (N, C, k, k, Ho, Wo) -> (N, C, H, W); overlaps accumulate."""
     n, c, h, w = input_shape
     k = kernel_size
@@ -51,7 +53,7 @@ def col2im(cols: np.ndarray, input_shape: tuple[int, int, int, int], kernel_size
     xp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
     for i in range(k):
         for j in range(k):
-            xp[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride] += cols[:, :, i, j]
+            xp[:, :, i : i + stride * ho : stride, j : j + stride * wo : stride] += cols[:, :, i, j]
     if padding == 0:
         return xp
-    return xp[:, :, padding:padding + h, padding:padding + w]
+    return xp[:, :, padding : padding + h, padding : padding + w]

@@ -1,6 +1,6 @@
-"""The layers of VGG16, each with ``forward`` and ``backward`` (the layer contract).
+"""The layers of VGG16, written to be read: each forward and backward is the formula the notebooks derive.
 
-The contract, which optimizers, checkpoints and models rely on:
+The layer contract, which optimizers, checkpoints and models rely on:
 
 * arrays are NCHW: (batch, channels, height, width);
 * ``params`` and ``grads`` are dicts with the same keys (``"weights"``, ``"bias"``) and shapes; both are empty
@@ -18,54 +18,51 @@ Where each layer is derived:
 * ``Flatten``, ``FullyConnected`` — ``notebooks/05_flatten_and_fully_connected.ipynb``
 * ``Dropout`` — ``notebooks/10_dropout.ipynb``
 
-The plain-loop versions of convolution and pooling that these are tested against live in
-:mod:`vgglib.reference`.
+They are tested on their own against numerical gradients and the plain loops of :mod:`vgglib.reference`
+(``tests/test_layers.py``). :mod:`vgglib.fast` holds layers with the same contract written for speed
+(``notebooks/14_making_it_fast.ipynb``), tested against these.
 
-Speed: for float32/float64 input, ``Convolution2D``, ``ReLU``, 2×2/stride-2 ``Pooling2D`` and ``FullyConnected``
-hand the work to :mod:`vgglib.fast` (same results, channels-last memory, ``notebooks/14_making_it_fast.ipynb``);
-the code below is the readable version, run when ``vgglib.fast.enabled`` is False
-(``with vgglib.fast.use(False): ...``).
+Why one module: the seven layers share one base class and one contract, and a student reads them top to bottom
+like deep-learning-from-scratch's ``common/layers.py``; each class fits on a screen.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from . import fast as _fast
+from .checks import check_float_array, check_positive_int
 from .im2col import col2im, im2col, output_size
 
 __all__ = [
-    "Layer", "Convolution2D", "ReLU", "Pooling2D", "Maxpooling2D", "Minpooling2D", "Avgpooling2D",
-    "Flatten", "FullyConnected", "Dropout", "check_float_array",
+    "Layer",
+    "Convolution2D",
+    "ReLU",
+    "Pooling2D",
+    "Maxpooling2D",
+    "Minpooling2D",
+    "Avgpooling2D",
+    "Flatten",
+    "FullyConnected",
+    "Dropout",
+    "he_normal",
 ]
 
 
-def check_float_array(x: Any, where: str, ndim: int | None = None) -> np.ndarray:
-    """Return ``x`` as an ndarray after checking it is a float array with ``ndim`` axes.
+def he_normal(shape: tuple[int, ...], fan_in: int, rng: np.random.Generator, dtype: Any) -> np.ndarray:
+    """Initial weights drawn from N(0, 2 / fan_in) (He et al., 2015; ``notebooks/03_relu_and_initialization``).
 
-    Integer and uint8 images are refused on purpose: the seed normalised uint8 pixels in place, and
-    ``uint8`` arithmetic wraps around (250 + 10 == 4). Convert first with ``x.astype(np.float32) / 255``.
+    ``dtype=None`` draws nothing: read-only zeros of that shape that take no memory — for counting the
+    parameters of an architecture without allocating it (:func:`vgglib.summary.summary`).
     """
-    if not isinstance(x, np.ndarray):
-        if isinstance(x, (list, tuple)):
-            x = np.asarray(x)
-        else:
-            raise TypeError(f"{where}: expected a numpy array, got {type(x).__name__}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(
-            f"{where}: expected a float array (float32 or float64), got dtype {x.dtype}. "
-            "Normalise images first, e.g. x.astype(np.float32) / 255 (integer pixels wrap around).")
-    if ndim is not None and x.ndim != ndim:
-        layout = {4: "(N, C, H, W)", 2: "(N, features)"}.get(ndim, f"{ndim} axes")
-        raise ValueError(f"{where}: expected a {ndim}-D array {layout}, got shape {x.shape} ({x.ndim}-D)")
-    return x
+    if dtype is None:
+        return np.broadcast_to(np.float32(0), shape)
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
 
 
-def _check_positive_int(value: Any, name: str, where: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    return np.broadcast_to(np.float32(0), shape) if dtype is None else np.zeros(shape, dtype=dtype)
 
 
 class Layer:
@@ -84,7 +81,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self._input_shape: tuple[int, ...] | None = None
         self._output_shape: tuple[int, ...] | None = None
-        self._dtype: np.dtype | None = None   # compute dtype: the last forward input's
+        self._dtype: np.dtype | None = None  # compute dtype: the last forward input's
 
     # -- the contract -------------------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
@@ -103,14 +100,16 @@ class Layer:
         """Return dL/dx for the last ``forward`` and fill ``grads`` (same keys and shapes as ``params``).
 
         ``input_grad=False``: only fill ``grads`` and return None — for the network's first layer, whose input
-        (the images) needs no gradient; a layer may then skip computing dx (the convolution does).
+        (the images) needs no gradient; a layer may then skip computing dx.
         """
         if self._output_shape is None:
             raise RuntimeError(f"{self.name}.backward called before forward: run forward(x) first")
         dy = check_float_array(dy, f"{self.name}.backward")
         if dy.shape != self._output_shape:
-            raise ValueError(f"{self.name}.backward: dy has shape {dy.shape}, expected the forward output's "
-                             f"shape {self._output_shape}")
+            raise ValueError(
+                f"{self.name}.backward: dy has shape {dy.shape}, expected the forward output's "
+                f"shape {self._output_shape}"
+            )
         if not isinstance(input_grad, (bool, np.bool_)):
             raise TypeError(f"{self.name}.backward: input_grad must be True or False, got {input_grad!r}")
         dy = dy.astype(self._dtype, copy=False)
@@ -144,7 +143,7 @@ class Layer:
         return {"type": type(self).__name__, "name": self.name}
 
     # -- helpers shared by all layers -----------------------------------------------------------------
-    def astype(self, dtype: Any) -> "Layer":
+    def astype(self, dtype: Any) -> Layer:
         """Convert parameters (and gradients) to ``dtype`` in place; returns ``self``."""
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
@@ -198,89 +197,84 @@ class Convolution2D(_TrainableLayer):
 
     input_ndim = 4
 
-    def __init__(self, inputs_channel: int, num_filters: int, kernel_size: int, padding: int = 0,
-                 stride: int = 1, learning_rate: float = 0.01, name: str = "conv",
-                 rng: np.random.Generator | None = None, dtype: Any = np.float32) -> None:
+    def __init__(
+        self,
+        inputs_channel: int,
+        num_filters: int,
+        kernel_size: int,
+        padding: int = 0,
+        stride: int = 1,
+        learning_rate: float = 0.01,
+        name: str = "conv",
+        rng: np.random.Generator | None = None,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__(name, learning_rate)
-        self.inputs_channel = _check_positive_int(inputs_channel, "inputs_channel", name)
-        self.num_filters = _check_positive_int(num_filters, "num_filters", name)
-        self.kernel_size = _check_positive_int(kernel_size, "kernel_size", name)
-        self.padding = _check_positive_int(padding, "padding", name, minimum=0)
-        self.stride = _check_positive_int(stride, "stride", name)
+        self.inputs_channel = check_positive_int(inputs_channel, "inputs_channel", name)
+        self.num_filters = check_positive_int(num_filters, "num_filters", name)
+        self.kernel_size = check_positive_int(kernel_size, "kernel_size", name)
+        self.padding = check_positive_int(padding, "padding", name, minimum=0)
+        self.stride = check_positive_int(stride, "stride", name)
         rng = np.random.default_rng(0) if rng is None else rng
-        fan_in = self.inputs_channel * self.kernel_size ** 2
-        shape = (self.num_filters, self.inputs_channel, self.kernel_size, self.kernel_size)
-        self.params = {"weights": (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype),
-                       "bias": np.zeros(self.num_filters, dtype=dtype)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        c, f, k = self.inputs_channel, self.num_filters, self.kernel_size
+        self.params = {"weights": he_normal((f, c, k, k), c * k * k, rng, dtype), "bias": _zeros((f,), dtype)}
+        self.grads = {key: np.zeros(v.shape, dtype=v.dtype) for key, v in self.params.items()}
         self._cols: np.ndarray | None = None
-        self._fast_cache: _fast.ConvCache | None = None
-        self._weight_cache = _fast.WeightCache()      # transformed weights, reused across inference batches
 
     def _check_input(self, x: np.ndarray) -> None:
         if x.shape[1] != self.inputs_channel:
-            raise ValueError(f"{self.name}.forward: input has {x.shape[1]} channels (shape {x.shape}), "
-                             f"expected inputs_channel={self.inputs_channel}")
+            raise ValueError(
+                f"{self.name}.forward: input has {x.shape[1]} channels (shape {x.shape}), "
+                f"expected inputs_channel={self.inputs_channel}"
+            )
         self.output_shape(x.shape[1:])
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) != 3 or input_shape[0] != self.inputs_channel:
+            raise ValueError(f"{self.name}: expected input (C={self.inputs_channel}, H, W), got {tuple(input_shape)}")
         c, h, w = input_shape
         k, p = self.kernel_size, self.padding
         if k > h + 2 * p or k > w + 2 * p:
-            raise ValueError(f"{self.name}: kernel_size={k} is larger than the padded input "
-                             f"({h + 2 * p}x{w + 2 * p} from {h}x{w} with padding={p})")
+            raise ValueError(
+                f"{self.name}: kernel_size={k} is larger than the padded input "
+                f"({h + 2 * p}x{w + 2 * p} from {h}x{w} with padding={p})"
+            )
         return (self.num_filters, output_size(h, k, p, self.stride), output_size(w, k, p, self.stride))
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        if _fast.applies(x):
-            self._cols = None
-            if training:
-                self._weight_cache.clear()            # the weights change every step: nothing to reuse
-            y, self._fast_cache = _fast.conv2d_forward(x, self._param("weights", x.dtype),
-                                                       self._param("bias", x.dtype), self.stride, self.padding,
-                                                       None if training else self._weight_cache)
-            return y
-        self._fast_cache = None
         n = x.shape[0]
-        f, _, ho, wo = (self.num_filters, *self.output_shape(x.shape[1:]))
-        cols = im2col(x, self.kernel_size, self.stride, self.padding)          # (N, C, k, k, Ho, Wo)
-        w = self._param("weights", x.dtype).reshape(f, -1)                     # (F, C*k*k)
-        y = np.matmul(w, cols.reshape(n, w.shape[1], ho * wo))                # (N, F, Ho*Wo)
+        f, ho, wo = self.output_shape(x.shape[1:])
+        cols = im2col(x, self.kernel_size, self.stride, self.padding)  # (N, C, k, k, Ho, Wo)
+        w = self._param("weights", x.dtype).reshape(f, -1)  # (F, C*k*k)
+        y = np.matmul(w, cols.reshape(n, w.shape[1], ho * wo))  # (N, F, Ho*Wo)
         y += self._param("bias", x.dtype)[:, None]
         self._cols = cols
         return y.reshape(n, f, ho, wo)
 
-    def _fast_backward(self, dy: np.ndarray, need_dx: bool) -> np.ndarray | None:
-        dx, dw, db = _fast.conv2d_backward(dy, self._fast_cache, self._param("weights", dy.dtype), need_dx)
-        self._store_grad("bias", db)
-        self._store_grad("weights", dw)
-        return dx
-
-    def _backward_params(self, dy: np.ndarray) -> None:
-        if self._fast_cache is None:
-            self._backward(dy)
-        else:
-            self._fast_backward(dy, need_dx=False)
-
     def _backward(self, dy: np.ndarray) -> np.ndarray:
-        if self._fast_cache is not None:
-            return self._fast_backward(dy, need_dx=True)
         cols = self._cols
+        assert cols is not None and self._input_shape is not None
         n, f = dy.shape[:2]
-        ckk = self.inputs_channel * self.kernel_size ** 2
-        dy2 = dy.reshape(n, f, -1)                                             # (N, F, L)
-        cols2 = cols.reshape(n, ckk, -1)                                       # (N, CKK, L)
-        self._store_grad("bias", dy2.sum(axis=(0, 2)))
-        dw = np.tensordot(dy2, cols2, axes=([0, 2], [0, 2]))                   # (F, CKK)
+        ckk = self.inputs_channel * self.kernel_size**2
+        dy2 = dy.reshape(n, f, -1)  # (N, F, L)
+        self._store_grad("bias", dy2.sum(axis=(0, 2)))  # db = Σ dy
+        dw = np.tensordot(dy2, cols.reshape(n, ckk, -1), axes=([0, 2], [0, 2]))  # dW = x ⋆ dy: (F, CKK)
         self._store_grad("weights", dw.reshape(self.params["weights"].shape))
         w = self._param("weights", cols.dtype).reshape(f, ckk)
-        dcols = np.matmul(w.T, dy2).reshape(cols.shape)                        # (N, C, k, k, Ho, Wo)
+        dcols = np.matmul(w.T, dy2).reshape(cols.shape)  # (N, C, k, k, Ho, Wo)
         return col2im(dcols, self._input_shape, self.kernel_size, self.stride, self.padding)
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Convolution2D", "name": self.name, "inputs_channel": self.inputs_channel,
-                "num_filters": self.num_filters, "kernel_size": self.kernel_size, "padding": self.padding,
-                "stride": self.stride, "learning_rate": self.learning_rate}
+        return {
+            "type": "Convolution2D",
+            "name": self.name,
+            "inputs_channel": self.inputs_channel,
+            "num_filters": self.num_filters,
+            "kernel_size": self.kernel_size,
+            "padding": self.padding,
+            "stride": self.stride,
+            "learning_rate": self.learning_rate,
+        }
 
 
 class ReLU(Layer):
@@ -292,20 +286,12 @@ class ReLU(Layer):
     def __init__(self, name: str = "relu") -> None:
         super().__init__(name)
         self._mask: np.ndarray | None = None
-        self._y: np.ndarray | None = None       # the fast path keeps the output instead of a mask
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        if _fast.applies(x):
-            self._mask = None
-            self._y = _fast.relu_forward(x)
-            return self._y
-        self._y = None
         self._mask = x > 0
         return np.maximum(x, 0)
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
-        if self._y is not None:
-            return _fast.relu_backward(dy, self._y)
         return dy * self._mask
 
 
@@ -320,39 +306,18 @@ class Pooling2D(Layer):
 
     input_ndim = 4
     modes = ("max", "min", "avg")
+    #: set by the subclasses with one mode (``Maxpooling2D`` ...): their config has no "mode"
+    fixed_mode: str | None = None
 
     def __init__(self, pool_size: int = 2, stride: int = 2, mode: str = "max", name: str = "pool") -> None:
         super().__init__(name)
-        self.pool_size = _check_positive_int(pool_size, "pool_size", name)
-        self.stride = _check_positive_int(stride, "stride", name)
+        self.pool_size = check_positive_int(pool_size, "pool_size", name)
+        self.stride = check_positive_int(stride, "stride", name)
         if mode not in self.modes:
             raise ValueError(f"{name}: mode must be one of {self.modes}, got {mode!r}")
         self.mode = mode
-        self.winners: np.ndarray | None = None   # (N, C, Ho, Wo) flat index i*k + j of each window's winner
-        self._fast_winners: np.ndarray | None = None
-        self._fast_state: tuple[bool] | None = None   # (channels_last,) when the fast path ran
-        self._fast_x: np.ndarray | None = None        # inference input whose winners are not computed yet
-
-    @property
-    def winners(self) -> np.ndarray | None:
-        """(N, C, Ho, Wo) int64 flat index i·k + j of each window's winner (None for "avg" or before forward)."""
-        winners = self._fast_pool_winners()
-        if winners is not None:
-            return winners.astype(np.int64)
-        return self._winners
-
-    @winners.setter
-    def winners(self, value: np.ndarray | None) -> None:
-        self._winners = value
-        self._fast_winners = None
-        self._fast_x = None
-
-    def _fast_pool_winners(self) -> np.ndarray | None:
-        """The fast path's uint8 winners; an inference forward finds them only when asked (backward, winners)."""
-        if self._fast_x is not None:
-            _, self._fast_winners = _fast.pool2x2_forward(self._fast_x, self.mode)
-            self._fast_x = None
-        return self._fast_winners
+        #: (N, C, Ho, Wo) flat index i·k + j of each window's winner (None for "avg" or before forward)
+        self.winners: np.ndarray | None = None
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         c, h, w = input_shape
@@ -365,18 +330,9 @@ class Pooling2D(Layer):
         self.output_shape(x.shape[1:])
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        if self.pool_size == 2 and self.stride == 2 and _fast.applies(x):
-            # inference needs no winners: they are found later only if backward or `winners` asks for them
-            y, winners = _fast.pool2x2_forward(x, self.mode, winners=training)
-            self.winners = None
-            self._fast_winners = winners
-            self._fast_x = None if training or self.mode == "avg" else x
-            self._fast_state = (_fast.is_channels_last(x),)
-            return y
-        self._fast_state = None
         n, c = x.shape[:2]
         k = self.pool_size
-        cols = im2col(x, k, self.stride)                                       # (N, C, k, k, Ho, Wo)
+        cols = im2col(x, k, self.stride)  # (N, C, k, k, Ho, Wo)
         windows = cols.reshape(n, c, k * k, *cols.shape[-2:])
         if self.mode == "avg":
             self.winners = None
@@ -385,47 +341,54 @@ class Pooling2D(Layer):
         return np.take_along_axis(windows, self.winners[:, :, None], axis=2)[:, :, 0]
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
-        if self._fast_state is not None:
-            return _fast.pool2x2_backward(dy, self._fast_pool_winners(), self._input_shape, *self._fast_state,
-                                          mode=self.mode)
+        assert self._input_shape is not None
         n, c, ho, wo = dy.shape
         k = self.pool_size
         if self.mode == "avg":
             dwin = np.broadcast_to((dy / (k * k))[:, :, None], (n, c, k * k, ho, wo))
         else:
+            assert self.winners is not None
             dwin = np.zeros((n, c, k * k, ho, wo), dtype=dy.dtype)
             np.put_along_axis(dwin, self.winners[:, :, None], dy[:, :, None], axis=2)
         return col2im(dwin.reshape(n, c, k, k, ho, wo), self._input_shape, k, self.stride)
 
     def config(self) -> dict[str, Any]:
-        return {"type": type(self).__name__, "name": self.name, "pool_size": self.pool_size,
-                "stride": self.stride, "mode": self.mode}
+        cfg: dict[str, Any] = {
+            "type": type(self).__name__,
+            "name": self.name,
+            "pool_size": self.pool_size,
+            "stride": self.stride,
+        }
+        if self.fixed_mode is None:
+            cfg["mode"] = self.mode
+        return cfg
 
 
 class Maxpooling2D(Pooling2D):
     """Max pooling (the seed's name); see :class:`Pooling2D`."""
 
+    fixed_mode = "max"
+
     def __init__(self, pool_size: int = 2, stride: int = 2, name: str = "pool") -> None:
         super().__init__(pool_size, stride, "max", name)
 
-    def config(self) -> dict[str, Any]:
-        cfg = super().config()
-        del cfg["mode"]
-        return cfg
 
-
-class Minpooling2D(Maxpooling2D):
+class Minpooling2D(Pooling2D):
     """Min pooling; see :class:`Pooling2D`."""
 
+    fixed_mode = "min"
+
     def __init__(self, pool_size: int = 2, stride: int = 2, name: str = "pool") -> None:
-        Pooling2D.__init__(self, pool_size, stride, "min", name)
+        super().__init__(pool_size, stride, "min", name)
 
 
-class Avgpooling2D(Maxpooling2D):
+class Avgpooling2D(Pooling2D):
     """Average pooling; see :class:`Pooling2D`."""
 
+    fixed_mode = "avg"
+
     def __init__(self, pool_size: int = 2, stride: int = 2, name: str = "pool") -> None:
-        Pooling2D.__init__(self, pool_size, stride, "avg", name)
+        super().__init__(pool_size, stride, "avg", name)
 
 
 class Flatten(Layer):
@@ -444,6 +407,7 @@ class Flatten(Layer):
         return x.reshape(x.shape[0], -1)
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
+        assert self._input_shape is not None
         return dy.reshape(self._input_shape)
 
 
@@ -456,50 +420,61 @@ class FullyConnected(_TrainableLayer):
 
     input_ndim = 2
 
-    def __init__(self, num_inputs: int, num_outputs: int, learning_rate: float = 0.01, name: str = "fc",
-                 rng: np.random.Generator | None = None, dtype: Any = np.float32) -> None:
+    def __init__(
+        self,
+        num_inputs: int,
+        num_outputs: int,
+        learning_rate: float = 0.01,
+        name: str = "fc",
+        rng: np.random.Generator | None = None,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__(name, learning_rate)
-        self.num_inputs = _check_positive_int(num_inputs, "num_inputs", name)
-        self.num_outputs = _check_positive_int(num_outputs, "num_outputs", name)
+        self.num_inputs = check_positive_int(num_inputs, "num_inputs", name)
+        self.num_outputs = check_positive_int(num_outputs, "num_outputs", name)
         rng = np.random.default_rng(0) if rng is None else rng
-        weights = rng.standard_normal((self.num_inputs, self.num_outputs)) * np.sqrt(2.0 / self.num_inputs)
-        self.params = {"weights": weights.astype(dtype), "bias": np.zeros(self.num_outputs, dtype=dtype)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        shape = (self.num_inputs, self.num_outputs)
+        self.params = {
+            "weights": he_normal(shape, self.num_inputs, rng, dtype),
+            "bias": _zeros((self.num_outputs,), dtype),
+        }
+        self.grads = {key: np.zeros(v.shape, dtype=v.dtype) for key, v in self.params.items()}
         self._x: np.ndarray | None = None
-        self._fast = False
 
     def _check_input(self, x: np.ndarray) -> None:
         if x.shape[1] != self.num_inputs:
-            raise ValueError(f"{self.name}.forward: input has {x.shape[1]} features (shape {x.shape}), "
-                             f"expected num_inputs={self.num_inputs}")
+            raise ValueError(
+                f"{self.name}.forward: input has {x.shape[1]} features (shape {x.shape}), "
+                f"expected num_inputs={self.num_inputs}"
+            )
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if tuple(input_shape) != (self.num_inputs,):
-            raise ValueError(f"{self.name}: expected input shape ({self.num_inputs},), got {tuple(input_shape)}"
-                             " (put a Flatten before a FullyConnected layer)")
+            raise ValueError(
+                f"{self.name}: expected input shape ({self.num_inputs},), got {tuple(input_shape)}"
+                " (put a Flatten before a FullyConnected layer)"
+            )
         return (self.num_outputs,)
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self._x = x
-        self._fast = _fast.applies(x)
-        if self._fast:
-            return _fast.linear_forward(x, self._param("weights", x.dtype), self._param("bias", x.dtype))
         return x @ self._param("weights", x.dtype) + self._param("bias", x.dtype)
 
     def _backward(self, dy: np.ndarray) -> np.ndarray:
         x = self._x
-        if self._fast:
-            dx, dw, db = _fast.linear_backward(dy, x, self._param("weights", x.dtype))
-            self._store_grad("weights", dw)
-            self._store_grad("bias", db)
-            return dx
-        self._store_grad("weights", x.T @ dy)
-        self._store_grad("bias", dy.sum(axis=0))
-        return dy @ self._param("weights", x.dtype).T
+        assert x is not None
+        self._store_grad("weights", x.T @ dy)  # dW = xᵀ·dy
+        self._store_grad("bias", dy.sum(axis=0))  # db = Σ_n dy
+        return dy @ self._param("weights", x.dtype).T  # dx = dy·Wᵀ
 
     def config(self) -> dict[str, Any]:
-        return {"type": "FullyConnected", "name": self.name, "num_inputs": self.num_inputs,
-                "num_outputs": self.num_outputs, "learning_rate": self.learning_rate}
+        return {
+            "type": "FullyConnected",
+            "name": self.name,
+            "num_inputs": self.num_inputs,
+            "num_outputs": self.num_outputs,
+            "learning_rate": self.learning_rate,
+        }
 
 
 class Dropout(Layer):
@@ -517,7 +492,7 @@ class Dropout(Layer):
             raise ValueError(f"{name}: dropout probability p must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.rng = np.random.default_rng(0) if rng is None else rng
-        self.mask: np.ndarray | None = None   # the scaled mask m / (1 - p) of the last training forward
+        self.mask: np.ndarray | None = None  # the scaled mask m / (1 - p) of the last training forward
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         if not training or self.p == 0:

@@ -4,13 +4,14 @@ Derived in ``notebooks/06_softmax_and_cross_entropy.ipynb``.
 
 Labels are class ids of shape (N,) or one-hot rows of shape (N, C). The loss is the mean over the batch.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from .layers import check_float_array
+from .checks import check_float_array
 
 __all__ = ["softmax", "cross_entropy", "softmax_cross_entropy", "log_softmax", "labels_to_one_hot"]
 

@@ -1,4 +1,4 @@
-"""Models: ``Sequential`` (a stack of layers), ``VGG16``, ``summary``, and the seed's ``train``/``run`` API.
+"""Models: ``Sequential`` (a stack of layers), ``VGG16``, and the seed's ``train``/``run`` API.
 
 Built and explained in ``notebooks/08_vgg16_architecture.ipynb``; trained in
 ``notebooks/09_training_vgg16_on_mnist.ipynb``.
@@ -17,34 +17,54 @@ The seed project's API is kept on every model::
 ``train`` is :func:`vgglib.train.fit` with Adam plus a checkpoint written to ``weights_file`` after every epoch;
 ``run`` is :func:`vgglib.checkpoint.load` followed by :func:`vgglib.train.evaluate`. Both accept the raw uint8
 MNIST images (N, 28, 28) and prepare them the way :meth:`Sequential.prepare` documents.
+
+Why one module: ``VGG16`` is a ``Sequential`` built from its layer configs; the container, the architecture as
+data (:func:`vgg16_layer_configs`) and the rebuilding from configs (:func:`build_model`) are read together.
 """
+
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 
-from .data import MNIST_MEAN, MNIST_STD
-from .im2col import output_size
-from .layers import (Avgpooling2D, Convolution2D, Dropout, Flatten, FullyConnected, Layer, Maxpooling2D,
-                     Minpooling2D, Pooling2D, ReLU)
+from .fast import is_fast, to_fast, to_reference
+from .layers import (
+    Avgpooling2D,
+    Convolution2D,
+    Dropout,
+    Flatten,
+    FullyConnected,
+    Layer,
+    Maxpooling2D,
+    Minpooling2D,
+    Pooling2D,
+    ReLU,
+)
+from .preprocess import MNIST_MEAN, MNIST_STD, prepare_batch
 
-__all__ = ["Param", "Sequential", "VGG16", "vgg16_layer_configs", "layer_from_config", "build_model",
-           "summary", "Summary", "SummaryRow"]
+__all__ = ["Param", "Sequential", "VGG16", "vgg16_layer_configs", "layer_from_config", "build_model"]
 
 
 #: VGG16's 13 convolutions ("M" = 2x2 max-pool) — configuration "D" of Simonyan & Zisserman (2015)
-VGG16_BLOCKS: tuple[tuple[int, ...], ...] = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512),
-                                             (512, 512, 512))
+VGG16_BLOCKS: tuple[tuple[int, ...], ...] = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
 VGG16_FC = 4096
 
-_LAYER_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    Convolution2D, ReLU, Pooling2D, Maxpooling2D, Minpooling2D, Avgpooling2D, Flatten, FullyConnected, Dropout)}
-#: layers that make no new activation array in the standard count: ReLU and Dropout can run in place, Flatten is
-#: a view
-_NO_NEW_ACTIVATIONS = ("ReLU", "Dropout", "Flatten")
+_LAYER_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        Convolution2D,
+        ReLU,
+        Pooling2D,
+        Maxpooling2D,
+        Minpooling2D,
+        Avgpooling2D,
+        Flatten,
+        FullyConnected,
+        Dropout,
+    )
+}
 
 
 class Param(NamedTuple):
@@ -61,9 +81,14 @@ class Param(NamedTuple):
         return f"{self.layer}.{self.key}"
 
 
-def layer_from_config(config: dict[str, Any], rng: np.random.Generator | None = None,
-                      dtype: Any = np.float32) -> Layer:
-    """Rebuild a layer from its ``config()`` dict (new random weights from ``rng``; load a checkpoint for trained ones)."""
+def layer_from_config(
+    config: dict[str, Any], rng: np.random.Generator | None = None, dtype: Any = np.float32, fast: bool = False
+) -> Layer:
+    """Rebuild a layer from its ``config()`` dict (new random weights from ``rng``; load a checkpoint for trained ones).
+
+    ``fast=True`` builds the :mod:`vgglib.fast` class of the same name (same contract and config); ``dtype=None``
+    gives placeholder weights that take no memory (for :func:`vgglib.summarize.summary`).
+    """
     if not isinstance(config, dict) or "type" not in config:
         raise ValueError(f"layer config must be a dict with a 'type' key, got {config!r}")
     kwargs = dict(config)
@@ -76,9 +101,10 @@ def layer_from_config(config: dict[str, Any], rng: np.random.Generator | None = 
     elif cls is Dropout:
         kwargs.update(rng=rng)
     try:
-        return cls(**kwargs)
+        layer = cls(**kwargs)
     except TypeError as err:
         raise ValueError(f"bad config for a {kind} layer: {err}") from None
+    return to_fast(layer) if fast else layer
 
 
 class Sequential:
@@ -92,8 +118,14 @@ class Sequential:
     ``resize`` ("pad" to centre them on a zero border, "zoom" to interpolate, like the seed's 28->64).
     """
 
-    def __init__(self, layers: Sequence[Layer], input_shape: Sequence[int] | None = None,
-                 resize: str = "zoom", mean: float = MNIST_MEAN, std: float = MNIST_STD) -> None:
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        input_shape: Sequence[int] | None = None,
+        resize: str = "zoom",
+        mean: float = MNIST_MEAN,
+        std: float = MNIST_STD,
+    ) -> None:
         layers = list(layers)
         if not layers:
             raise ValueError("Sequential: expected at least one layer, got an empty list")
@@ -106,7 +138,8 @@ class Sequential:
             raise ValueError(f"Sequential: std must be a positive number, got {std!r}")
         self.layers: list[Layer] = layers
         self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
-        self.resize, self.mean, self.std = resize, float(mean), float(std)
+        self.resize = cast(Literal["pad", "zoom"], resize)  # checked above
+        self.mean, self.std = float(mean), float(std)
         self._make_names_unique()
         self._check_shapes()
 
@@ -123,7 +156,7 @@ class Sequential:
             base = layer.name
             counter[base] = counter.get(base, 0) + 1
             if counter[base] == 1:
-                continue                        # the first one keeps its name
+                continue  # the first one keeps its name
             k = counter[base]
             while f"{base}_{k}" in taken:
                 k += 1
@@ -138,8 +171,9 @@ class Sequential:
             try:
                 shape = layer.output_shape(shape)
             except ValueError as err:
-                raise ValueError(f"Sequential: layer {layer.name!r} cannot take input of shape {shape}: {err}") \
-                    from None
+                raise ValueError(
+                    f"Sequential: layer {layer.name!r} cannot take input of shape {shape}: {err}"
+                ) from None
 
     def __iter__(self) -> Iterator[tuple[str, Layer]]:
         """Iterate over ``(name, layer)`` pairs in forward order."""
@@ -161,6 +195,22 @@ class Sequential:
     def names(self) -> list[str]:
         return [layer.name for layer in self.layers]
 
+    # -- implementation: the readable layers or the fast backend --------------------------------------
+    @property
+    def fast(self) -> bool:
+        """True when every layer that has a :mod:`vgglib.fast` counterpart uses it."""
+        return all(is_fast(layer) or to_fast(layer) is layer for layer in self.layers)
+
+    def to_fast(self) -> Sequential:
+        """Use the fast backend's layers (:mod:`vgglib.fast`), keeping the same weight arrays; returns ``self``."""
+        self.layers = [to_fast(layer) for layer in self.layers]
+        return self
+
+    def to_reference(self) -> Sequential:
+        """Use the readable layers of :mod:`vgglib.layers`, keeping the same weight arrays; returns ``self``."""
+        self.layers = [to_reference(layer) for layer in self.layers]
+        return self
+
     # -- computation -----------------------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """Logits (N, num_classes) for a prepared float batch x (N, *input_shape); caches for ``backward``."""
@@ -180,7 +230,9 @@ class Sequential:
             raise TypeError(f"backward: input_grad must be True or False, got {input_grad!r}")
         dy = dlogits
         for layer in reversed(self.layers[1:]):
-            dy = layer.backward(dy)
+            dx = layer.backward(dy)
+            assert dx is not None  # input_grad=True always returns dL/dx
+            dy = dx
         return self.layers[0].backward(dy, input_grad=input_grad)
 
     def predict_logits(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
@@ -190,12 +242,13 @@ class Sequential:
         n = len(x)
         if n == 0:
             raise ValueError("predict: got an empty array of images")
-        out = [self.forward(self.prepare(x[i:i + batch_size]), training=False) for i in range(0, n, batch_size)]
+        out = [self.forward(self.prepare(x[i : i + batch_size]), training=False) for i in range(0, n, batch_size)]
         return np.concatenate(out)
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Class probabilities (N, num_classes): softmax of :meth:`predict_logits`."""
         from .losses import softmax
+
         return softmax(self.predict_logits(x, batch_size))
 
     def predict(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
@@ -203,55 +256,32 @@ class Sequential:
         return self.predict_logits(x, batch_size).argmax(axis=1)
 
     # -- input preparation -----------------------------------------------------------------------------
-    def prepare(self, images: np.ndarray, augment: Any = None, rng: np.random.Generator | None = None
-                ) -> np.ndarray:
+    def prepare(self, images: np.ndarray, augment: Any = None, rng: np.random.Generator | None = None) -> np.ndarray:
         """Turn a batch into the model's input: float (N, C, H, W) in the model's dtype.
 
-        * uint8 images 0..255, (N, H, W) or (N, C, H, W) — the raw MNIST arrays: ``vgglib.data.to_float``
-          ([0, 1], a new array: never the seed's in-place uint8 wrap-around), a channel axis, then
-          ``augment(x, rng)`` if given (on [0, 1] images, background 0, as :mod:`vgglib.augment` expects), then
-          ``vgglib.data.resize`` to ``input_shape`` with ``self.resize`` ("pad": 28 -> 32 on a zero border;
-          "zoom": the seed's 28 -> 64), then ``vgglib.data.standardize`` with ``self.mean``/``self.std`` (MNIST's
-          0.1307/0.3081). Without augmentation this equals ``vgglib.data.prepare(images, size, method)``.
+        :func:`vgglib.preprocess.prepare_batch` with this model's ``input_shape``, ``resize`` method,
+        ``mean``/``std`` and dtype — the one pipeline ``vgglib.preprocess.prepare``, ``BatchLoader`` and ``fit``
+        also use:
+
+        * uint8 images 0..255, (N, H, W) or (N, C, H, W) — the raw MNIST arrays: ``to_float`` ([0, 1], a new
+          array: never the seed's in-place uint8 wrap-around), a channel axis, then ``augment(x, rng)`` if given
+          (on [0, 1] images, background 0, as :mod:`vgglib.augment` expects), then ``resize`` to ``input_shape``
+          with ``self.resize`` ("pad": 28 -> 32 on a zero border; "zoom": the seed's 28 -> 64), then
+          ``standardize`` with ``self.mean``/``self.std`` (MNIST's 0.1307/0.3081). Without augmentation this
+          equals ``vgglib.preprocess.prepare(images, size, method)``.
         * float arrays are taken as already prepared: they must have the input shape (N, *input_shape);
           ``augment`` is applied to them as they are.
         """
-        from . import data
-        x = images if isinstance(images, np.ndarray) else np.asarray(images)
-        if x.ndim not in (3, 4):
-            raise ValueError(f"prepare: expected images (N, H, W) or (N, C, H, W), got shape {x.shape}")
-        if np.issubdtype(x.dtype, np.integer):
-            if x.dtype != np.uint8:
-                if x.size and (x.min() < 0 or x.max() > 255):
-                    raise ValueError(f"prepare: integer images must be pixels in 0..255, got values in "
-                                     f"{x.min()}..{x.max()}")
-                x = x.astype(np.uint8)
-            x = data.to_float(x)
-            if x.ndim == 3:
-                x = x[:, None]
-            if augment is not None:
-                x = augment(x, rng)
-            if self.input_shape is not None:
-                c, h, w = self.input_shape
-                if x.shape[1] != c:
-                    raise ValueError(f"prepare: images have {x.shape[1]} channels, the model expects {c}")
-                if x.shape[2:] != (h, w):
-                    if h != w:
-                        raise ValueError(f"prepare: can only resize to square inputs, the model expects {h}x{w}")
-                    x = data.resize(x, h, self.resize)
-            x = data.standardize(x, self.mean, self.std)
-            return np.ascontiguousarray(x, dtype=self.dtype)
-        if not np.issubdtype(x.dtype, np.floating):
-            raise TypeError(f"prepare: expected uint8 images or float inputs, got dtype {x.dtype}")
-        if x.ndim != 4 or (self.input_shape is not None and x.shape[1:] != self.input_shape):
-            expected = "(N, C, H, W)" if self.input_shape is None else f"(N, {', '.join(map(str, self.input_shape))})"
-            raise ValueError(
-                f"prepare: float arrays are used as prepared model inputs and must have shape {expected}, got "
-                f"{x.shape}; pass the raw uint8 images to have them prepared, or prepare them yourself "
-                "(vgglib.data.prepare)")
-        if augment is not None:
-            x = augment(x, rng)
-        return x.astype(self.dtype, copy=False)
+        return prepare_batch(
+            images,
+            input_shape=self.input_shape,
+            method=self.resize,
+            mean=self.mean,
+            std=self.std,
+            dtype=self.dtype,
+            augment=augment,
+            rng=rng,
+        )
 
     # -- parameters ------------------------------------------------------------------------------------
     def parameters(self) -> Iterator[Param]:
@@ -275,7 +305,7 @@ class Sequential:
             return p.value.dtype
         return np.dtype(np.float32)
 
-    def astype(self, dtype: Any) -> "Sequential":
+    def astype(self, dtype: Any) -> Sequential:
         """Convert every layer's parameters to ``dtype`` (float64 for gradient checks); returns ``self``."""
         for layer in self.layers:
             layer.astype(dtype)
@@ -284,23 +314,38 @@ class Sequential:
     @property
     def rngs(self) -> dict[str, np.random.Generator]:
         """The random generators the layers draw from during training (the Dropout masks), by layer name."""
-        return {layer.name: layer.rng for layer in self.layers
-                if isinstance(getattr(layer, "rng", None), np.random.Generator)}
+        return {
+            layer.name: rng
+            for layer in self.layers
+            if isinstance(rng := getattr(layer, "rng", None), np.random.Generator)
+        }
 
     # -- persistence -----------------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
         """JSON-able description that :func:`build_model` turns back into this architecture."""
-        return {"type": "Sequential", "layers": [layer.config() for layer in self.layers],
-                "input_shape": None if self.input_shape is None else list(self.input_shape),
-                "resize": self.resize, "mean": self.mean, "std": self.std}
+        return {
+            "type": "Sequential",
+            "layers": [layer.config() for layer in self.layers],
+            "input_shape": None if self.input_shape is None else list(self.input_shape),
+            "resize": self.resize,
+            "mean": self.mean,
+            "std": self.std,
+        }
 
     def __repr__(self) -> str:
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
         return f"{type(self).__name__}([\n{inner}\n])"
 
     # -- the seed's API ----------------------------------------------------------------------------------
-    def train(self, X: np.ndarray, y: np.ndarray, batch_size: int = 32, epochs: int = 1,
-              weights_file: str | None = None, **fit_kwargs: Any) -> dict[str, Any]:
+    def train(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        batch_size: int = 32,
+        epochs: int = 1,
+        weights_file: str | None = None,
+        **fit_kwargs: Any,
+    ) -> dict[str, Any]:
         """The seed's ``model.train``: :func:`vgglib.train.fit` with Adam (lr 1e-3 unless ``optimizer=`` is given).
 
         ``X`` raw uint8 images (N, 28, 28) or prepared float inputs; ``y`` class ids (N,). When ``weights_file``
@@ -309,11 +354,13 @@ class Sequential:
         """
         from .optim import Adam
         from .train import fit
+
         fit_kwargs.setdefault("optimizer", Adam(1e-3))
         return fit(self, (X, y), epochs=epochs, batch_size=batch_size, checkpoint=weights_file, **fit_kwargs)
 
-    def run(self, X: np.ndarray, y: np.ndarray | None = None, weights_file: str | None = None,
-            batch_size: int = 64) -> tuple[np.ndarray, float | None]:
+    def run(
+        self, X: np.ndarray, y: np.ndarray | None = None, weights_file: str | None = None, batch_size: int = 64
+    ) -> tuple[np.ndarray, float | None]:
         """The seed's ``model.run``: load ``weights_file`` (if given), predict ``X``; returns (predictions, accuracy).
 
         ``predictions`` are class ids (N,); ``accuracy`` is the fraction correct in [0, 1], or None without ``y``.
@@ -321,10 +368,12 @@ class Sequential:
         """
         if weights_file is not None:
             from .checkpoint import load
+
             load(weights_file, self)
         if y is None:
             return self.predict(X, batch_size), None
         from .train import evaluate
+
         result = evaluate(self, X, y, batch_size=batch_size)
         return result["predictions"], result["accuracy"]
 
@@ -345,15 +394,17 @@ def _check_vgg16_args(in_channels: Any, num_classes: Any, input_size: Any, width
     if input_size % 32:
         raise ValueError(
             f"VGG16: input_size={input_size} cannot pass the five 2x2 max-pools (each halves the size): it must be "
-            "a multiple of 32, e.g. 32, 64 or 224. Pad MNIST's 28x28 to 32 or zoom it to 64 first.")
+            "a multiple of 32, e.g. 32, 64 or 224. Pad MNIST's 28x28 to 32 or zoom it to 64 first."
+        )
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 16:
         raise ValueError(f"VGG16: width must be a number in (0, 16] scaling every channel count, got {width!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"VGG16: dropout must be a probability in [0, 1), got {dropout!r}")
 
 
-def vgg16_layer_configs(in_channels: int = 1, num_classes: int = 10, input_size: int = 64, width: float = 1.0,
-                        dropout: float = 0.5) -> list[dict[str, Any]]:
+def vgg16_layer_configs(
+    in_channels: int = 1, num_classes: int = 10, input_size: int = 64, width: float = 1.0, dropout: float = 0.5
+) -> list[dict[str, Any]]:
     """The layer configs of VGG16: the architecture as data, without allocating any weight.
 
     13 conv 3x3/pad 1 + ReLU in five blocks, each block ending in a 2x2/stride 2 max-pool, then
@@ -367,8 +418,18 @@ def vgg16_layer_configs(in_channels: int = 1, num_classes: int = 10, input_size:
     for b, block in enumerate(VGG16_BLOCKS, start=1):
         for i, filters in enumerate(block, start=1):
             f = _scaled(filters, width)
-            cfgs.append({"type": "Convolution2D", "name": f"conv{b}_{i}", "inputs_channel": channels,
-                         "num_filters": f, "kernel_size": 3, "padding": 1, "stride": 1, "learning_rate": 0.01})
+            cfgs.append(
+                {
+                    "type": "Convolution2D",
+                    "name": f"conv{b}_{i}",
+                    "inputs_channel": channels,
+                    "num_filters": f,
+                    "kernel_size": 3,
+                    "padding": 1,
+                    "stride": 1,
+                    "learning_rate": 0.01,
+                }
+            )
             cfgs.append({"type": "ReLU", "name": f"relu{b}_{i}"})
             channels = f
         cfgs.append({"type": "Maxpooling2D", "name": f"pool{b}", "pool_size": 2, "stride": 2})
@@ -376,12 +437,26 @@ def vgg16_layer_configs(in_channels: int = 1, num_classes: int = 10, input_size:
     features = channels * (input_size // 32) ** 2
     hidden = _scaled(VGG16_FC, width)
     for j, (n_in, n_out) in enumerate(((features, hidden), (hidden, hidden)), start=1):
-        cfgs.append({"type": "FullyConnected", "name": f"fc{j}", "num_inputs": n_in, "num_outputs": n_out,
-                     "learning_rate": 0.01})
+        cfgs.append(
+            {
+                "type": "FullyConnected",
+                "name": f"fc{j}",
+                "num_inputs": n_in,
+                "num_outputs": n_out,
+                "learning_rate": 0.01,
+            }
+        )
         cfgs.append({"type": "ReLU", "name": f"relu_fc{j}"})
         cfgs.append({"type": "Dropout", "name": f"dropout_fc{j}", "p": float(dropout)})
-    cfgs.append({"type": "FullyConnected", "name": "fc3", "num_inputs": hidden, "num_outputs": int(num_classes),
-                 "learning_rate": 0.01})
+    cfgs.append(
+        {
+            "type": "FullyConnected",
+            "name": "fc3",
+            "num_inputs": hidden,
+            "num_outputs": int(num_classes),
+            "learning_rate": 0.01,
+        }
+    )
     return cfgs
 
 
@@ -401,248 +476,106 @@ class VGG16(Sequential):
     the Dropout layers draw their masks from the same generator (:func:`vgglib.train.fit` reseeds them from its
     ``seed``). ``resize`` says how :meth:`prepare` brings raw 28x28 digits to ``input_size``: "auto" pads
     28 -> 32 and zooms otherwise. Derived in ``notebooks/08_vgg16_architecture.ipynb``.
+
+    ``fast=True`` (the default) builds the layers of :mod:`vgglib.fast` (same contract, same weights, same
+    checkpoints; ``notebooks/14_making_it_fast.ipynb``); ``fast=False`` the readable layers of
+    :mod:`vgglib.layers`. ``model.to_reference()`` / ``model.to_fast()`` switch later, keeping the weights.
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, input_size: int = 64, width: float = 1.0,
-                 dropout: float = 0.5, rng: np.random.Generator | None = None, *, resize: str = "auto",
-                 mean: float = MNIST_MEAN, std: float = MNIST_STD, dtype: Any = np.float32) -> None:
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        input_size: int = 64,
+        width: float = 1.0,
+        dropout: float = 0.5,
+        rng: np.random.Generator | None = None,
+        *,
+        resize: str = "auto",
+        mean: float = MNIST_MEAN,
+        std: float = MNIST_STD,
+        dtype: Any = np.float32,
+        fast: bool = True,
+    ) -> None:
         cfgs = vgg16_layer_configs(in_channels, num_classes, input_size, width, dropout)
         if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"VGG16: rng must be a numpy Generator (np.random.default_rng(seed)), got "
-                            f"{type(rng).__name__}")
+            raise TypeError(
+                f"VGG16: rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
+            )
         rng = np.random.default_rng(0) if rng is None else rng
         if resize == "auto":
             resize = "pad" if input_size == 32 else "zoom"
         self.in_channels, self.num_classes, self.input_size = int(in_channels), int(num_classes), int(input_size)
         self.width, self.dropout = float(width), float(dropout)
-        layers = [layer_from_config(cfg, rng=rng, dtype=dtype) for cfg in cfgs]
+        layers = [layer_from_config(cfg, rng=rng, dtype=dtype, fast=fast) for cfg in cfgs]
         layers[-1].params["weights"] *= CLASSIFIER_INIT_SCALE
         super().__init__(layers, (self.in_channels, self.input_size, self.input_size), resize, mean, std)
 
     @staticmethod
-    def spec(in_channels: int = 1, num_classes: int = 10, input_size: int = 64, width: float = 1.0,
-             dropout: float = 0.5, resize: str = "auto") -> dict[str, Any]:
+    def spec(
+        in_channels: int = 1,
+        num_classes: int = 10,
+        input_size: int = 64,
+        width: float = 1.0,
+        dropout: float = 0.5,
+        resize: str = "auto",
+    ) -> dict[str, Any]:
         """The architecture config of ``VGG16(...)`` without building it: pass it to :func:`summary` or
         :func:`build_model`. ``summary(VGG16.spec(3, 1000, 224))`` needs no 0.55 GB of weights."""
         _check_vgg16_args(in_channels, num_classes, input_size, width, dropout)
         if resize == "auto":
             resize = "pad" if input_size == 32 else "zoom"
-        return {"type": "VGG16", "in_channels": int(in_channels), "num_classes": int(num_classes),
-                "input_size": int(input_size), "width": float(width), "dropout": float(dropout),
-                "resize": resize, "mean": MNIST_MEAN, "std": MNIST_STD}
+        return {
+            "type": "VGG16",
+            "in_channels": int(in_channels),
+            "num_classes": int(num_classes),
+            "input_size": int(input_size),
+            "width": float(width),
+            "dropout": float(dropout),
+            "resize": resize,
+            "mean": MNIST_MEAN,
+            "std": MNIST_STD,
+        }
 
     def config(self) -> dict[str, Any]:
-        return {"type": "VGG16", "in_channels": self.in_channels, "num_classes": self.num_classes,
-                "input_size": self.input_size, "width": self.width, "dropout": self.dropout,
-                "resize": self.resize, "mean": self.mean, "std": self.std}
+        return {
+            "type": "VGG16",
+            "in_channels": self.in_channels,
+            "num_classes": self.num_classes,
+            "input_size": self.input_size,
+            "width": self.width,
+            "dropout": self.dropout,
+            "resize": self.resize,
+            "mean": self.mean,
+            "std": self.std,
+        }
 
     def __repr__(self) -> str:
-        return (f"VGG16(in_channels={self.in_channels}, num_classes={self.num_classes}, "
-                f"input_size={self.input_size}, width={self.width}, dropout={self.dropout}) "
-                f"with {self.num_params():,} parameters")
+        return (
+            f"VGG16(in_channels={self.in_channels}, num_classes={self.num_classes}, "
+            f"input_size={self.input_size}, width={self.width}, dropout={self.dropout}) "
+            f"with {self.num_params():,} parameters"
+        )
 
 
-def build_model(config: dict[str, Any], rng: np.random.Generator | None = None, dtype: Any = np.float32
-                ) -> Sequential:
-    """Build the model a ``config()`` dict describes (fresh weights; :mod:`vgglib.checkpoint` loads trained ones)."""
+def build_model(
+    config: dict[str, Any], rng: np.random.Generator | None = None, dtype: Any = np.float32, fast: bool = True
+) -> Sequential:
+    """Build the model a ``config()`` dict describes (fresh weights; :mod:`vgglib.checkpoint` loads trained ones).
+
+    ``fast``: the layers of :mod:`vgglib.fast` (default) or the readable ones of :mod:`vgglib.layers`.
+    """
     if not isinstance(config, dict) or "type" not in config:
         raise ValueError(f"model config must be a dict with a 'type' key, got {type(config).__name__}")
     kwargs = {k: v for k, v in config.items() if k != "type"}
     try:
         if config["type"] == "VGG16":
-            return VGG16(rng=rng, dtype=dtype, **kwargs)
+            return VGG16(rng=rng, dtype=dtype, fast=fast, **kwargs)
         if config["type"] == "Sequential":
             layer_cfgs = kwargs.pop("layers")
             rng = np.random.default_rng(0) if rng is None else rng
-            layers = [layer_from_config(c, rng=rng, dtype=dtype) for c in layer_cfgs]
+            layers = [layer_from_config(c, rng=rng, dtype=dtype, fast=fast) for c in layer_cfgs]
             return Sequential(layers, **kwargs)
     except (TypeError, KeyError) as err:
         raise ValueError(f"bad {config['type']} config: {err}") from None
     raise ValueError(f"unknown model type {config['type']!r}; expected 'VGG16' or 'Sequential'")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# summary
-# ---------------------------------------------------------------------------------------------------------
-@dataclass
-class SummaryRow:
-    """One layer of :func:`summary`: its output (per image), parameters, new activation values and multiply-adds."""
-
-    name: str
-    type: str
-    output_shape: tuple[int, ...]
-    params: int
-    activations: int      # values of the new array this layer makes (0 for in-place ReLU/Dropout and Flatten)
-    macs: int             # multiply-adds per image: conv Ho·Wo·F·C·k·k, FC in·out (bias adds, max, ReLU: 0)
-
-
-@dataclass
-class Summary:
-    """What :func:`summary` returns: the rows plus totals; ``str(summary)`` is the table."""
-
-    input_shape: tuple[int, ...]
-    rows: list[SummaryRow]
-    itemsize: int = 4
-    title: str = ""
-    _table: str = field(default="", repr=False)
-
-    @property
-    def total_params(self) -> int:
-        return sum(r.params for r in self.rows)
-
-    @property
-    def total_macs(self) -> int:
-        return sum(r.macs for r in self.rows)
-
-    @property
-    def input_values(self) -> int:
-        return math.prod(self.input_shape)
-
-    @property
-    def total_activations(self) -> int:
-        """Activation values of one forward pass, the input included (the cs231n-style count)."""
-        return self.input_values + sum(r.activations for r in self.rows)
-
-    @property
-    def activation_bytes(self) -> int:
-        return self.total_activations * self.itemsize
-
-    @property
-    def param_bytes(self) -> int:
-        return self.total_params * self.itemsize
-
-    def table(self) -> str:
-        head = f"{'layer':<12} {'type':<15} {'output shape':<16} {'params':>12} {'activations':>12} " \
-               f"{'memory':>10} {'MACs':>15}"
-        lines = [self.title, head, "-" * len(head)] if self.title else [head, "-" * len(head)]
-        lines.append(f"{'input':<12} {'':<15} {_fmt_shape(self.input_shape):<16} {0:>12,} "
-                     f"{self.input_values:>12,} {_fmt_bytes(self.input_values * self.itemsize):>10} {0:>15,}")
-        for r in self.rows:
-            acts = f"{r.activations:,}" if r.activations else "(in place)" if r.type != "Flatten" else "(view)"
-            mem = _fmt_bytes(r.activations * self.itemsize) if r.activations else ""
-            lines.append(f"{r.name:<12} {r.type:<15} {_fmt_shape(r.output_shape):<16} {r.params:>12,} "
-                         f"{acts:>12} {mem:>10} {r.macs:>15,}")
-        lines.append("-" * len(head))
-        lines.append(f"parameters:  {self.total_params:,} ({_fmt_bytes(self.param_bytes)} as "
-                     f"{self.itemsize * 8}-bit floats)")
-        lines.append(f"activations: {self.total_activations:,} values per image, input included "
-                     f"({_fmt_bytes(self.activation_bytes)} per image forward)")
-        lines.append(f"multiply-adds: {self.total_macs / 1e9:.2f} GMAC per image forward "
-                     f"(conv Ho·Wo·F·C·k·k + FC in·out; backward costs about twice that)")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
-
-    def __repr__(self) -> str:
-        return (f"Summary(params={self.total_params:,}, macs={self.total_macs / 1e9:.2f}G, "
-                f"activations={self.total_activations:,})")
-
-
-def _fmt_shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
-
-
-def _fmt_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
-def _spec_stats(cfg: dict[str, Any], in_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """(output shape, parameter count) of a layer config for a per-image input shape, without building it."""
-    kind, name = cfg["type"], cfg.get("name", cfg["type"])
-    if kind == "Convolution2D":
-        if len(in_shape) != 3 or in_shape[0] != cfg["inputs_channel"]:
-            raise ValueError(f"{name}: expected input (C={cfg['inputs_channel']}, H, W), got {in_shape}")
-        k, p, s, f = cfg["kernel_size"], cfg.get("padding", 0), cfg.get("stride", 1), cfg["num_filters"]
-        _, h, w = in_shape
-        if k > h + 2 * p or k > w + 2 * p:
-            raise ValueError(f"{name}: kernel_size={k} is larger than the padded input {h + 2 * p}x{w + 2 * p}")
-        return (f, output_size(h, k, p, s), output_size(w, k, p, s)), f * in_shape[0] * k * k + f
-    if kind in ("Pooling2D", "Maxpooling2D", "Minpooling2D", "Avgpooling2D"):
-        k, s = cfg.get("pool_size", 2), cfg.get("stride", 2)
-        c, h, w = in_shape
-        if k > h or k > w:
-            raise ValueError(f"{name}: pool_size={k} is larger than the input {h}x{w}")
-        return (c, output_size(h, k, 0, s), output_size(w, k, 0, s)), 0
-    if kind in ("ReLU", "Dropout"):
-        return tuple(in_shape), 0
-    if kind == "Flatten":
-        return (math.prod(in_shape),), 0
-    if kind == "FullyConnected":
-        if tuple(in_shape) != (cfg["num_inputs"],):
-            raise ValueError(f"{name}: expected input ({cfg['num_inputs']},), got {in_shape}")
-        return (cfg["num_outputs"],), cfg["num_inputs"] * cfg["num_outputs"] + cfg["num_outputs"]
-    raise ValueError(f"summary: unknown layer type {kind!r} in a spec")
-
-
-def _macs(cfg: dict[str, Any], in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
-    if cfg["type"] == "Convolution2D":
-        return math.prod(out_shape) * in_shape[0] * cfg["kernel_size"] ** 2
-    if cfg["type"] == "FullyConnected":
-        return cfg["num_inputs"] * cfg["num_outputs"]
-    return 0
-
-
-def summary(model: Sequential | dict[str, Any] | list[dict[str, Any]], input_shape: Sequence[int] | None = None,
-            print_table: bool = True, itemsize: int | None = None) -> Summary:
-    """Per-layer output shape, parameters, activations (and their memory) and multiply-adds; prints the table.
-
-    ``model`` is a built model, or an architecture spec — ``VGG16.spec(...)`` / a ``config()`` dict / a list of
-    layer configs — so even the 138M-parameter ImageNet VGG16 is summarised without allocating its weights.
-    ``input_shape`` is one image's (C, H, W); it defaults to the model's. What is counted:
-
-    * parameters: weights and biases;
-    * activations: the input plus the output of every conv, pool and FC layer, one image, forward only —
-      ReLU and Dropout can overwrite their input and Flatten is a view, so they add none (this is the standard
-      per-layer sum; training also keeps ReLU masks and im2col buffers, which it does not count);
-    * multiply-adds (MACs): conv Ho·Wo·F·C·k·k, FC in·out; bias adds, pooling and ReLU are not counted.
-
-    For ``VGG16(3, 1000, 224)``: 138,357,544 parameters, 15.47 GMAC, 15,237,608 activation values (≈58 MiB).
-    """
-    title = ""
-    if isinstance(model, Sequential):
-        layers: list[Any] = list(model.layers)
-        default_shape = model.input_shape
-        size = model.dtype.itemsize if itemsize is None else itemsize
-        title = repr(model) if isinstance(model, VGG16) else ""
-    else:
-        if isinstance(model, dict) and model.get("type") == "VGG16":
-            kw = {k: model[k] for k in ("in_channels", "num_classes", "input_size", "width", "dropout")
-                  if k in model}
-            layers = vgg16_layer_configs(**kw)
-            default_shape = (kw.get("in_channels", 1), kw.get("input_size", 64), kw.get("input_size", 64))
-            title = "VGG16(" + ", ".join(f"{k}={v}" for k, v in kw.items()) + ") — from its spec"
-        elif isinstance(model, dict) and model.get("type") == "Sequential":
-            layers = list(model["layers"])
-            default_shape = model.get("input_shape")
-        elif isinstance(model, list):
-            layers, default_shape = list(model), None
-        else:
-            raise TypeError("summary: expected a model, VGG16.spec(...) or a list of layer configs, got "
-                            f"{type(model).__name__}")
-        size = 4 if itemsize is None else itemsize
-    shape = input_shape if input_shape is not None else default_shape
-    if shape is None:
-        raise ValueError("summary: input_shape (C, H, W) is needed: the model has no input_shape")
-    in_shape = tuple(int(s) for s in shape)
-    rows: list[SummaryRow] = []
-    cur = in_shape
-    for layer in layers:
-        if isinstance(layer, Layer):
-            cfg = layer.config()
-            out = tuple(layer.output_shape(cur))
-            params = int(sum(p.size for p in layer.params.values()))
-        else:
-            cfg = layer
-            out, params = _spec_stats(cfg, cur)
-        new = 0 if cfg["type"] in _NO_NEW_ACTIVATIONS else math.prod(out)
-        rows.append(SummaryRow(cfg.get("name", cfg["type"]), cfg["type"], out, params, new, _macs(cfg, cur, out)))
-        cur = out
-    result = Summary(in_shape, rows, size, title)
-    if print_table:
-        print(result.table())
-    return result

@@ -17,36 +17,36 @@ Update rules (g = gradient, plus ``weight_decay * p`` when weight decay is on �
 The SGD form is PyTorch's (``v`` accumulates gradients, ``lr`` multiplies at the end); with a constant
 learning rate it is the same trajectory as cs231n's ``v <- mu·v - lr·g; p <- p + v``.
 """
+
 from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-from . import fast as _fast
+from .checks import check_number
+from .fast.workers import parallel_map
 
-__all__ = ["Optimizer", "SGD", "Adam", "make_optimizer", "Schedule", "ConstantLR", "StepLR", "CosineLR",
-           "make_schedule"]
-
-
-def _check_number(value: Any, name: str, where: str, low: float = 0.0, high: float = math.inf,
-                  low_open: bool = False, high_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where}: {name} must be a number, got {value!r}")
-    v = float(value)
-    ok = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
-    if not ok or math.isnan(v):
-        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-        raise ValueError(f"{where}: {name} must be in {lo}{low}, {high}{hi}, got {value!r}")
-    return v
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "make_optimizer",
+    "Schedule",
+    "ConstantLR",
+    "StepLR",
+    "CosineLR",
+    "make_schedule",
+]
 
 
-_CHUNK = 1 << 16     # elements per piece: an update runs on cache-sized pieces, ~2x faster for big layers
+_CHUNK = 1 << 16  # elements per piece: an update runs on cache-sized pieces, ~2x faster for big layers
 
 
-def _chunks(opt: "Optimizer", p: np.ndarray, *others: np.ndarray) -> Iterator[list[np.ndarray]]:
+def _chunks(opt: Optimizer, p: np.ndarray, *others: np.ndarray) -> Iterator[list[np.ndarray]]:
     """Matching pieces of ``p`` and ``others`` (flat views, updated in place) plus a scratch piece.
 
     The scratch buffer is kept on the optimizer between steps (it is not part of its state), one per thread."""
@@ -66,7 +66,7 @@ def _chunks(opt: "Optimizer", p: np.ndarray, *others: np.ndarray) -> Iterator[li
     n = p.size
     for start in range(0, n, size):
         stop = min(start + size, n)
-        yield [f[start:stop] for f in flats] + [tmp[:stop - start]]
+        yield [f[start:stop] for f in flats] + [tmp[: stop - start]]
 
 
 class Optimizer:
@@ -81,8 +81,8 @@ class Optimizer:
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         where = type(self).__name__
-        self.lr = _check_number(lr, "lr", where, 0.0, low_open=True)
-        self.weight_decay = _check_number(weight_decay, "weight_decay", where)
+        self.lr = check_number(lr, "lr", where, 0.0, low_open=True)
+        self.weight_decay = check_number(weight_decay, "weight_decay", where)
         self.state: dict[str, dict[str, np.ndarray]] = {}
 
     # -- the update ------------------------------------------------------------------------------------
@@ -101,19 +101,23 @@ class Optimizer:
             if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
                 raise TypeError(f"{type(self).__name__}.step: parameter {name} must be a float array")
             if grad.shape != value.shape:
-                raise ValueError(f"{type(self).__name__}.step: gradient of {name} has shape {grad.shape}, "
-                                 f"expected the parameter's {value.shape}")
+                raise ValueError(
+                    f"{type(self).__name__}.step: gradient of {name} has shape {grad.shape}, "
+                    f"expected the parameter's {value.shape}"
+                )
             state = self.state.get(name)
             if state is None:
                 state = self.state[name] = self._init_state(value)
             else:
                 for slot in self.slots:
                     if state[slot].shape != value.shape:
-                        raise ValueError(f"{type(self).__name__}.step: state {slot!r} of {name} has shape "
-                                         f"{state[slot].shape}, the parameter {value.shape}")
+                        raise ValueError(
+                            f"{type(self).__name__}.step: state {slot!r} of {name} has shape "
+                            f"{state[slot].shape}, the parameter {value.shape}"
+                        )
             jobs.append((value, grad, state))
         jobs.sort(key=lambda job: -job[0].size)
-        _fast._map(lambda job: self._apply(*job), jobs, parallel=_fast.enabled)
+        parallel_map(lambda job: self._apply(*job), jobs)
 
     def _apply(self, value: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         g = np.ascontiguousarray(grad, dtype=value.dtype)
@@ -139,8 +143,11 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """``{"type", "hyper": {scalars}, "state": {param name: {slot: ndarray}}}`` — copies, no pickle needed."""
-        return {"type": type(self).__name__, "hyper": self.hyperparameters(),
-                "state": {name: {k: v.copy() for k, v in s.items()} for name, s in self.state.items()}}
+        return {
+            "type": type(self).__name__,
+            "hyper": self.hyperparameters(),
+            "state": {name: {k: v.copy() for k, v in s.items()} for name, s in self.state.items()},
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and per-parameter state saved by :meth:`state_dict` (checked first)."""
@@ -148,8 +155,7 @@ class Optimizer:
         if not isinstance(state_dict, dict) or not {"type", "hyper", "state"} <= set(state_dict):
             raise ValueError(f"{where}: expected a dict with 'type', 'hyper' and 'state', got {state_dict!r:.80}")
         if state_dict["type"] != type(self).__name__:
-            raise ValueError(f"{where}: the state is from a {state_dict['type']} optimizer, not "
-                             f"{type(self).__name__}")
+            raise ValueError(f"{where}: the state is from a {state_dict['type']} optimizer, not {type(self).__name__}")
         new_state: dict[str, dict[str, np.ndarray]] = {}
         for name, slots in state_dict["state"].items():
             missing = set(self.slots) - set(slots)
@@ -163,7 +169,7 @@ class Optimizer:
                     raise ValueError(f"{where}: state {slot!r} of {name} must be a float array, got {arr.dtype}")
             new_state[name] = {slot: np.array(arr) for slot, arr in slots.items()}
         hyper = dict(state_dict["hyper"])
-        probe = type(self)(**hyper)            # validates the values
+        probe = type(self)(**hyper)  # validates the values
         self.__dict__.update({k: getattr(probe, k) for k in vars(probe) if k != "state"})
         self.state = new_state
 
@@ -178,10 +184,11 @@ class SGD(Optimizer):
     ``v <- momentum·v + g``; ``p <- p - lr·(g + momentum·v)`` with ``nesterov=True``, else ``p <- p - lr·v``.
     """
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False) -> None:
+    def __init__(
+        self, lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False
+    ) -> None:
         super().__init__(lr, weight_decay)
-        self.momentum = _check_number(momentum, "momentum", "SGD", 0.0, 1.0, high_open=True)
+        self.momentum = check_number(momentum, "momentum", "SGD", 0.0, 1.0, high_open=True)
         if nesterov and self.momentum == 0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
@@ -192,10 +199,10 @@ class SGD(Optimizer):
         if self.momentum:
             for pp, gg, v, tmp in _chunks(self, p, g, state["velocity"]):
                 v *= self.momentum
-                v += gg                             # v = mu v + g
+                v += gg  # v = mu v + g
                 if self.nesterov:
                     np.multiply(v, self.momentum, out=tmp)
-                    tmp += gg                       # g + mu v
+                    tmp += gg  # g + mu v
                     tmp *= self.lr
                 else:
                     np.multiply(v, self.lr, out=tmp)
@@ -206,8 +213,7 @@ class SGD(Optimizer):
                 pp -= tmp
 
     def hyperparameters(self) -> dict[str, Any]:
-        return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
-                "nesterov": self.nesterov}
+        return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay, "nesterov": self.nesterov}
 
 
 class Adam(Optimizer):
@@ -218,33 +224,36 @@ class Adam(Optimizer):
 
     slots = ("m", "v")
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(lr, weight_decay)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check_number(betas[0], "betas[0]", "Adam", 0.0, 1.0, high_open=True),
-                      _check_number(betas[1], "betas[1]", "Adam", 0.0, 1.0, high_open=True))
-        self.eps = _check_number(eps, "eps", "Adam", 0.0, low_open=True)
+        self.betas = (
+            check_number(betas[0], "betas[0]", "Adam", 0.0, 1.0, high_open=True),
+            check_number(betas[1], "betas[1]", "Adam", 0.0, 1.0, high_open=True),
+        )
+        self.eps = check_number(eps, "eps", "Adam", 0.0, low_open=True)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         b1, b2 = self.betas
         state["step"] += 1
         t = int(state["step"])
-        c2, c1 = 1 / math.sqrt(1 - b2 ** t), self.lr / (1 - b1 ** t)
+        c2, c1 = 1 / math.sqrt(1 - b2**t), self.lr / (1 - b1**t)
         for pp, gg, m, v, tmp in _chunks(self, p, g, state["m"], state["v"]):
             m *= b1
             np.multiply(gg, 1 - b1, out=tmp)
-            m += tmp                                # m = b1 m + (1 - b1) g
+            m += tmp  # m = b1 m + (1 - b1) g
             v *= b2
             np.multiply(gg, gg, out=tmp)
             tmp *= 1 - b2
-            v += tmp                                # v = b2 v + (1 - b2) g²
+            v += tmp  # v = b2 v + (1 - b2) g²
             np.sqrt(v, out=tmp)
             tmp *= c2
-            tmp += self.eps                         # sqrt(v^) + eps
+            tmp += self.eps  # sqrt(v^) + eps
             np.divide(m, tmp, out=tmp)
-            tmp *= c1                               # lr m^ / (sqrt(v^) + eps)
+            tmp *= c1  # lr m^ / (sqrt(v^) + eps)
             pp -= tmp
 
     def hyperparameters(self) -> dict[str, Any]:
@@ -285,7 +294,7 @@ class ConstantLR(Schedule):
     """``lr`` throughout."""
 
     def __init__(self, lr: float) -> None:
-        self.lr = _check_number(lr, "lr", "ConstantLR", 0.0, low_open=True)
+        self.lr = check_number(lr, "lr", "ConstantLR", 0.0, low_open=True)
 
     def __call__(self, epoch: float, total_epochs: float) -> float:
         return self.lr
@@ -295,9 +304,9 @@ class StepLR(Schedule):
     """``lr · gamma^floor(epoch / step_size)``: multiply by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, lr: float, step_size: float, gamma: float = 0.1) -> None:
-        self.lr = _check_number(lr, "lr", "StepLR", 0.0, low_open=True)
-        self.step_size = _check_number(step_size, "step_size", "StepLR", 0.0, low_open=True)
-        self.gamma = _check_number(gamma, "gamma", "StepLR", 0.0, low_open=True)
+        self.lr = check_number(lr, "lr", "StepLR", 0.0, low_open=True)
+        self.step_size = check_number(step_size, "step_size", "StepLR", 0.0, low_open=True)
+        self.gamma = check_number(gamma, "gamma", "StepLR", 0.0, low_open=True)
 
     def __call__(self, epoch: float, total_epochs: float) -> float:
         return self.lr * self.gamma ** math.floor(epoch / self.step_size + 1e-9)
@@ -311,9 +320,9 @@ class CosineLR(Schedule):
     """
 
     def __init__(self, lr: float, min_lr: float = 0.0, warmup_epochs: float = 0.0) -> None:
-        self.lr = _check_number(lr, "lr", "CosineLR", 0.0, low_open=True)
-        self.min_lr = _check_number(min_lr, "min_lr", "CosineLR", 0.0, self.lr)
-        self.warmup_epochs = _check_number(warmup_epochs, "warmup_epochs", "CosineLR")
+        self.lr = check_number(lr, "lr", "CosineLR", 0.0, low_open=True)
+        self.min_lr = check_number(min_lr, "min_lr", "CosineLR", 0.0, self.lr)
+        self.warmup_epochs = check_number(warmup_epochs, "warmup_epochs", "CosineLR")
 
     def __call__(self, epoch: float, total_epochs: float) -> float:
         if epoch < self.warmup_epochs:

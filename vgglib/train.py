@@ -1,13 +1,16 @@
 """Training and evaluation: ``fit``, ``evaluate``, ``predict``, callbacks.
 
-Used in ``notebooks/09_training_vgg16_on_mnist.ipynb`` (and 10-12); the CLI's ``train`` and ``evaluate`` are thin
+Used in ``notebooks/09_training_vgg16_on_mnist.ipynb`` (and 10-13); the CLI's ``train`` and ``evaluate`` are thin
 wrappers around these.
 
-``fit`` runs mini-batch training with everything a long run needs:
+``fit`` is one flat loop — for each epoch: a new shuffling order, then one step per batch (prepare, forward,
+loss, backward, update), then the epoch's metrics and a checkpoint — plus everything a long run needs:
 
 * lazy per-batch preprocessing: the raw uint8 images stay in memory, each batch is converted, augmented and
-  resized by ``model.prepare`` just before use (60,000 images at 64x64 float32 would be ~1 GB);
-* a progress bar (``tqdm.auto``: a widget in Jupyter, text in a terminal) and callbacks for live curves;
+  resized by ``model.prepare`` (:func:`vgglib.preprocess.prepare_batch`) just before use (60,000 images at
+  64x64 float32 would be ~1 GB);
+* progress on stderr: a ``tqdm.auto`` bar on a terminal or in Jupyter; plain lines elsewhere (a log file, a
+  pipe): about ten per epoch and one at its end, never a carriage return; callbacks for live curves;
 * a checkpoint after every epoch (and every ``checkpoint_every`` batches) with the weights, the optimizer
   state, the position in the epoch, the shuffling order and the state of every random generator, so
   ``resume=True`` continues exactly where it stopped: the final weights are bit-identical to an
@@ -16,22 +19,32 @@ wrappers around these.
   (a second Ctrl-C stops at once);
 * a NaN or infinite loss stops training with :class:`TrainingDivergedError` naming the epoch and batch,
   without applying that batch's update and without overwriting the last good checkpoint.
+
+Why one module: ``fit`` reads top to bottom like nanoGPT's loop, and each helper it names (``_resume``,
+``_train_batch``, ``_end_epoch``, ``_save``) sits right below it; callbacks and progress
+(:mod:`vgglib.callbacks`), random state and Ctrl-C (:mod:`vgglib.runstate`) live apart.
 """
+
 from __future__ import annotations
 
 import math
-import signal
 import sys
-import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
+from . import checkpoint as ckpt
+from .callbacks import Callback, JSONLogger, Progress, as_callbacks
+from .checks import check_batch_size, check_labels, check_positive_int
 from .losses import softmax_cross_entropy
+from .metrics import accuracy, confusion_matrix
 from .model import Sequential
+from .optim import Adam
+from .runstate import StopFlag, capture, generators, reseed, restore, sigint_sets
 
 __all__ = ["fit", "evaluate", "predict", "Callback", "JSONLogger", "TrainingDivergedError", "new_history"]
 
@@ -44,83 +57,27 @@ class TrainingDivergedError(FloatingPointError):
         self.history = history
 
 
-class Callback:
-    """Hooks called by :func:`fit` with the history dict. Return True from ``on_batch_end`` or
-    ``on_epoch_end`` to stop training (after saving a checkpoint, as for Ctrl-C).
-
-    ``history["position"]`` says where training is: ``{"epoch": e, "batch": b, "batches": nb}`` (1-based).
-    A plain function passed in ``callbacks`` is called as ``on_epoch_end``.
-    """
-
-    def on_train_begin(self, history: dict[str, Any]) -> Any:
-        """Before the first batch (also when resuming)."""
-
-    def on_batch_end(self, history: dict[str, Any]) -> Any:
-        """After each batch's update; ``history["batch_loss"][-1]`` is its loss."""
-
-    def on_epoch_end(self, history: dict[str, Any]) -> Any:
-        """After each epoch (its metrics appended to the history, its checkpoint saved)."""
-
-    def on_train_end(self, history: dict[str, Any]) -> Any:
-        """When training ends for any reason but an exception."""
-
-
-class _FunctionCallback(Callback):
-    def __init__(self, fn: Callable[[dict[str, Any]], Any]) -> None:
-        self.fn = fn
-
-    def on_epoch_end(self, history: dict[str, Any]) -> Any:
-        return self.fn(history)
-
-
-class JSONLogger(Callback):
-    """Write the history (plus ``extra``) as JSON to ``path`` after every epoch and at the end, atomically."""
-
-    def __init__(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
-        self.path = Path(path)
-        self.extra = dict(extra or {})
-
-    def write(self, history: dict[str, Any]) -> None:
-        import json
-
-        from .checkpoint import atomic_write
-        text = json.dumps({**self.extra, "history": history}, indent=1)
-        atomic_write(self.path, lambda f: f.write(text.encode("utf-8")))
-
-    def on_epoch_end(self, history: dict[str, Any]) -> None:
-        self.write(history)
-
-    def on_train_end(self, history: dict[str, Any]) -> None:
-        self.write(history)
-
-
 def new_history() -> dict[str, Any]:
     """An empty history: per-epoch lists (1-based ``epoch``), every batch's loss, run information."""
-    return {"epoch": [], "train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": [], "lr": [],
-            "time": [], "batch_loss": [], "elapsed": 0.0, "interrupted": False, "stopped": None,
-            "position": None}
+    return {
+        "epoch": [],
+        "train_loss": [],
+        "train_accuracy": [],
+        "val_loss": [],
+        "val_accuracy": [],
+        "lr": [],
+        "time": [],
+        "batch_loss": [],
+        "elapsed": 0.0,
+        "interrupted": False,
+        "stopped": None,
+        "position": None,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
 # evaluation
 # ---------------------------------------------------------------------------------------------------------
-def _check_batch_size(batch_size: Any, where: str) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"{where}: batch_size must be an integer >= 1, got {batch_size!r}")
-    return int(batch_size)
-
-
-def _check_labels(X: Any, y: Any, where: str) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{where}: labels must be class ids, an integer array (N,), got {y.dtype} {y.shape}")
-    if len(X) != len(y):
-        raise ValueError(f"{where}: {len(X)} images but {len(y)} labels; expected one label per image")
-    if len(y) == 0:
-        raise ValueError(f"{where}: no images")
-    return y
-
-
 def evaluate(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size: int = 64) -> dict[str, Any]:
     """Loss, accuracy and confusion matrix of ``model`` on ``(X, y)`` in inference mode (dropout off).
 
@@ -128,19 +85,23 @@ def evaluate(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size: int = 
     Returns ``{"loss": mean cross-entropy, "accuracy": fraction correct, "confusion": int64 (C, C) with rows =
     true class and columns = predicted class, "predictions": (N,) class ids, "n": N}``.
     """
-    y = _check_labels(X, y, "evaluate")
-    batch_size = _check_batch_size(batch_size, "evaluate")
+    y = check_labels(X, y, "evaluate")
+    batch_size = check_batch_size(batch_size, "evaluate")
     total_loss, preds = 0.0, []
     for i in range(0, len(y), batch_size):
-        logits = model.forward(model.prepare(X[i:i + batch_size]), training=False)
-        loss, _ = softmax_cross_entropy(logits, y[i:i + batch_size])
+        logits = model.forward(model.prepare(X[i : i + batch_size]), training=False)
+        loss, _ = softmax_cross_entropy(logits, y[i : i + batch_size])
         total_loss += loss * len(logits)
         preds.append(logits.argmax(axis=1))
     pred = np.concatenate(preds)
-    c = max(int(logits.shape[1]), int(y.max()) + 1)
-    confusion = np.bincount(y.astype(np.int64) * c + pred, minlength=c * c).reshape(c, c)
-    return {"loss": total_loss / len(y), "accuracy": float(np.mean(pred == y)), "confusion": confusion,
-            "predictions": pred, "n": int(len(y))}
+    num_classes = max(int(logits.shape[1]), int(y.max()) + 1)
+    return {
+        "loss": total_loss / len(y),
+        "accuracy": accuracy(y, pred),
+        "confusion": confusion_matrix(y, pred, num_classes),
+        "predictions": pred,
+        "n": int(len(y)),
+    }
 
 
 def predict(model: Sequential, X: np.ndarray, batch_size: int = 64) -> np.ndarray:
@@ -149,115 +110,78 @@ def predict(model: Sequential, X: np.ndarray, batch_size: int = 64) -> np.ndarra
 
 
 # ---------------------------------------------------------------------------------------------------------
-# random state
-# ---------------------------------------------------------------------------------------------------------
-def _generators(rng: np.random.Generator, model: Sequential) -> dict[str, np.random.Generator]:
-    return {"trainer": rng, **{f"layer:{name}": gen for name, gen in model.rngs.items()}}
-
-
-def _capture(gens: dict[str, np.random.Generator]) -> dict[str, Any]:
-    return {key: gen.bit_generator.state for key, gen in gens.items()}
-
-
-def _restore(gens: dict[str, np.random.Generator], states: dict[str, Any]) -> None:
-    missing = set(gens) - set(states)
-    if missing:
-        raise ValueError(f"the checkpoint has no random state for {sorted(missing)}")
-    for key, gen in gens.items():
-        if states[key]["bit_generator"] != type(gen.bit_generator).__name__:
-            raise ValueError(f"random state of {key} is for {states[key]['bit_generator']}, the generator is "
-                             f"{type(gen.bit_generator).__name__}")
-    for key, gen in gens.items():
-        gen.bit_generator.state = states[key]
-
-
-def _reseed(model: Sequential, seed: int) -> np.random.Generator:
-    """The trainer's generator for ``seed``; every layer generator (Dropout masks) gets its own child stream."""
-    seq = np.random.SeedSequence(seed)
-    layers = [layer for layer in model.layers if isinstance(getattr(layer, "rng", None), np.random.Generator)]
-    children = seq.spawn(len(layers) + 1)
-    for layer, child in zip(layers, children[1:]):
-        layer.rng = np.random.default_rng(child)
-    return np.random.default_rng(children[0])
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Ctrl-C
-# ---------------------------------------------------------------------------------------------------------
-class _StopFlag:
-    def __init__(self) -> None:
-        self.requested = False
-        self.reason = ""
-
-
-@contextmanager
-def _sigint_sets(flag: _StopFlag) -> Iterator[None]:
-    """While active, the first SIGINT only sets ``flag`` (training stops at the next batch boundary); a second
-    one raises KeyboardInterrupt as usual. Signals can only be caught in the main thread; elsewhere no-op."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: Any) -> None:
-        if flag.requested:
-            raise KeyboardInterrupt
-        flag.requested, flag.reason = True, "interrupted (Ctrl-C)"
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
-
-
-# ---------------------------------------------------------------------------------------------------------
 # fit
 # ---------------------------------------------------------------------------------------------------------
-def _as_callbacks(callbacks: Any) -> list[Callback]:
-    if callbacks is None:
-        return []
-    if isinstance(callbacks, Callback) or callable(callbacks) and not isinstance(callbacks, (list, tuple)):
-        callbacks = [callbacks]
-    out = []
-    for cb in callbacks:
-        if isinstance(cb, Callback):
-            out.append(cb)
-        elif callable(cb):
-            out.append(_FunctionCallback(cb))
-        else:
-            raise TypeError(f"fit: callbacks must be Callback objects or functions(history), got {cb!r}")
-    return out
+def _zero_running() -> dict[str, Any]:
+    return {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
 
 
-def _finite_params(model: Sequential) -> str | None:
-    for p in model.parameters():
-        if not np.all(np.isfinite(p.value)):
-            return p.name
-    return None
+@dataclass
+class _State:
+    """One ``fit`` call: what a checkpoint captures (position, order, running sums, generators, history) and
+    what the helpers share."""
+
+    model: Sequential
+    optimizer: Any
+    n: int  # training images
+    batch_size: int
+    epochs: int
+    seed: int
+    path: Path | None  # the checkpoint file
+    meta: dict[str, Any]
+    rng: np.random.Generator = field(init=False)  # the trainer's: each epoch's order and the augmentation
+    gens: dict[str, np.random.Generator] = field(init=False)  # it and the layers' (Dropout masks)
+    history: dict[str, Any] = field(default_factory=new_history)
+    epoch: int = 0  # 0-based epoch in progress (or next to start)
+    batch: int = 0  # next batch to run in that epoch
+    perm: np.ndarray | None = None  # this epoch's order
+    running: dict[str, Any] = field(default_factory=_zero_running)  # this epoch's sums so far
+    rng_states: dict[str, Any] = field(default_factory=dict)  # the generators at the last batch boundary
+    last_saved: str | None = None
+    in_step: bool = False  # mid-update: a checkpoint now would not be consistent
+    stop: StopFlag = field(default_factory=StopFlag)
+    t_start: float = 0.0
+    t_epoch: float = 0.0
+    elapsed0: float = 0.0  # seconds trained before a resume
+
+    def __post_init__(self) -> None:
+        self.rng = reseed(self.model, self.seed)
+        self.gens = generators(self.rng, self.model)
+        self.history.update(self.fit_info, epochs=self.epochs)
+
+    @property
+    def nb(self) -> int:
+        """Batches per epoch."""
+        return math.ceil(self.n / self.batch_size)
+
+    @property
+    def fit_info(self) -> dict[str, Any]:
+        return {"n_train": self.n, "batch_size": self.batch_size, "seed": self.seed, "batches_per_epoch": self.nb}
+
+    @property
+    def where(self) -> str:
+        """The position as the messages say it: ``"epoch 2, batch 3"``, or ``"epoch 2"`` after epoch 2."""
+        return f"epoch {self.epoch + 1}, batch {self.batch}" if self.batch else f"epoch {self.epoch}"
 
 
-class _Run:
-    """The mutable state of one ``fit`` call that a checkpoint must capture."""
-
-    def __init__(self, history: dict[str, Any]) -> None:
-        self.history = history
-        self.epoch = 0          # 0-based epoch in progress (or next to start)
-        self.batch = 0          # next batch to run in that epoch
-        self.perm: np.ndarray | None = None
-        self.running = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
-        self.rng_states: dict[str, Any] = {}
-        self.last_saved: str | None = None
-
-
-def fit(model: Sequential, train_data: tuple[np.ndarray, np.ndarray], epochs: int, batch_size: int = 64,
-        optimizer: Any = None, val_data: tuple[np.ndarray, np.ndarray] | None = None,
-        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
-        checkpoint: str | Path | None = None, resume: bool = False, seed: int = 0,
-        callbacks: Sequence[Callback | Callable[[dict[str, Any]], Any]] | None = (),
-        schedule: Callable[[float, float], float] | None = None, progress: bool = True,
-        checkpoint_every: int | None = None, meta: dict[str, Any] | None = None,
-        verbose: bool = True) -> dict[str, Any]:
+def fit(
+    model: Sequential,
+    train_data: tuple[np.ndarray, np.ndarray],
+    epochs: int,
+    batch_size: int = 64,
+    optimizer: Any = None,
+    val_data: tuple[np.ndarray, np.ndarray] | None = None,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    seed: int = 0,
+    callbacks: Sequence[Callback | Callable[[dict[str, Any]], Any]] | None = (),
+    schedule: Callable[[float, float], float] | None = None,
+    progress: bool = True,
+    checkpoint_every: int | None = None,
+    meta: dict[str, Any] | None = None,
+    verbose: bool = True,
+) -> dict[str, Any]:
     """Train ``model`` on ``train_data = (X, y)`` for ``epochs`` epochs of shuffled mini-batches; return the history.
 
     Shapes: ``X`` raw uint8 images (N, 28, 28) — prepared per batch by ``model.prepare`` (to [0, 1], augmented,
@@ -275,213 +199,263 @@ def fit(model: Sequential, train_data: tuple[np.ndarray, np.ndarray], epochs: in
       than before, to train longer.
     * ``callbacks``: :class:`Callback` objects or functions called with the history after every epoch.
     * ``val_data = (X_val, y_val)``: evaluated after every epoch.
+    * ``progress``: a bar on a terminal or in Jupyter, plain lines otherwise; ``verbose``: the resume/stop messages.
 
     History: lists ``epoch`` (1-based), ``train_loss``, ``train_accuracy`` (running, in training mode, with
     dropout), ``val_loss``, ``val_accuracy`` (None without ``val_data``), ``lr`` and ``time`` (seconds) per epoch;
     ``batch_loss`` per batch; ``elapsed``; ``interrupted``/``stopped`` (why it stopped early, else None).
     Raises :class:`TrainingDivergedError` on a NaN/inf loss.
     """
-    from . import checkpoint as ckpt
-    from .optim import Adam
+    X, y, epochs, batch_size, checkpoint_every = _check_fit_args(
+        model, train_data, val_data, epochs, batch_size, checkpoint, resume, seed, checkpoint_every
+    )
+    cbs = as_callbacks(callbacks, "fit")
+    optimizer = Adam(1e-3) if optimizer is None else optimizer
+    s = _State(
+        model=model,
+        optimizer=optimizer,
+        n=len(y),
+        batch_size=batch_size,
+        epochs=epochs,
+        seed=int(seed),
+        path=Path(checkpoint) if checkpoint is not None else None,
+        meta=dict(meta or {}),
+    )
+    report = Progress(sys.stderr, progress, verbose)
+    if resume:
+        _resume(s, report)
+    s.rng_states = capture(s.gens)
+    s.t_start = time.perf_counter()
+    for cb in cbs:
+        cb.on_train_begin(s.history)
+    try:
+        with sigint_sets(s.stop), report:
+            while s.epoch < epochs:
+                _start_epoch(s)
+                report.start_epoch(s.epoch, epochs, s.batch, s.nb)
+                while s.batch < s.nb and not s.stop.requested:
+                    loss = _train_batch(s, X, y, augment, schedule)
+                    report.batch(s.batch, loss, s.running["correct"] / s.running["seen"], s.running["time"])
+                    _notify(cbs, "on_batch_end", s)
+                    if checkpoint_every and s.batch % checkpoint_every == 0 and s.batch < s.nb:
+                        _save(s)
+                if s.batch < s.nb:  # stopped mid-epoch: Ctrl-C or a callback
+                    break
+                _end_epoch(s, val_data)
+                report.end_epoch(s.history)
+                _save(s)
+                _notify(cbs, "on_epoch_end", s)
+                if s.stop.requested:
+                    break
+    except KeyboardInterrupt:  # a second Ctrl-C, or one raised outside the signal handler
+        _interrupted(s, report)
+    else:
+        if s.stop.requested and s.epoch < epochs:
+            _stopped(s, report)
+    s.history["elapsed"] = s.elapsed0 + time.perf_counter() - s.t_start
+    for cb in cbs:
+        cb.on_train_end(s.history)
+    return s.history
 
+
+def _check_fit_args(
+    model: Any,
+    train_data: Any,
+    val_data: Any,
+    epochs: Any,
+    batch_size: Any,
+    checkpoint: Any,
+    resume: bool,
+    seed: Any,
+    checkpoint_every: Any,
+) -> tuple[Any, np.ndarray, int, int, int | None]:
+    """``(X, y, epochs, batch_size, checkpoint_every)`` after checking every argument of ``fit``."""
     if not isinstance(model, Sequential):
         raise TypeError(f"fit: expected a vgglib model (Sequential/VGG16), got {type(model).__name__}")
     if not (isinstance(train_data, (tuple, list)) and len(train_data) == 2):
         raise TypeError("fit: train_data must be a pair (X, y) of images and class ids")
     X, y = train_data
-    y = _check_labels(X, y, "fit")
+    y = check_labels(X, y, "fit")
     if val_data is not None:
         if not (isinstance(val_data, (tuple, list)) and len(val_data) == 2):
             raise TypeError("fit: val_data must be a pair (X_val, y_val) or None")
-        _check_labels(val_data[0], val_data[1], "fit (val_data)")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
-    batch_size = _check_batch_size(batch_size, "fit")
+        check_labels(val_data[0], val_data[1], "fit (val_data)")
+    epochs = check_positive_int(epochs, "epochs", "fit", minimum=0)
+    batch_size = check_batch_size(batch_size, "fit")
     if checkpoint_every is not None:
-        checkpoint_every = _check_batch_size(checkpoint_every, "fit (checkpoint_every)")
+        checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every", "fit")
     if resume and checkpoint is None:
         raise ValueError("fit: resume=True needs checkpoint= (the file to resume from)")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"fit: seed must be a non-negative integer, got {seed!r}")
-    optimizer = Adam(1e-3) if optimizer is None else optimizer
-    cbs = _as_callbacks(callbacks)
-    out = sys.stderr
+    check_positive_int(seed, "seed", "fit", minimum=0)
+    return X, y, epochs, batch_size, checkpoint_every
 
-    def say(msg: str) -> None:
-        if verbose:
-            from tqdm.auto import tqdm
-            tqdm.write(msg, file=out)
 
-    n = len(y)
-    nb = math.ceil(n / batch_size)
-    rng = _reseed(model, int(seed))
-    gens = _generators(rng, model)
-    run = _Run(new_history())
-    fit_info = {"n_train": n, "batch_size": batch_size, "seed": int(seed), "batches_per_epoch": nb}
-    run.history.update(fit_info, epochs=int(epochs))
+def _resume(s: _State, report: Progress) -> None:
+    """Continue from ``s.path`` if it exists: weights, optimizer, position, order, generators and history."""
+    path = s.path
+    assert path is not None
+    if not path.exists():
+        report.say(f"No checkpoint at {path} yet: starting from scratch.")
+        return
+    loaded = ckpt.load(path, s.model, s.optimizer)
+    state = loaded.meta.get("trainer")
+    if state is None or loaded.optimizer_state is None:
+        raise ValueError(
+            f"fit: {path} has no training state (it was not written by fit); load its weights "
+            "with vgglib.checkpoint.load and train without resume"
+        )
+    if state["fit"]["n_train"] != s.n:
+        raise ValueError(
+            f"fit: cannot resume: {path} was trained on {state['fit']['n_train']} images, this run has {s.n}"
+        )
+    if state["batch"] > 0 and state["fit"]["batch_size"] != s.batch_size:
+        raise ValueError(
+            f"fit: cannot resume mid-epoch with batch_size={s.batch_size}: {path} used {state['fit']['batch_size']}"
+        )
+    restore(s.gens, state["rng"])
+    s.history = state["history"]
+    s.history.update(s.fit_info, epochs=s.epochs, interrupted=False, stopped=None)
+    s.elapsed0 = float(s.history.get("elapsed", 0.0))
+    s.epoch, s.batch, s.running = state["epoch"], state["batch"], state["running"]
+    s.perm = loaded.arrays.get("perm") if s.batch > 0 else None
+    if s.batch > 0 and (s.perm is None or len(s.perm) != s.n):
+        raise ValueError(f"fit: {path} is mid-epoch but has no valid shuffling order")
+    s.last_saved = s.where
+    report.say(f"Resuming from {path}: {s.epoch} epochs and {s.batch} batches done of {s.epochs} epochs.")
 
-    path = Path(checkpoint) if checkpoint is not None else None
-    if resume and path is not None:
-        if path.exists():
-            loaded = ckpt.load(path, model, optimizer)
-            state = loaded.meta.get("trainer")
-            if state is None or loaded.optimizer_state is None:
-                raise ValueError(f"fit: {path} has no training state (it was not written by fit); load its weights "
-                                 "with vgglib.checkpoint.load and train without resume")
-            if state["fit"]["n_train"] != n:
-                raise ValueError(f"fit: cannot resume: {path} was trained on {state['fit']['n_train']} images, "
-                                 f"this run has {n}")
-            if state["batch"] > 0 and state["fit"]["batch_size"] != batch_size:
-                raise ValueError(f"fit: cannot resume mid-epoch with batch_size={batch_size}: {path} used "
-                                 f"{state['fit']['batch_size']}")
-            _restore(gens, state["rng"])
-            run.history = state["history"]
-            run.history.update(fit_info, epochs=int(epochs), interrupted=False, stopped=None)
-            run.epoch, run.batch, run.running = state["epoch"], state["batch"], state["running"]
-            run.perm = loaded.arrays.get("perm") if run.batch > 0 else None
-            if run.batch > 0 and (run.perm is None or len(run.perm) != n):
-                raise ValueError(f"fit: {path} is mid-epoch but has no valid shuffling order")
-            run.last_saved = f"epoch {run.epoch + 1}, batch {run.batch}" if run.batch else f"epoch {run.epoch}"
-            say(f"Resuming from {path}: {run.epoch} epochs and {run.batch} batches done of {epochs} epochs.")
-        else:
-            say(f"No checkpoint at {path} yet: starting from scratch.")
-    run.rng_states = _capture(gens)
 
-    def save() -> None:
-        """Checkpoint the consistent state held in ``run`` (weights + optimizer as they are now)."""
-        if path is None:
-            return
-        bad = _finite_params(model)
-        if bad is not None:
-            raise TrainingDivergedError(
-                f"training diverged: parameter {bad} is not finite at epoch {run.epoch + 1}; not saving it over "
-                f"the last good checkpoint {path} ({run.last_saved or 'none yet'}). Try a lower learning rate.",
-                run.history)
-        state = {"epoch": run.epoch, "batch": run.batch, "rng": run.rng_states, "running": run.running,
-                 "fit": fit_info, "history": run.history}
-        ckpt.save(path, model, optimizer, meta={**(meta or {}), "trainer": state},
-                  arrays={"perm": run.perm} if run.perm is not None and run.batch > 0 else None)
-        run.last_saved = f"epoch {run.epoch + 1}, batch {run.batch}" if run.batch else f"epoch {run.epoch}"
+def _start_epoch(s: _State) -> None:
+    """A new epoch draws its order and zeroes its sums; a resumed one keeps them. Starts the epoch's clock."""
+    if s.batch == 0:
+        s.perm = s.rng.permutation(s.n)
+        s.running = _zero_running()
+        s.rng_states = capture(s.gens)
+    s.t_epoch = time.perf_counter() - s.running["time"]
 
-    flag = _StopFlag()
-    t_start = time.perf_counter()
-    elapsed0 = float(run.history.get("elapsed", 0.0))
-    in_step = False
-    bar = None
+
+def _train_batch(s: _State, X: np.ndarray, y: np.ndarray, augment: Any, schedule: Any) -> float:
+    """One step on batch ``s.batch`` of the epoch's order: prepare, forward, loss, backward, update; its loss."""
+    e, b = s.epoch, s.batch
+    assert s.perm is not None  # drawn (or restored) when the epoch began
+    idx = s.perm[b * s.batch_size : (b + 1) * s.batch_size]
+    xb, yb = s.model.prepare(X[idx], augment, s.rng), y[idx]
+    if schedule is not None:
+        s.optimizer.lr = float(schedule(e + b / s.nb, s.epochs))
+    logits = s.model.forward(xb, training=True)
+    loss, dlogits = softmax_cross_entropy(logits, yb)
+    if not math.isfinite(loss):
+        last = (
+            f"The last good checkpoint is {s.path} ({s.last_saved})."
+            if s.last_saved
+            else "No checkpoint was saved."
+            if s.path is None
+            else f"No checkpoint was written to {s.path} yet."
+        )
+        raise TrainingDivergedError(
+            f"training diverged: the loss is {loss} at epoch {e + 1}, batch {b + 1} of {s.nb}; stopped without "
+            f"applying this batch's update. {last} Try a lower learning rate (it was {s.optimizer.lr:g}).",
+            s.history,
+        )
+    s.model.backward(dlogits, input_grad=False)  # the images need no gradient
+    s.in_step = True  # weights, sums and position change together
+    s.optimizer.step(s.model)
+    s.running["loss"] += loss * len(yb)
+    s.running["correct"] += int(np.sum(logits.argmax(axis=1) == yb))
+    s.running["seen"] += len(yb)
+    s.running["time"] = time.perf_counter() - s.t_epoch
+    s.history["batch_loss"].append(float(loss))
+    s.batch = b + 1
+    s.rng_states = capture(s.gens)
+    s.in_step = False
+    s.history["position"] = {"epoch": e + 1, "batch": b + 1, "batches": s.nb}
+    return float(loss)
+
+
+def _end_epoch(s: _State, val_data: tuple[np.ndarray, np.ndarray] | None) -> None:
+    """The epoch's metrics (validation included) into the history; then the position moves to the next epoch."""
+    val = evaluate(s.model, *val_data, batch_size=s.batch_size) if val_data is not None else None
+    r, h = s.running, s.history
+    s.in_step = True  # the history and the position change together
+    h["epoch"].append(s.epoch + 1)
+    h["train_loss"].append(r["loss"] / max(r["seen"], 1))
+    h["train_accuracy"].append(r["correct"] / max(r["seen"], 1))
+    h["val_loss"].append(None if val is None else val["loss"])
+    h["val_accuracy"].append(None if val is None else val["accuracy"])
+    h["lr"].append(float(s.optimizer.lr))
+    h["time"].append(time.perf_counter() - s.t_epoch)
+    h["elapsed"] = s.elapsed0 + time.perf_counter() - s.t_start
+    s.epoch, s.batch, s.perm = s.epoch + 1, 0, None
+    s.rng_states = capture(s.gens)
+    s.in_step = False
+
+
+def _save(s: _State) -> None:
+    """Checkpoint the consistent state in ``s`` (weights and optimizer as they are now), if there is a path.
+
+    Non-finite weights are never written over the last good checkpoint: :class:`TrainingDivergedError`."""
+    if s.path is None:
+        return
+    bad = next((p.name for p in s.model.parameters() if not np.all(np.isfinite(p.value))), None)
+    if bad is not None:
+        raise TrainingDivergedError(
+            f"training diverged: parameter {bad} is not finite at epoch {s.epoch + 1}; not saving it over "
+            f"the last good checkpoint {s.path} ({s.last_saved or 'none yet'}). Try a lower learning rate.",
+            s.history,
+        )
+    state = {
+        "epoch": s.epoch,
+        "batch": s.batch,
+        "rng": s.rng_states,
+        "running": s.running,
+        "fit": s.fit_info,
+        "history": s.history,
+    }
+    ckpt.save(
+        s.path,
+        s.model,
+        s.optimizer,
+        meta={**s.meta, "trainer": state},
+        arrays={"perm": s.perm} if s.perm is not None and s.batch > 0 else None,
+    )
+    s.last_saved = s.where
+
+
+def _notify(cbs: list[Callback], hook: str, s: _State) -> None:
+    """Call ``hook`` of every callback; one returning True asks training to stop (like Ctrl-C)."""
     for cb in cbs:
-        cb.on_train_begin(run.history)
-    try:
-        with _sigint_sets(flag):
-            while run.epoch < epochs:
-                e = run.epoch
-                if run.batch == 0:
-                    run.perm = rng.permutation(n)
-                    run.running = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
-                    run.rng_states = _capture(gens)
-                from tqdm.auto import tqdm
-                bar = tqdm(total=nb, initial=run.batch, desc=f"epoch {e + 1}/{epochs}", unit="batch",
-                           disable=not progress, leave=True, file=out, dynamic_ncols=True)
-                t_epoch = time.perf_counter() - run.running["time"]
-                while run.batch < nb:
-                    if flag.requested:
-                        raise _Stop
-                    b = run.batch
-                    idx = run.perm[b * batch_size:(b + 1) * batch_size]
-                    xb = model.prepare(X[idx], augment, rng)
-                    yb = y[idx]
-                    if schedule is not None:
-                        optimizer.lr = float(schedule(e + b / nb, epochs))
-                    logits = model.forward(xb, training=True)
-                    loss, dlogits = softmax_cross_entropy(logits, yb)
-                    if not math.isfinite(loss):
-                        raise TrainingDivergedError(
-                            f"training diverged: the loss is {loss} at epoch {e + 1}, batch {b + 1} of {nb}; "
-                            "stopped without applying this batch's update. "
-                            + (f"The last good checkpoint is {path} ({run.last_saved})." if run.last_saved
-                               else "No checkpoint was saved." if path is None
-                               else f"No checkpoint was written to {path} yet.")
-                            + f" Try a lower learning rate (it was {optimizer.lr:g}).", run.history)
-                    model.backward(dlogits, input_grad=False)   # the images need no gradient
-                    in_step = True
-                    optimizer.step(model)
-                    run.running["loss"] += loss * len(yb)
-                    run.running["correct"] += int(np.sum(logits.argmax(axis=1) == yb))
-                    run.running["seen"] += len(yb)
-                    run.running["time"] = time.perf_counter() - t_epoch
-                    run.history["batch_loss"].append(float(loss))
-                    run.batch = b + 1
-                    run.rng_states = _capture(gens)
-                    in_step = False
-                    run.history["position"] = {"epoch": e + 1, "batch": b + 1, "batches": nb}
-                    bar.update(1)
-                    if progress:
-                        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{run.running['correct'] / run.running['seen']:.3f}",
-                                        refresh=False)
-                    for cb in cbs:
-                        if cb.on_batch_end(run.history) is True:
-                            flag.requested, flag.reason = True, "stopped by a callback"
-                    if checkpoint_every and run.batch % checkpoint_every == 0 and run.batch < nb:
-                        save()
-                # the epoch's metrics; then, in one step, the history and the position move on
-                val = evaluate(model, *val_data, batch_size=batch_size) if val_data is not None else None
-                r = run.running
-                in_step = True          # the history and the position change together
-                run.history["epoch"].append(e + 1)
-                run.history["train_loss"].append(r["loss"] / max(r["seen"], 1))
-                run.history["train_accuracy"].append(r["correct"] / max(r["seen"], 1))
-                run.history["val_loss"].append(None if val is None else val["loss"])
-                run.history["val_accuracy"].append(None if val is None else val["accuracy"])
-                run.history["lr"].append(float(optimizer.lr))
-                run.history["time"].append(time.perf_counter() - t_epoch)
-                run.history["elapsed"] = elapsed0 + time.perf_counter() - t_start
-                run.epoch, run.batch, run.perm = e + 1, 0, None
-                run.rng_states = _capture(gens)
-                in_step = False
-                bar.set_postfix(loss=f"{run.history['train_loss'][-1]:.4f}",
-                                acc=f"{run.history['train_accuracy'][-1]:.3f}",
-                                **({} if val is None else {"val_acc": f"{val['accuracy']:.4f}"}))
-                bar.close()
-                bar = None
-                save()
-                for cb in cbs:
-                    if cb.on_epoch_end(run.history) is True:
-                        flag.requested, flag.reason = True, "stopped by a callback"
-                if flag.requested and run.epoch < epochs:
-                    raise _Stop
-    except _Stop:
-        if bar is not None:
-            bar.close()
-            bar = None
-        run.history["interrupted"] = flag.reason.startswith("interrupted")
-        run.history["stopped"] = f"{flag.reason} at epoch {run.epoch + 1}, batch {run.batch}"
-        save()
-        say(f"Training {flag.reason}: stopped at epoch {run.epoch + 1}, batch {run.batch} of {nb}"
-            + (f"; checkpoint saved to {path} (resume with resume=True / --resume)." if path else
-               "; no checkpoint path was given, so nothing was saved."))
-    except KeyboardInterrupt:
-        # a second Ctrl-C (or a KeyboardInterrupt raised outside the signal handler): the state in `run` is
-        # consistent unless the optimizer was half-way through its update
-        if bar is not None:
-            bar.close()
-            bar = None
-        run.history["interrupted"] = True
-        run.history["stopped"] = f"interrupted (Ctrl-C) at epoch {run.epoch + 1}, batch {run.batch}"
-        if in_step:
-            say("Training interrupted during an update of the weights or the history, so no checkpoint was "
-                f"saved; {path or 'no checkpoint'} holds {run.last_saved or 'nothing yet'}.")
-        else:
-            _restore(gens, run.rng_states)
-            save()
-            say(f"Training interrupted at epoch {run.epoch + 1}, batch {run.batch} of {nb}"
-                + (f"; checkpoint saved to {path}." if path else "."))
-    finally:
-        if bar is not None:
-            bar.close()
-    run.history["elapsed"] = elapsed0 + time.perf_counter() - t_start
-    for cb in cbs:
-        cb.on_train_end(run.history)
-    return run.history
+        if getattr(cb, hook)(s.history) is True:
+            s.stop.requested, s.stop.reason = True, "stopped by a callback"
 
 
-class _Stop(Exception):
-    """Internal: leave the training loop at a batch boundary (Ctrl-C or a callback)."""
+def _stopped(s: _State, report: Progress) -> None:
+    """Training stopped at a batch boundary (Ctrl-C or a callback): record why, save, say so."""
+    reason = s.stop.reason
+    s.history["interrupted"] = reason.startswith("interrupted")
+    s.history["stopped"] = f"{reason} at epoch {s.epoch + 1}, batch {s.batch}"
+    _save(s)
+    report.say(
+        f"Training {reason}: stopped at epoch {s.epoch + 1}, batch {s.batch} of {s.nb}"
+        + (
+            f"; checkpoint saved to {s.path} (resume with resume=True / --resume)."
+            if s.path
+            else "; no checkpoint path was given, so nothing was saved."
+        )
+    )
+
+
+def _interrupted(s: _State, report: Progress) -> None:
+    """A KeyboardInterrupt (a second Ctrl-C): the state in ``s`` is consistent unless it came mid-update."""
+    s.history["interrupted"] = True
+    s.history["stopped"] = f"interrupted (Ctrl-C) at epoch {s.epoch + 1}, batch {s.batch}"
+    if s.in_step:
+        report.say(
+            "Training interrupted during an update of the weights or the history, so no checkpoint was "
+            f"saved; {s.path or 'no checkpoint'} holds {s.last_saved or 'nothing yet'}."
+        )
+        return
+    restore(s.gens, s.rng_states)
+    _save(s)
+    report.say(
+        f"Training interrupted at epoch {s.epoch + 1}, batch {s.batch} of {s.nb}"
+        + (f"; checkpoint saved to {s.path}." if s.path else ".")
+    )

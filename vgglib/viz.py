@@ -8,27 +8,47 @@ Every ``plot_*``/``show_*`` function takes an optional matplotlib ``ax`` (or ``f
 without one it makes a new pyplot figure, so a notebook cell ends with ``plt.show()``. The widgets pass
 axes of a standalone :class:`matplotlib.figure.Figure` (not pyplot: no duplicate inline plot) and turn it into
 PNG bytes with :func:`figure_to_png`.
+
+Why one module: every function is a short matplotlib recipe sharing the same axes/figure helpers; splitting
+them would only scatter the helpers.
 """
+
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from .checks import check_class_ids
+from .metrics import confusion_matrix  # the numpy implementation; re-exported here for the notebooks
 
 __all__ = [
-    "figure_to_png", "new_figure", "tile", "show_images", "plot_history", "plot_training", "confusion_matrix",
-    "plot_confusion_matrix", "misclassified", "show_misclassified", "show_feature_maps", "show_filters",
+    "figure_to_png",
+    "new_figure",
+    "tile",
+    "show_images",
+    "plot_history",
+    "plot_training",
+    "confusion_matrix",
+    "plot_confusion_matrix",
+    "misclassified",
+    "show_misclassified",
+    "show_feature_maps",
+    "show_filters",
     "plot_probabilities",
 ]
 
 
 # ------------------------------------------------------------------------------------------- rendering
 
+
 def new_figure(figsize: tuple[float, float] = (6.0, 4.0), dpi: int = 80):
     """A standalone Agg :class:`~matplotlib.figure.Figure` (never shown inline; for widgets)."""
-    from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
@@ -46,11 +66,13 @@ def _axes(ax, figsize):
     if ax is not None:
         return ax.figure, ax
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=figsize)
     return fig, ax
 
 
 # ------------------------------------------------------------------------------------------- images
+
 
 def _as_stack(images: np.ndarray, where: str) -> np.ndarray:
     """(N, H, W), (N, 1, H, W) or (H, W) -> (N, H, W) float64."""
@@ -68,8 +90,13 @@ def _as_stack(images: np.ndarray, where: str) -> np.ndarray:
     return x.astype(np.float64)
 
 
-def tile(images: np.ndarray, ncols: int | None = None, pad: int = 1, normalize: str | None = "each",
-         pad_value: float = np.nan) -> np.ndarray:
+def tile(
+    images: np.ndarray,
+    ncols: int | None = None,
+    pad: int = 1,
+    normalize: str | None = "each",
+    pad_value: float = np.nan,
+) -> np.ndarray:
     """Lay out N images (N, H, W) as one 2-D mosaic of ``ceil(N / ncols)`` rows, ``pad`` pixels apart.
 
     ``normalize="each"`` scales every image to [0, 1] on its own (feature maps: each channel has its own
@@ -94,12 +121,20 @@ def tile(images: np.ndarray, ncols: int | None = None, pad: int = 1, normalize: 
     out = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad), pad_value, dtype=np.float64)
     for i in range(n):
         r, c = divmod(i, ncols)
-        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = x[i]
+        out[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = x[i]
     return out
 
 
-def show_images(images: np.ndarray, labels: Sequence[Any] | None = None, predictions: Sequence[Any] | None = None,
-                ncols: int = 10, title: str | None = None, cmap: str = "gray", fig=None, size: float = 1.0):
+def show_images(
+    images: np.ndarray,
+    labels: Sequence[Any] | None = None,
+    predictions: Sequence[Any] | None = None,
+    ncols: int = 10,
+    title: str | None = None,
+    cmap: str = "gray",
+    fig=None,
+    size: float = 1.0,
+):
     """A grid of images with optional labels (and predictions, shown red where they differ). Returns the Figure.
 
     ``images`` (N, H, W) or (N, 1, H, W). Each image gets its own subplot; ``fig`` draws into an existing figure.
@@ -113,6 +148,7 @@ def show_images(images: np.ndarray, labels: Sequence[Any] | None = None, predict
     nrows = -(-n // ncols)
     if fig is None:
         import matplotlib.pyplot as plt
+
         fig = plt.figure(figsize=(size * ncols, size * nrows * (1.25 if labels is not None else 1.0)))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -133,8 +169,8 @@ def show_images(images: np.ndarray, labels: Sequence[Any] | None = None, predict
 
 # ------------------------------------------------------------------------------------------- curves
 
-def plot_history(history: Mapping[str, Sequence[float]], ax=None, x_key: str | None = None,
-                 title: str | None = None):
+
+def plot_history(history: Mapping[str, Sequence[float]], ax=None, x_key: str | None = None, title: str | None = None):
     """Loss (left axis) and accuracy (right axis) curves from a training history dict of lists.
 
     Keys containing ``"loss"`` go on the left axis, keys containing ``"acc"`` on the right, solid for training
@@ -145,8 +181,12 @@ def plot_history(history: Mapping[str, Sequence[float]], ax=None, x_key: str | N
         raise TypeError(f"plot_history: expected a dict of lists, got {type(history).__name__}")
     series = {}
     for k, v in history.items():
-        if k == x_key or k == "batch_loss" or not ("loss" in k or "acc" in k) or not isinstance(v, (list, tuple,
-                                                                                                  np.ndarray)):
+        if (
+            k == x_key
+            or k == "batch_loss"
+            or not ("loss" in k or "acc" in k)
+            or not isinstance(v, (list, tuple, np.ndarray))
+        ):
             continue
         values = _floats(v)
         if values.ndim == 1 and np.isfinite(values).any():
@@ -160,8 +200,9 @@ def plot_history(history: Mapping[str, Sequence[float]], ax=None, x_key: str | N
         xs = np.asarray(history[x_key], dtype=np.float64) if x_key else np.arange(1, len(values) + 1)
         target, kind = (ax, "loss") if "loss" in key else (ax2, "acc")
         style = "--" if key.startswith("val") else "-"
-        target.plot(xs[:len(values)], values, style, color=colors[kind], marker="." if len(values) < 30 else None,
-                    label=key)
+        target.plot(
+            xs[: len(values)], values, style, color=colors[kind], marker="." if len(values) < 30 else None, label=key
+        )
     ax.set_xlabel(x_key or "epoch")
     ax.set_ylabel("loss", color=colors["loss"])
     ax2.set_ylabel("accuracy", color=colors["acc"])
@@ -183,7 +224,7 @@ def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
         return x
     k = min(k, len(x))
     c = np.cumsum(np.insert(x, 0, 0.0))
-    head = c[1:k] / np.arange(1, k)                       # a shorter window at the start
+    head = c[1:k] / np.arange(1, k)  # a shorter window at the start
     return np.concatenate([head, (c[k:] - c[:-k]) / k])
 
 
@@ -203,6 +244,7 @@ def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None
         raise ValueError("plot_training: the history has no batch_loss and no epochs yet")
     if fig is None:
         import matplotlib.pyplot as plt
+
         fig = plt.figure(figsize=(9.0, 3.0))
     ax1, ax2 = fig.subplots(1, 2)
     nb = history.get("batches_per_epoch") or (history.get("position") or {}).get("batches") or max(len(batch), 1)
@@ -215,7 +257,7 @@ def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None
     for key, color in (("train_loss", "tab:blue"), ("val_loss", "tab:orange")):
         values = _floats(history.get(key) or [])
         if values.size and np.isfinite(values).any():
-            ax1.plot(epochs[:len(values)], values, "o--", color=color, ms=5, lw=1, label=key)
+            ax1.plot(epochs[: len(values)], values, "o--", color=color, ms=5, lw=1, label=key)
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("cross-entropy")
     ax1.set_ylim(bottom=0)
@@ -223,7 +265,7 @@ def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None
     for key, color in (("train_accuracy", "tab:blue"), ("val_accuracy", "tab:orange")):
         values = _floats(history.get(key) or [])
         if values.size and np.isfinite(values).any():
-            ax2.plot(epochs[:len(values)], 100 * values, "o-", color=color, ms=5, label=key)
+            ax2.plot(epochs[: len(values)], 100 * values, "o-", color=color, ms=5, label=key)
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy (%)")
     ax2.set_ylim(0, 100)
@@ -231,8 +273,7 @@ def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None
         ax2.legend(fontsize=8, loc="lower right")
         ax2.set_xlim(0.5, max(epochs.max() if epochs.size else 1, 1) + 0.5)
     else:
-        ax2.text(0.5, 0.5, "after the first epoch", ha="center", va="center", transform=ax2.transAxes,
-                 color="0.5")
+        ax2.text(0.5, 0.5, "after the first epoch", ha="center", va="center", transform=ax2.transAxes, color="0.5")
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
@@ -240,28 +281,8 @@ def plot_training(history: Mapping[str, Any], fig=None, title: str | None = None
 
 # ------------------------------------------------------------------------------------------- evaluation
 
-def _labels(y: Any, where: str) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{where}: expected a 1-D array of integer class ids, got shape {y.shape} dtype {y.dtype}")
-    return y
 
-
-def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int = 10) -> np.ndarray:
-    """Counts ``cm[t, p]`` = how many images of true class t were predicted as p. Shape (C, C), int64."""
-    t, p = _labels(y_true, "confusion_matrix y_true"), _labels(y_pred, "confusion_matrix y_pred")
-    if t.shape != p.shape:
-        raise ValueError(f"confusion_matrix: y_true has {t.shape[0]} labels, y_pred {p.shape[0]}")
-    for name, y in (("y_true", t), ("y_pred", p)):
-        if y.size and (y.min() < 0 or y.max() >= num_classes):
-            raise ValueError(f"confusion_matrix: {name} has ids outside 0..{num_classes - 1}")
-    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(cm, (t, p), 1)
-    return cm
-
-
-def plot_confusion_matrix(cm: np.ndarray, class_names: Sequence[str] | None = None, ax=None,
-                          title: str | None = None):
+def plot_confusion_matrix(cm: np.ndarray, class_names: Sequence[str] | None = None, ax=None, title: str | None = None):
     """Draw a confusion matrix (rows: true class, columns: predicted), counts written in the cells."""
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
@@ -278,8 +299,15 @@ def plot_confusion_matrix(cm: np.ndarray, class_names: Sequence[str] | None = No
     for i in range(c):
         for j in range(c):
             if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if cm[i, j] > top / 2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if cm[i, j] > top / 2 else "black",
+                )
     acc = np.trace(cm) / max(cm.sum(), 1)
     ax.set_title(title or f"accuracy {100 * acc:.1f}% of {cm.sum()}")
     return fig
@@ -287,7 +315,7 @@ def plot_confusion_matrix(cm: np.ndarray, class_names: Sequence[str] | None = No
 
 def misclassified(y_true: Any, y_pred: Any, probs: np.ndarray | None = None) -> np.ndarray:
     """Indices of the wrong predictions, most confident mistakes first when ``probs`` (N, C) is given."""
-    t, p = _labels(y_true, "misclassified y_true"), _labels(y_pred, "misclassified y_pred")
+    t, p = check_class_ids(y_true, "misclassified y_true"), check_class_ids(y_pred, "misclassified y_pred")
     if t.shape != p.shape:
         raise ValueError(f"misclassified: y_true has {t.shape[0]} labels, y_pred {p.shape[0]}")
     wrong = np.flatnonzero(t != p)
@@ -299,20 +327,29 @@ def misclassified(y_true: Any, y_pred: Any, probs: np.ndarray | None = None) -> 
     return wrong
 
 
-def show_misclassified(images: np.ndarray, y_true: Any, y_pred: Any, probs: np.ndarray | None = None,
-                       max_images: int = 20, ncols: int = 10, fig=None):
+def show_misclassified(
+    images: np.ndarray,
+    y_true: Any,
+    y_pred: Any,
+    probs: np.ndarray | None = None,
+    max_images: int = 20,
+    ncols: int = 10,
+    fig=None,
+):
     """Gallery of misclassified images titled ``true→predicted`` (and the confidence), worst first."""
     idx = misclassified(y_true, y_pred, probs)[:max_images]
     x = _as_stack(images, "show_misclassified")
     if len(idx) == 0:
         if fig is None:
             import matplotlib.pyplot as plt
+
             fig = plt.figure(figsize=(3, 1))
         fig.text(0.5, 0.5, "no mistakes", ha="center", va="center")
         return fig
     t, p = np.asarray(y_true), np.asarray(y_pred)
-    fig = show_images(x[idx], labels=[int(v) for v in t[idx]], predictions=[int(v) for v in p[idx]],
-                      ncols=ncols, fig=fig)
+    fig = show_images(
+        x[idx], labels=[int(v) for v in t[idx]], predictions=[int(v) for v in p[idx]], ncols=ncols, fig=fig
+    )
     if probs is not None:
         for ax, i in zip(fig.axes, idx):
             ax.set_title(f"{t[i]}→{p[i]} {100 * probs[i, p[i]]:.0f}%", fontsize=8, color="crimson", pad=2)
@@ -321,8 +358,15 @@ def show_misclassified(images: np.ndarray, y_true: Any, y_pred: Any, probs: np.n
 
 # ------------------------------------------------------------------------------------------- inside the network
 
-def show_feature_maps(maps: np.ndarray, ncols: int | None = None, title: str | None = None, ax=None,
-                      cmap: str = "viridis", first_channel: int = 0):
+
+def show_feature_maps(
+    maps: np.ndarray,
+    ncols: int | None = None,
+    title: str | None = None,
+    ax=None,
+    cmap: str = "viridis",
+    first_channel: int = 0,
+):
     """One sample's feature maps (C, H, W) as a mosaic, each channel scaled to its own range."""
     m = np.asarray(maps)
     if m.ndim != 3:
@@ -330,6 +374,7 @@ def show_feature_maps(maps: np.ndarray, ncols: int | None = None, title: str | N
     fig, ax = _axes(ax, (5.0, 5.0))
     mosaic = tile(m, ncols=ncols, pad=max(1, m.shape[-1] // 16))
     import matplotlib as mpl
+
     cm = mpl.colormaps[cmap].with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cm, vmin=0, vmax=1, interpolation="nearest")
     ax.axis("off")
@@ -345,7 +390,7 @@ def show_filters(weights: np.ndarray, ax=None, title: str | None = None, max_fil
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim == 4:
         if w.shape[1] != 1:
-            w = w.mean(axis=1)        # several input channels: show their mean
+            w = w.mean(axis=1)  # several input channels: show their mean
         else:
             w = w[:, 0]
     if w.ndim != 3:
@@ -355,6 +400,7 @@ def show_filters(weights: np.ndarray, ax=None, title: str | None = None, max_fil
     top = float(np.abs(w).max()) or 1.0
     mosaic = tile(w, pad=1, normalize=None)
     import matplotlib as mpl
+
     cm = mpl.colormaps["RdBu_r"].with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cm, vmin=-top, vmax=top, interpolation="nearest")
     ax.axis("off")
@@ -362,11 +408,16 @@ def show_filters(weights: np.ndarray, ax=None, title: str | None = None, max_fil
     return fig
 
 
-def plot_probabilities(probs: Sequence[float] | Mapping[str, Sequence[float]], label: int | None = None, ax=None,
-                       class_names: Sequence[str] | None = None, title: str | None = None):
+def plot_probabilities(
+    probs: ArrayLike | Mapping[str, ArrayLike],
+    label: int | None = None,
+    ax=None,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+):
     """Bar chart of class probabilities; a dict draws several series side by side. ``label`` is marked."""
-    series = dict(probs) if isinstance(probs, Mapping) else {"p": probs}
-    series = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
+    given = dict(probs) if isinstance(probs, Mapping) else {"p": probs}
+    series = {k: np.asarray(v, dtype=np.float64) for k, v in given.items()}
     c = len(next(iter(series.values())))
     if any(v.shape != (c,) for v in series.values()):
         raise ValueError("plot_probabilities: every series must be a 1-D array of the same length")

@@ -18,30 +18,54 @@ test (or a curious student) can set ``explorer.controls["layer"].value = "pool2"
 ``explorer.views["feature_maps"].value`` (PNG bytes) or ``explorer.state`` (the numbers behind the picture).
 Pictures are drawn with matplotlib on standalone figures (:func:`vgglib.viz.new_figure`) and shown in ``Image``
 widgets, never through pyplot: no duplicate plots, and every redraw replaces the PNG in place.
+
+Why one module: the six explorers are thin and share the :class:`Explorer` shell and its helpers; a notebook
+imports just the one it shows, and a test reaches every one the same way.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import viz
+from .callbacks import Callback
+from .losses import softmax
 
-__all__ = ["Explorer", "feature_map_explorer", "dropout_explorer", "augmentation_explorer", "optimizer_explorer",
-           "conv_playground", "LiveCurves", "spatial_layers"]
+__all__ = [
+    "Explorer",
+    "feature_map_explorer",
+    "dropout_explorer",
+    "augmentation_explorer",
+    "optimizer_explorer",
+    "conv_playground",
+    "LiveCurves",
+    "spatial_layers",
+]
 
 
 def _widgets():
     import ipywidgets
+
     return ipywidgets
 
 
-class Explorer(_widgets().VBox):
+# a base class from a call (ipywidgets, imported in _widgets, has no type stubs): mypy cannot check it
+class Explorer(_widgets().VBox):  # type: ignore[misc]
     """A ``VBox`` with named parts: ``controls`` (sliders, buttons), ``views`` (Image/HTML widgets) and ``state``
     (the arrays behind the current picture). ``redraw()`` recomputes everything from the controls' values."""
 
-    def __init__(self, children: Sequence[Any], controls: Mapping[str, Any], views: Mapping[str, Any],
-                 css_class: str, redraw: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        children: Sequence[Any],
+        controls: Mapping[str, Any],
+        views: Mapping[str, Any],
+        css_class: str,
+        redraw: Callable[[], None],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(list(children), **kwargs)
         self.controls = dict(controls)
         self.views = dict(views)
@@ -77,7 +101,7 @@ def _set_png(image, fig) -> None:
 
 def _layers(model: Any) -> list:
     layers = getattr(model, "layers", model)
-    if not isinstance(layers, (list, tuple)) or not layers or not all(hasattr(l, "forward") for l in layers):
+    if not isinstance(layers, (list, tuple)) or not layers or not all(hasattr(lay, "forward") for lay in layers):
         raise TypeError(f"expected a vgglib model (with .layers) or a list of layers, got {type(model).__name__}")
     return list(layers)
 
@@ -111,20 +135,23 @@ def _activations(layers: list, x: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def _seeded(seed: int, *more: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), *map(int, more)])
 
 
 # ============================================================================================= feature maps
 
-def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] | None = None, *,
-                         max_channels: int = 16, class_names: Sequence[str] | None = None,
-                         title: str | None = None, layer: str | None = None) -> Explorer:
+
+def feature_map_explorer(
+    model: Any,
+    images: np.ndarray,
+    labels: Sequence[int] | None = None,
+    *,
+    max_channels: int = 16,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+    layer: str | None = None,
+) -> Explorer:
     """Explore what every layer of ``model`` computes for one digit.
 
     ``images``: raw uint8 digits (N, 28, 28) (prepared with ``model.prepare``) or prepared float inputs
@@ -149,23 +176,33 @@ def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] |
         raise ValueError("feature_map_explorer: the model has no layer with (C, H, W) feature maps")
     if layer is not None and layer not in names:
         raise ValueError(f"feature_map_explorer: layer {layer!r} is not one of {names}")
-    first_conv = next((l for l in layers if "weights" in l.params and l.params["weights"].ndim == 4), None)
+    first_conv = next((lay for lay in layers if "weights" in lay.params and lay.params["weights"].ndim == 4), None)
 
     digit = w.IntSlider(value=0, min=0, max=n - 1, description="digit", continuous_update=False)
-    layer_slider = w.SelectionSlider(options=names, value=layer or names[0], description="layer",
-                                     continuous_update=False, layout=w.Layout(width="480px"))
+    layer_slider = w.SelectionSlider(
+        options=names,
+        value=layer or names[0],
+        description="layer",
+        continuous_update=False,
+        layout=w.Layout(width="480px"),
+    )
     layer_slider.add_class("vgglib-layer-slider")
-    channels = w.IntRangeSlider(value=(0, max_channels - 1), min=0, max=max_channels - 1, description="channels",
-                                continuous_update=False)
-    views = {"input": _image("vgglib-input", "160px"), "feature_maps": _image("vgglib-feature-maps", "420px"),
-             "filters": _image("vgglib-filters", "220px"), "predictions": _image("vgglib-predictions", "300px"),
-             "info": w.HTML()}
+    channels = w.IntRangeSlider(
+        value=(0, max_channels - 1), min=0, max=max_channels - 1, description="channels", continuous_update=False
+    )
+    views = {
+        "input": _image("vgglib-input", "160px"),
+        "feature_maps": _image("vgglib-feature-maps", "420px"),
+        "filters": _image("vgglib-filters", "220px"),
+        "predictions": _image("vgglib-predictions", "300px"),
+        "info": w.HTML(),
+    }
     views["info"].add_class("vgglib-info")
 
     def draw_digit() -> None:
         i = digit.value
-        acts = _activations(layers, x[i:i + 1])
-        probs = _softmax(np.asarray(acts[layers[-1].name][0], dtype=np.float64))
+        acts = _activations(layers, x[i : i + 1])
+        probs = softmax(np.asarray(acts[layers[-1].name][0], dtype=np.float64))
         ex.state.update(index=i, activations=acts, probs=probs)
         fig = viz.new_figure((2.2, 2.2))
         ax = fig.add_subplot()
@@ -175,9 +212,13 @@ def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] |
         _set_png(views["input"], fig)
         fig = viz.new_figure((3.8, 2.4))
         top = np.argsort(-probs, kind="stable")[:3]
-        viz.plot_probabilities(probs, label=None if labels is None else int(labels[i]), ax=fig.add_subplot(),
-                               class_names=class_names,
-                               title="top: " + ", ".join(f"{t} {100 * probs[t]:.0f}%" for t in top))
+        viz.plot_probabilities(
+            probs,
+            label=None if labels is None else int(labels[i]),
+            ax=fig.add_subplot(),
+            class_names=class_names,
+            title="top: " + ", ".join(f"{t} {100 * probs[t]:.0f}%" for t in top),
+        )
         fig.tight_layout()
         _set_png(views["predictions"], fig)
 
@@ -186,10 +227,10 @@ def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] |
     def draw_maps() -> None:
         if busy["flag"]:
             return
-        acts = ex.state["activations"][layer_slider.value][0]          # (C, H, W)
+        acts = ex.state["activations"][layer_slider.value][0]  # (C, H, W)
         c = acts.shape[0]
         if channels.max != c - 1:
-            busy["flag"] = True                                         # no redraw per trait change
+            busy["flag"] = True  # no redraw per trait change
             try:
                 if channels.max < c - 1:
                     channels.max = c - 1
@@ -201,20 +242,25 @@ def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] |
                 busy["flag"] = False
         lo, hi = channels.value
         hi = min(hi, lo + max_channels - 1, c - 1)
-        maps = acts[lo:hi + 1]
+        maps = acts[lo : hi + 1]
         ex.state.update(layer=layer_slider.value, layer_shape=acts.shape, channel_range=(lo, hi), maps=maps)
         fig = viz.new_figure((4.6, 4.6))
-        viz.show_feature_maps(maps, ax=fig.add_subplot(), first_channel=lo,
-                              title=f"{layer_slider.value}: channels {lo}–{hi} of {c}, "
-                                    f"{acts.shape[1]}×{acts.shape[2]} each")
+        viz.show_feature_maps(
+            maps,
+            ax=fig.add_subplot(),
+            first_channel=lo,
+            title=f"{layer_slider.value}: channels {lo}–{hi} of {c}, {acts.shape[1]}×{acts.shape[2]} each",
+        )
         fig.tight_layout()
         _set_png(views["feature_maps"], fig)
         i = ex.state["index"]
         p = ex.state["probs"]
         pred = int(np.argmax(p))
         truth = "" if labels is None else f" · label <b>{int(labels[i])}</b>"
-        views["info"].value = (f"digit #{i}{truth} · predicted <b>{pred}</b> ({100 * p[pred]:.1f}%) · "
-                               f"layer <code>{layer_slider.value}</code> output {c}×{acts.shape[1]}×{acts.shape[2]}")
+        views["info"].value = (
+            f"digit #{i}{truth} · predicted <b>{pred}</b> ({100 * p[pred]:.1f}%) · "
+            f"layer <code>{layer_slider.value}</code> output {c}×{acts.shape[1]}×{acts.shape[2]}"
+        )
 
     def on_digit(_=None) -> None:
         draw_digit()
@@ -226,15 +272,25 @@ def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] |
     children = []
     if title:
         children.append(w.HTML(f"<b>{title}</b>"))
-    children += [w.HBox([digit, layer_slider]), channels, views["info"],
-                 w.HBox([w.VBox([views["input"], views["filters"]]), views["feature_maps"], views["predictions"]],
-                        layout=w.Layout(align_items="flex-start"))]
-    ex = Explorer(children, {"digit": digit, "layer": layer_slider, "channels": channels}, views,
-                  "vgglib-feature-map-explorer", redraw)
+    children += [
+        w.HBox([digit, layer_slider]),
+        channels,
+        views["info"],
+        w.HBox(
+            [w.VBox([views["input"], views["filters"]]), views["feature_maps"], views["predictions"]],
+            layout=w.Layout(align_items="flex-start"),
+        ),
+    ]
+    ex = Explorer(
+        children,
+        {"digit": digit, "layer": layer_slider, "channels": channels},
+        views,
+        "vgglib-feature-map-explorer",
+        redraw,
+    )
     if first_conv is not None:
         fig = viz.new_figure((2.8, 2.8))
-        viz.show_filters(first_conv.params["weights"], ax=fig.add_subplot(),
-                         title=f"{first_conv.name} filters")
+        viz.show_filters(first_conv.params["weights"], ax=fig.add_subplot(), title=f"{first_conv.name} filters")
         fig.tight_layout()
         _set_png(views["filters"], fig)
     on_digit()
@@ -246,8 +302,17 @@ def feature_map_explorer(model: Any, images: np.ndarray, labels: Sequence[int] |
 
 # ============================================================================================= dropout
 
-def dropout_explorer(model: Any, image: np.ndarray, label: int | None = None, *, layer: str | None = None,
-                     p: float = 0.5, seed: int = 0, n_masks: int = 200) -> Explorer:
+
+def dropout_explorer(
+    model: Any,
+    image: np.ndarray,
+    label: int | None = None,
+    *,
+    layer: str | None = None,
+    p: float = 0.5,
+    seed: int = 0,
+    n_masks: int = 200,
+) -> Explorer:
     """Watch inverted dropout act on one layer of ``model`` for one input.
 
     ``image``: one raw uint8 digit (28, 28) / (1, 28, 28) or one prepared input (1, C, H, W). ``layer``: the
@@ -259,40 +324,51 @@ def dropout_explorer(model: Any, image: np.ndarray, label: int | None = None, *,
     ``probs_mask``, ``probs_mean``. Used in ``notebooks/10_dropout.ipynb``.
     """
     from .layers import Dropout
+
     w = _widgets()
     layers = _layers(model)
     img = np.asarray(image)
     floating = np.issubdtype(img.dtype, np.floating)
     if img.ndim == 2 or (img.ndim == 3 and floating):
-        img = img[None]                                 # one digit (H, W) or one prepared input (C, H, W)
+        img = img[None]  # one digit (H, W) or one prepared input (C, H, W)
     if len(img) != 1 or img.ndim not in (3, 4):
-        raise ValueError(f"dropout_explorer: expected one image, (H, W) or (1, H, W) raw or (1, C, H, W) "
-                         f"prepared, got shape {np.shape(image)}")
+        raise ValueError(
+            f"dropout_explorer: expected one image, (H, W) or (1, H, W) raw or (1, C, H, W) "
+            f"prepared, got shape {np.shape(image)}"
+        )
     x = _prepare(model, img, "dropout_explorer")
-    drop_names = [l.name for l in layers if isinstance(l, Dropout)]
+    drop_names = [lay.name for lay in layers if isinstance(lay, Dropout)]
     if layer is None:
         if not drop_names:
-            raise ValueError("dropout_explorer: the model has no Dropout layer; pass layer=<name of a layer "
-                             "whose input to mask>")
+            raise ValueError(
+                "dropout_explorer: the model has no Dropout layer; pass layer=<name of a layer whose input to mask>"
+            )
         layer = drop_names[0]
-    names = [l.name for l in layers]
+    names = [lay.name for lay in layers]
     if layer not in names:
         raise ValueError(f"dropout_explorer: no layer named {layer!r}; layers: {names}")
     k = names.index(layer)
     if not 0 <= p < 1:
         raise ValueError(f"dropout_explorer: p must be in [0, 1), got {p!r}")
     h = x
-    for l in layers[:k]:
-        h = l.forward(h, training=False)                 # the activations the dropout layer receives
+    for lay in layers[:k]:
+        h = lay.forward(h, training=False)  # the activations the dropout layer receives
 
     def head(z: np.ndarray) -> np.ndarray:
-        for l in layers[k + 1:]:
-            z = l.forward(z, training=False)
-        return _softmax(np.asarray(z, dtype=np.float64))
+        for lay in layers[k + 1 :]:
+            z = lay.forward(z, training=False)
+        return softmax(np.asarray(z, dtype=np.float64))
 
     probs_test = head(h)[0]
-    p_slider = w.FloatSlider(value=float(p), min=0.0, max=0.9, step=0.05, description="p (drop)",
-                             continuous_update=False, readout_format=".2f")
+    p_slider = w.FloatSlider(
+        value=float(p),
+        min=0.0,
+        max=0.9,
+        step=0.05,
+        description="p (drop)",
+        continuous_update=False,
+        readout_format=".2f",
+    )
     p_slider.add_class("vgglib-dropout-slider")
     resample = w.Button(description="resample mask", icon="refresh")
     resample.add_class("vgglib-resample")
@@ -309,45 +385,69 @@ def dropout_explorer(model: Any, image: np.ndarray, label: int | None = None, *,
         many = Dropout(q, rng=_seeded(seed, 10_000 + draws["n"], round(q * 1000)))
         probs_mean = head(many.forward(np.repeat(h, n_masks, axis=0), training=True)).mean(axis=0)
         kept = float((mask[0] > 0).mean())
-        ex.state.update(mask=mask[0], kept=kept, before=h[0], after=after[0], probs_test=probs_test,
-                        probs_mask=probs_mask, probs_mean=probs_mean, p=q)
+        ex.state.update(
+            mask=mask[0],
+            kept=kept,
+            before=h[0],
+            after=after[0],
+            probs_test=probs_test,
+            probs_mask=probs_mask,
+            probs_mean=probs_mean,
+            p=q,
+        )
         fig = viz.new_figure((9.5, 2.8))
         axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.5]})
         fig.subplots_adjust(left=0.02, right=0.99, bottom=0.1, top=0.9, wspace=0.15)
         units = mask[0].reshape(-1)
         side = int(np.ceil(np.sqrt(units.size)))
         grid = np.full(side * side, np.nan)
-        grid[:units.size] = units > 0
+        grid[: units.size] = units > 0
         import matplotlib as mpl
-        axes[0].imshow(grid.reshape(side, side), cmap=mpl.colormaps["gray"].with_extremes(bad="lightsteelblue"),
-                       vmin=0, vmax=1, interpolation="nearest")
+
+        axes[0].imshow(
+            grid.reshape(side, side),
+            cmap=mpl.colormaps["gray"].with_extremes(bad="lightsteelblue"),
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
         axes[0].set_title(f"mask: {int((units > 0).sum())}/{units.size} kept", fontsize=9)
         axes[0].axis("off")
         a0, a1 = h[0].reshape(-1), after[0].reshape(-1)
-        order = np.argsort(-a0, kind="stable")[:min(64, a0.size)]
+        order = np.argsort(-a0, kind="stable")[: min(64, a0.size)]
         xs = np.arange(order.size)
         axes[1].vlines(xs, 0, a1[order], color="tab:blue", lw=2.5, alpha=0.7, label=f"train, ×{1 / (1 - q):.2f}")
         axes[1].vlines(xs, 0, a0[order], color="black", lw=1.0, label="test mode")
         axes[1].set_title(f"{order.size} largest activations", fontsize=9)
         axes[1].legend(fontsize=7)
         axes[1].set_xticks([])
-        viz.plot_probabilities({"test mode": probs_test, "this mask": probs_mask,
-                                f"mean of {n_masks} masks": probs_mean}, label=label, ax=axes[2],
-                               title="output probabilities")
+        viz.plot_probabilities(
+            {"test mode": probs_test, "this mask": probs_mask, f"mean of {n_masks} masks": probs_mean},
+            label=label,
+            ax=axes[2],
+            title="output probabilities",
+        )
         _set_png(view, fig)
         pm = int(np.argmax(probs_mask))
         pt = int(np.argmax(probs_test))
-        info.value = (f"p = {q:.2f}: kept {100 * kept:.1f}% of {units.size} units (expected {100 * (1 - q):.0f}%), "
-                      f"survivors scaled by 1/(1−p) = {1 / (1 - q):.2f} · prediction with this mask: "
-                      f"<b>{pm}</b> ({100 * probs_mask[pm]:.0f}%), test mode: <b>{pt}</b> "
-                      f"({100 * probs_test[pt]:.0f}%)")
+        info.value = (
+            f"p = {q:.2f}: kept {100 * kept:.1f}% of {units.size} units (expected {100 * (1 - q):.0f}%), "
+            f"survivors scaled by 1/(1−p) = {1 / (1 - q):.2f} · prediction with this mask: "
+            f"<b>{pm}</b> ({100 * probs_mask[pm]:.0f}%), test mode: <b>{pt}</b> "
+            f"({100 * probs_test[pt]:.0f}%)"
+        )
 
     def on_resample(_=None) -> None:
         draws["n"] += 1
         redraw()
 
-    ex = Explorer([w.HBox([p_slider, resample]), info, view], {"p": p_slider, "resample": resample},
-                  {"view": view, "info": info}, "vgglib-dropout-explorer", redraw)
+    ex = Explorer(
+        [w.HBox([p_slider, resample]), info, view],
+        {"p": p_slider, "resample": resample},
+        {"view": view, "info": info},
+        "vgglib-dropout-explorer",
+        redraw,
+    )
     redraw()
     p_slider.observe(lambda _: redraw(), names="value")
     resample.on_click(on_resample)
@@ -356,8 +456,16 @@ def dropout_explorer(model: Any, image: np.ndarray, label: int | None = None, *,
 
 # ============================================================================================= augmentation
 
-def augmentation_explorer(images: np.ndarray, labels: Sequence[int] | None = None, *, n_show: int = 8,
-                          n_draws: int = 3, seed: int = 0, zca_fit_images: np.ndarray | None = None) -> Explorer:
+
+def augmentation_explorer(
+    images: np.ndarray,
+    labels: Sequence[int] | None = None,
+    *,
+    n_show: int = 8,
+    n_draws: int = 3,
+    seed: int = 0,
+    zca_fit_images: np.ndarray | None = None,
+) -> Explorer:
     """Sliders for shift, rotation and zoom, a flip switch and ZCA whitening over a grid of digits.
 
     ``images``: raw uint8 digits (N, 28, 28) or float images in [0, 1] (N, 1, H, W); the first ``n_show`` are
@@ -367,6 +475,7 @@ def augmentation_explorer(images: np.ndarray, labels: Sequence[int] | None = Non
     Uses :mod:`vgglib.augment`; see ``notebooks/12_data_augmentation.ipynb``.
     """
     from . import augment
+
     w = _widgets()
     x = np.asarray(images)
     if x.ndim == 3:
@@ -384,14 +493,25 @@ def augmentation_explorer(images: np.ndarray, labels: Sequence[int] | None = Non
     shown = x[:n_show]
     style = {"description_width": "80px"}
     shift = w.IntSlider(value=0, min=0, max=6, description="shift (px)", style=style, continuous_update=False)
-    rotation = w.FloatSlider(value=0.0, min=0.0, max=90.0, step=5.0, description="rotate (°)", style=style,
-                             continuous_update=False)
-    zoom = w.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05, description="zoom (±)", style=style,
-                         continuous_update=False)
+    rotation = w.FloatSlider(
+        value=0.0, min=0.0, max=90.0, step=5.0, description="rotate (°)", style=style, continuous_update=False
+    )
+    zoom = w.FloatSlider(
+        value=0.0, min=0.0, max=0.5, step=0.05, description="zoom (±)", style=style, continuous_update=False
+    )
     flip = w.Checkbox(value=False, description="random horizontal flip")
     zca = w.Checkbox(value=False, description="ZCA whitening")
-    epsilon = w.FloatLogSlider(value=1e-2, base=10, min=-4, max=0, step=0.25, description="ZCA ε", style=style,
-                               continuous_update=False, readout_format=".0e")
+    epsilon = w.FloatLogSlider(
+        value=1e-2,
+        base=10,
+        min=-4,
+        max=0,
+        step=0.25,
+        description="ZCA ε",
+        style=style,
+        continuous_update=False,
+        readout_format=".0e",
+    )
     resample = w.Button(description="resample", icon="refresh")
     grid = _image("vgglib-augmentation-grid", "640px")
     info = w.HTML()
@@ -399,7 +519,7 @@ def augmentation_explorer(images: np.ndarray, labels: Sequence[int] | None = Non
     zca_cache: dict[float, Any] = {}
 
     def redraw() -> None:
-        steps = []
+        steps: list[Callable[[np.ndarray, np.random.Generator], np.ndarray]] = []
         if shift.value:
             steps.append(augment.RandomShift(int(shift.value)))
         if rotation.value:
@@ -423,24 +543,42 @@ def augmentation_explorer(images: np.ndarray, labels: Sequence[int] | None = Non
         stack = np.concatenate([top[:, 0], aug.reshape(-1, *aug.shape[2:])])
         fig = viz.new_figure((0.8 * len(shown), 0.8 * (n_draws + 1) + 0.3))
         ax = fig.add_subplot()
-        ax.imshow(viz.tile(stack, ncols=len(shown), pad=2, normalize="each" if zca.value else None),
-                  cmap=_gray_bad(), vmin=0, vmax=1, interpolation="nearest")
+        ax.imshow(
+            viz.tile(stack, ncols=len(shown), pad=2, normalize="each" if zca.value else None),
+            cmap=_gray_bad(),
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
         ax.axis("off")
-        ax.set_title("top row: " + ("ZCA-whitened originals" if zca.value else "originals") +
-                     f"; below: {n_draws} random draws", fontsize=9)
+        ax.set_title(
+            "top row: " + ("ZCA-whitened originals" if zca.value else "originals") + f"; below: {n_draws} random draws",
+            fontsize=9,
+        )
         fig.tight_layout()
         _set_png(grid, fig)
-        info.value = f"pipeline: <code>{pipeline!r}</code>" + (f" then ZCA(ε={epsilon.value:.0e})" if zca.value
-                                                               else "")
+        info.value = f"pipeline: <code>{pipeline!r}</code>" + (f" then ZCA(ε={epsilon.value:.0e})" if zca.value else "")
 
     def on_resample(_=None) -> None:
         draws["n"] += 1
         redraw()
 
-    controls = {"shift": shift, "rotation": rotation, "zoom": zoom, "flip": flip, "zca": zca, "epsilon": epsilon,
-                "resample": resample}
-    ex = Explorer([w.HBox([w.VBox([shift, rotation, zoom]), w.VBox([flip, w.HBox([zca]), epsilon, resample])]),
-                   info, grid], controls, {"grid": grid, "info": info}, "vgglib-augmentation-explorer", redraw)
+    controls = {
+        "shift": shift,
+        "rotation": rotation,
+        "zoom": zoom,
+        "flip": flip,
+        "zca": zca,
+        "epsilon": epsilon,
+        "resample": resample,
+    }
+    ex = Explorer(
+        [w.HBox([w.VBox([shift, rotation, zoom]), w.VBox([flip, w.HBox([zca]), epsilon, resample])]), info, grid],
+        controls,
+        {"grid": grid, "info": info},
+        "vgglib-augmentation-explorer",
+        redraw,
+    )
     redraw()
     for c in (shift, rotation, zoom, flip, zca, epsilon):
         c.observe(lambda _: redraw(), names="value")
@@ -450,6 +588,7 @@ def augmentation_explorer(images: np.ndarray, labels: Sequence[int] | None = Non
 
 def _gray_bad():
     import matplotlib as mpl
+
     return mpl.colormaps["gray"].with_extremes(bad="white")
 
 
@@ -474,6 +613,7 @@ def conv_playground(image: np.ndarray, kernels: Mapping[str, np.ndarray] | None 
     :class:`vgglib.layers.Convolution2D`; for ``notebooks/01_convolution.ipynb``.
     """
     from .layers import Convolution2D
+
     w = _widgets()
     img = np.asarray(image)
     if img.ndim == 3 and img.shape[0] == 1:
@@ -516,12 +656,17 @@ def conv_playground(image: np.ndarray, kernels: Mapping[str, np.ndarray] | None 
         fig.tight_layout()
         _set_png(view, fig)
         h = img.shape[0]
-        info.value = (f"output size = ⌊(H + 2p − k)/s⌋ + 1 = ⌊({h} + 2·{padding.value} − 3)/{stride.value}⌋ + 1 "
-                      f"= {out.shape[0]}")
+        info.value = (
+            f"output size = ⌊(H + 2p − k)/s⌋ + 1 = ⌊({h} + 2·{padding.value} − 3)/{stride.value}⌋ + 1 = {out.shape[0]}"
+        )
 
-    ex = Explorer([w.HBox([kernel, relu]), w.HBox([stride, padding]), info, view],
-                  {"kernel": kernel, "stride": stride, "padding": padding, "relu": relu},
-                  {"view": view, "info": info}, "vgglib-conv-playground", redraw)
+    ex = Explorer(
+        [w.HBox([kernel, relu]), w.HBox([stride, padding]), info, view],
+        {"kernel": kernel, "stride": stride, "padding": padding, "relu": relu},
+        {"view": view, "info": info},
+        "vgglib-conv-playground",
+        redraw,
+    )
     redraw()
     for c in (kernel, stride, padding, relu):
         c.observe(lambda _: redraw(), names="value")
@@ -530,24 +675,40 @@ def conv_playground(image: np.ndarray, kernels: Mapping[str, np.ndarray] | None 
 
 # ============================================================================================= optimizers
 
-def _surface(name: str):
+
+def _surface(
+    name: str,
+) -> tuple[
+    Callable[[np.ndarray], np.ndarray],
+    Callable[[np.ndarray], np.ndarray],
+    tuple[float, float],
+    tuple[float, float],
+    np.ndarray,
+    np.ndarray,
+]:
     """(f, grad f, x range, y range, start, minimum) of a 2-D test surface."""
     if name == "ravine":
         # an elongated quadratic bowl: curvature 1 along x, 50 along y (condition number 50); plain gradient
         # descent must keep lr < 2/50 for the steep y direction and then crawls along x
-        f = lambda p: 0.5 * (p[..., 0] ** 2 + 50.0 * p[..., 1] ** 2)                       # noqa: E731
-        g = lambda p: np.stack([p[..., 0], 50.0 * p[..., 1]], axis=-1)                       # noqa: E731
+        f = lambda p: 0.5 * (p[..., 0] ** 2 + 50.0 * p[..., 1] ** 2)  # noqa: E731
+        g = lambda p: np.stack([p[..., 0], 50.0 * p[..., 1]], axis=-1)  # noqa: E731
         return f, g, (-6, 2), (-1.5, 1.5), np.array([-5.0, 1.0]), np.array([0.0, 0.0])
     if name == "rosenbrock":
-        f = lambda p: (1 - p[..., 0]) ** 2 + 10.0 * (p[..., 1] - p[..., 0] ** 2) ** 2       # noqa: E731
-        g = lambda p: np.stack([-2 * (1 - p[..., 0]) - 40.0 * p[..., 0] * (p[..., 1] - p[..., 0] ** 2),  # noqa: E731
-                                20.0 * (p[..., 1] - p[..., 0] ** 2)], axis=-1)
+        f = lambda p: (1 - p[..., 0]) ** 2 + 10.0 * (p[..., 1] - p[..., 0] ** 2) ** 2  # noqa: E731
+        g = lambda p: np.stack(  # noqa: E731
+            [
+                -2 * (1 - p[..., 0]) - 40.0 * p[..., 0] * (p[..., 1] - p[..., 0] ** 2),
+                20.0 * (p[..., 1] - p[..., 0] ** 2),
+            ],
+            axis=-1,
+        )
         return f, g, (-2, 2), (-1, 3), np.array([-1.5, 2.5]), np.array([1.0, 1.0])
     raise ValueError(f"unknown surface {name!r}; expected 'ravine' or 'rosenbrock'")
 
 
-def optimizer_trajectories(optimizers: Mapping[str, Any], surface: str = "ravine", steps: int = 60
-                           ) -> dict[str, np.ndarray]:
+def optimizer_trajectories(
+    optimizers: Mapping[str, Any], surface: str = "ravine", steps: int = 60
+) -> dict[str, np.ndarray]:
     """Run each optimizer ``steps`` steps on a 2-D surface from the same start; returns name -> (steps+1, 2).
 
     An optimizer is a :mod:`vgglib.optim` optimizer (``step`` over ``(layer, key, value, grad)`` items, updating
@@ -561,7 +722,7 @@ def optimizer_trajectories(optimizers: Mapping[str, Any], surface: str = "ravine
         for _ in range(steps):
             grad = g(xy)
             if hasattr(opt, "step"):
-                opt.step([("surface", "xy", xy, grad)])          # updates xy in place
+                opt.step([("surface", "xy", xy, grad)])  # updates xy in place
             else:
                 xy = np.asarray(opt(xy, grad), dtype=np.float64)
             if not np.all(np.isfinite(xy)) or np.abs(xy).max() > 1e6:
@@ -571,9 +732,15 @@ def optimizer_trajectories(optimizers: Mapping[str, Any], surface: str = "ravine
     return paths
 
 
-def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[str, Any]], *,
-                       surface: str = "ravine", steps: int = 60, lr: float = 0.05, beta1: float = 0.9,
-                       beta2: float = 0.999) -> Explorer:
+def optimizer_explorer(
+    make_optimizers: Callable[[float, float, float], Mapping[str, Any]],
+    *,
+    surface: str = "ravine",
+    steps: int = 60,
+    lr: float = 0.05,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+) -> Explorer:
     """SGD, momentum and Adam on a 2-D loss surface, with sliders for the learning rate and the betas.
 
     ``make_optimizers(lr, beta1, beta2)`` returns ``{name: optimizer}`` (see :func:`optimizer_trajectories`);
@@ -584,12 +751,28 @@ def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[
     """
     w = _widgets()
     _surface(surface)
-    lr_s = w.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1, description="lr", continuous_update=False,
-                            readout_format=".3f")
-    b1 = w.FloatSlider(value=beta1, min=0.0, max=0.99, step=0.01, description="β₁ / momentum",
-                       style={"description_width": "100px"}, continuous_update=False)
-    b2 = w.FloatSlider(value=beta2, min=0.9, max=0.9999, step=0.0001, description="β₂ (Adam)",
-                       style={"description_width": "100px"}, continuous_update=False, readout_format=".4f")
+    lr_s = w.FloatLogSlider(
+        value=lr, base=10, min=-3, max=0, step=0.1, description="lr", continuous_update=False, readout_format=".3f"
+    )
+    b1 = w.FloatSlider(
+        value=beta1,
+        min=0.0,
+        max=0.99,
+        step=0.01,
+        description="β₁ / momentum",
+        style={"description_width": "100px"},
+        continuous_update=False,
+    )
+    b2 = w.FloatSlider(
+        value=beta2,
+        min=0.9,
+        max=0.9999,
+        step=0.0001,
+        description="β₂ (Adam)",
+        style={"description_width": "100px"},
+        continuous_update=False,
+        readout_format=".4f",
+    )
     surf = w.ToggleButtons(options=["ravine", "rosenbrock"], value=surface, description="surface")
     steps_s = w.IntSlider(value=steps, min=5, max=200, step=5, description="steps", continuous_update=False)
     view = _image("vgglib-optimizer-view", "560px")
@@ -598,8 +781,9 @@ def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[
     def redraw() -> None:
         f, _, xr, yr, start, best = _surface(surf.value)
         steps = int(steps_s.value)
-        paths = optimizer_trajectories(make_optimizers(float(lr_s.value), float(b1.value), float(b2.value)),
-                                       surf.value, steps)
+        paths = optimizer_trajectories(
+            make_optimizers(float(lr_s.value), float(b1.value), float(b2.value)), surf.value, steps
+        )
         final = {k: float(f(v[-1])) for k, v in paths.items()}
         ex.state.update(paths=paths, final_loss=final)
         fig = viz.new_figure((6.5, 3.6))
@@ -618,12 +802,19 @@ def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[
         fig.tight_layout()
         _set_png(view, fig)
         diverged = [k for k, v in paths.items() if len(v) < steps + 1]
-        info.value = ("loss after the last step: " + ", ".join(f"{k} {v:.3g}" for k, v in final.items()) +
-                      (f" · <b>diverged</b>: {', '.join(diverged)}" if diverged else ""))
+        info.value = (
+            "loss after the last step: "
+            + ", ".join(f"{k} {v:.3g}" for k, v in final.items())
+            + (f" · <b>diverged</b>: {', '.join(diverged)}" if diverged else "")
+        )
 
-    ex = Explorer([w.HBox([lr_s, surf]), w.HBox([b1, b2, steps_s]), info, view],
-                  {"lr": lr_s, "beta1": b1, "beta2": b2, "steps": steps_s, "surface": surf},
-                  {"view": view, "info": info}, "vgglib-optimizer-explorer", redraw)
+    ex = Explorer(
+        [w.HBox([lr_s, surf]), w.HBox([b1, b2, steps_s]), info, view],
+        {"lr": lr_s, "beta1": b1, "beta2": b2, "steps": steps_s, "surface": surf},
+        {"view": view, "info": info},
+        "vgglib-optimizer-explorer",
+        redraw,
+    )
     redraw()
     for c in (lr_s, b1, b2, steps_s, surf):
         c.observe(lambda _: redraw(), names="value")
@@ -632,12 +823,8 @@ def optimizer_explorer(make_optimizers: Callable[[float, float, float], Mapping[
 
 # ============================================================================================= live curves
 
-def _callback_base():
-    from .train import Callback
-    return Callback
 
-
-class LiveCurves(_callback_base()):
+class LiveCurves(Callback):
     """Training curves redrawn in place while a model trains: a :class:`vgglib.train.Callback` drawing into an
     ``Image`` widget.
 
@@ -686,7 +873,7 @@ class LiveCurves(_callback_base()):
             fig = viz.new_figure(self.figsize)
             viz.plot_training(history, fig=fig, title=self.title)
         except ValueError:
-            return                                      # nothing to plot yet
+            return  # nothing to plot yet
         fig.tight_layout()
         _set_png(self.widget, fig)
         self.updates += 1

@@ -6,6 +6,7 @@
 
 The committed artifacts are the executed .ipynb files; this script is only the editable source.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,9 +57,11 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Convolution2D, Maxpooling2D, ReLU
-    from vgglib.data import load_mnist, resize, shuffle, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import resize, shuffle, to_float
     from vgglib.exercises import check_conv_parameter_count, check_flatten_size, check_receptive_field
-    from vgglib.model import VGG16, summary
+    from vgglib.model import VGG16
+    from vgglib.summarize import summary
 
     np.set_printoptions(precision=4, suppress=True)
     print("vgglib", vgglib.__version__)
@@ -266,7 +269,7 @@ def lesson() -> Notebook:
 
     | # | notebook | what you build and check | vgglib |
     |---|---|---|---|
-    | 00 | [overview](00_overview.ipynb) | this map; VGG16's numbers | `vgglib.model.summary` |
+    | 00 | [overview](00_overview.ipynb) | this map; VGG16's numbers | `vgglib.summarize.summary` |
     | 01 | [convolution](01_convolution.ipynb) | the worked example, padding, stride, im2col; filters on digits | `layers.Convolution2D`, `im2col`, `reference` |
     | 02 | [convolution backprop](02_convolution_backprop.ipynb) | $db$, $dW = x \star dy$, $dx = \text{pad}(dy) \star \text{rot180}(W)$, stride, padding | `layers`, `gradcheck` |
     | 03 | [ReLU and initialisation](03_relu_and_initialization.ipynb) | the gate, dead units, He initialisation, activation histograms | `layers.ReLU` |
@@ -274,7 +277,7 @@ def lesson() -> Notebook:
     | 05 | [flatten and fully connected](05_flatten_and_fully_connected.ipynb) | $dW = x^\top dy$, $dx = dy\,W^\top$ | `layers.FullyConnected` |
     | 06 | [softmax and cross-entropy](06_softmax_and_cross_entropy.ipynb) | stable softmax, the fused gradient $p - y$, $\ln 10$ at init | `losses` |
     | 07 | [MNIST data](07_mnist_data.ipynb) | the IDX format byte by byte, normalisation, zoom, shuffling | `data` |
-    | 08 | [the VGG16 architecture](08_vgg16_architecture.ipynb) | the whole network, parameters, memory, multiply-adds | `model.VGG16`, `model.summary` |
+    | 08 | [the VGG16 architecture](08_vgg16_architecture.ipynb) | the whole network, parameters, memory, multiply-adds | `model.VGG16`, `summarize.summary` |
     | 09 | [training VGG16 on MNIST](09_training_vgg16_on_mnist.ipynb) | the seed's pipeline done right, live curves, checkpoints | `train`, `checkpoint` |
     | 10 | [dropout](10_dropout.ipynb) | inverted dropout, an interactive explorer, the softmax bug | `layers.Dropout`, `widgets` |
     | 11 | [optimizers](11_optimizers_sgd_momentum_adam.ipynb) | SGD, momentum, Adam, on a 2-D surface and on VGG | `optim` |
@@ -341,7 +344,7 @@ def lesson() -> Notebook:
     truth_bad = np.array([index[img.tobytes()] for img in X_bad])
     truth_ok = np.array([index[img.tobytes()] for img in X_ok])
     print(f"pairs still correct after the buggy shuffle: {np.mean(truth_bad == y_bad):.0%}; "
-          f"after vgglib.data.shuffle: {np.mean(truth_ok == y_ok):.0%}")
+          f"after vgglib.preprocess.shuffle: {np.mean(truth_ok == y_ok):.0%}")
 
     fig, axes = plt.subplots(1, 10, figsize=(12, 1.7))
     for ax, img, lab in zip(axes, X_bad, y_bad):
@@ -354,7 +357,7 @@ def lesson() -> Notebook:
     nb.md(r"""
     About one pair in ten still matches — pure chance, as with ten classes. The network is asked to learn a
     mapping that does not exist; the best it can do on such labels is to guess. Nothing crashes, the loss
-    just refuses to fall. The fix is one permutation applied to both arrays (`vgglib.data.shuffle`); notebook
+    just refuses to fall. The fix is one permutation applied to both arrays (`vgglib.preprocess.shuffle`); notebook
     07 shows what the bug does to a real training run. The check that catches it: *look at a few training
     images with their labels* after every preprocessing step.
     """)

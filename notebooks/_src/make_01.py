@@ -6,6 +6,7 @@
 
 The committed artifacts are the executed .ipynb files; this script is only the editable source.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,7 +54,8 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Convolution2D, reference
-    from vgglib.data import load_mnist, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import to_float
     from vgglib.im2col import im2col, output_size
     from vgglib.exercises import (check_conv2d, check_convolution_by_hand, check_horizontal_edge_kernel,
                                   check_output_size)
@@ -350,10 +352,10 @@ def lesson() -> Notebook:
         print(f"x {(n, c, h, wd)}, W {(f, c, k, k)}, stride {s}, padding {p}:  max |im2col − loops| {below(err, 1e-12)}")
     """)
     nb.md(r"""
-    vgglib's `Convolution2D` layer computes the same im2col product. Its readable code in `vgglib/layers.py`
-    is the function above plus bookkeeping for the backward pass; by default the layer runs a faster version
-    of the same idea (channels-last memory, chunks that fit in the cache — `vgglib.fast`, notebook 14), which
-    the tests check against the readable one. Its weights live in `layer.params["weights"]`, shape
+    vgglib's `Convolution2D` layer (`vgglib/layers.py`) computes the same im2col product: it is the function
+    above plus bookkeeping for the backward pass, and it is what you run here. `vgglib.fast.Convolution2D` is a
+    faster version of the same idea with the same constructor and weights (channels-last memory, chunks that fit
+    in the cache — notebook 14); `VGG16` uses it by default, and the tests check it against the readable one. Its weights live in `layer.params["weights"]`, shape
     $(F, C, k, k)$, and `layer.params["bias"]`, shape $(F,)$. Load our random weights into it and compare:
     """)
     nb.code(r"""
@@ -632,7 +634,8 @@ def solutions() -> Notebook:
     import numpy as np
 
     import vgglib
-    from vgglib.data import load_mnist, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import to_float
     from vgglib.exercises import (check_conv2d, check_convolution_by_hand, check_horizontal_edge_kernel,
                                   check_output_size)
 

@@ -6,6 +6,7 @@
 
 The committed artifacts are the executed .ipynb files; this script is only the editable source.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,7 +50,8 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Convolution2D, ReLU, check_layer, numerical_gradient, reference, relative_error
-    from vgglib.data import load_mnist, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import to_float
     from vgglib.exercises import check_backward_shapes, check_conv_backward, check_dilate, check_dx_by_hand
 
     np.set_printoptions(precision=4, suppress=True)
@@ -258,8 +260,8 @@ def lesson() -> Notebook:
     nb.md(r"""
     Three independent checks, over strides 1–3 and paddings 0–2: against the naive chain-rule loops of
     `vgglib.reference` (one multiply per line of the formula), against vgglib's `Convolution2D.backward`
-    (its readable version uses `col2im`, the scatter-add of notebook 01's im2col — the same stamping; its
-    default fast path computes $dx$ as the correlation of section 4 instead), and against numerical gradients
+    (it uses `col2im`, the scatter-add of notebook 01's im2col — the same stamping; the fast layer of
+    notebook 14 computes $dx$ as the correlation of section 4 instead), and against numerical gradients
     (`check_layer` does the numerical side for a layer):
     """)
     nb.code(r"""

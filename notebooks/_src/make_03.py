@@ -6,6 +6,7 @@
 
 The committed artifacts are the executed .ipynb files; this script is only the editable source.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,7 +50,8 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Convolution2D, FullyConnected, ReLU, check_layer, numerical_gradient, relative_error
-    from vgglib.data import load_mnist, standardize, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import standardize, to_float
     from vgglib.exercises import check_he_std, check_init_scale, check_relu_backward
 
     np.set_printoptions(precision=4, suppress=True)

@@ -6,6 +6,7 @@
 
 The committed artifacts are the executed .ipynb files; this script is only the editable source.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,7 +52,8 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Avgpooling2D, Maxpooling2D, Minpooling2D, Pooling2D, check_layer, numerical_gradient, reference
-    from vgglib.data import load_mnist, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import to_float
     from vgglib.exercises import check_maxpool_backward, check_maxpool_dx_by_hand, check_pool_by_hand, check_tie_gradient
 
     np.set_printoptions(precision=4, suppress=True)
@@ -229,8 +231,8 @@ def lesson() -> Notebook:
     lays every window out as a column, `argmax` over the column axis finds all winners at once (kept in the
     attribute `winners`, shape $(N, C, H_o, W_o)$), and `backward` puts each $dy$ into its winner's slot and
     lets `col2im` add the windows back onto the input — overlaps accumulate automatically. (For VGG16's
-    2×2/stride-2 case the layer takes a faster route by default, comparing four strided views of the input;
-    `vgglib.fast`, notebook 14. Same winners, same gradients.)
+    2×2/stride-2 case `vgglib.fast.Maxpooling2D`, which `VGG16` uses by default, takes a faster route, comparing
+    four strided views of the input; notebook 14. Same winners, same gradients.)
 
     We check the layer three ways: against our one-channel loops, against the reference loops (forward,
     winners and backward), and against numerical gradients. The inputs are random reals, so no window has a

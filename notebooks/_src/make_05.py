@@ -8,6 +8,7 @@
 timestamps and merges consecutive print outputs, so that regenerating gives clean diffs. The committed artifacts are the executed .ipynb files;
 these scripts (make_05.py ... make_08.py; the shared helpers are in nbbuild.py) are only their editable source.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,7 +52,8 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Flatten, FullyConnected, check_layer, numerical_gradient, relative_error
-    from vgglib.data import load_mnist, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import to_float
     from vgglib.exercises import check_fc_backward, check_fc_parameter_count, check_flatten_index
 
     np.set_printoptions(precision=4, suppress=True)

@@ -1,8 +1,9 @@
 """Generate notebooks/06_softmax_and_cross_entropy.ipynb and its solutions notebook.
 
-    .venv/bin/python notebooks/_src/make_06.py             # write both notebooks, without outputs
-    .venv/bin/python notebooks/_src/make_06.py --execute   # ... then run them and store the outputs
+.venv/bin/python notebooks/_src/make_06.py             # write both notebooks, without outputs
+.venv/bin/python notebooks/_src/make_06.py --execute   # ... then run them and store the outputs
 """
+
 from __future__ import annotations
 
 from make_05 import Notebook, main
@@ -40,7 +41,8 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Dropout, FullyConnected, numerical_gradient, relative_error
-    from vgglib.data import load_mnist, standardize, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import standardize, to_float
     from vgglib.exercises import check_initial_loss, check_seed_gradient, check_softmax_cross_entropy
     from vgglib.losses import cross_entropy, log_softmax, softmax, softmax_cross_entropy
 

@@ -6,6 +6,7 @@
 Set VGGLIB_DATA to the folder of the original MNIST files to exercise the full-data cell (its output is
 not compared by nbval).
 """
+
 from __future__ import annotations
 
 from make_05 import Notebook, main
@@ -26,14 +27,14 @@ def lesson() -> Notebook:
     and images and labels were **shuffled apart**. A network cannot learn from labels that belong to other
     images — and nothing crashes.
 
-    This notebook reads the files by hand, byte by byte, then does every step with `vgglib.data`, the way the
-    rest of the series uses it. It runs on the **embedded sample** (the first 6,000 training and first 1,000
+    This notebook reads the files by hand, byte by byte, then does every step with `vgglib.mnist` (the files) and
+    `vgglib.preprocess` (the conversions), the way the rest of the series uses them. It runs on the **embedded sample** (the first 6,000 training and first 1,000
     test digits, shipped with vgglib) and uses the full set only if it is on your machine.
 
     **Learning goals** — after this notebook you can
 
     - read an IDX file by hand: magic number, dimensions, big-endian sizes, raw pixel bytes;
-    - load MNIST with `vgglib.data.load_mnist` and describe it: a grid of digits, the class histogram, pixel
+    - load MNIST with `vgglib.mnist.load_mnist` and describe it: a grid of digits, the class histogram, pixel
       statistics;
     - convert uint8 pixels to standardised floats safely — and explain why `uint8` arithmetic wraps around;
     - resize digits for VGG16 (zoom 28 → 64 as the seed did, or pad 28 → 32) and say what it costs;
@@ -49,8 +50,8 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Convolution2D, FullyConnected
-    from vgglib.data import (MNIST_MEAN, MNIST_STD, DataNotFoundError, batches, load_mnist, read_idx, resize,
-                             sample_dir, shuffle, standardize, to_float)
+    from vgglib.mnist import DataNotFoundError, load_mnist, read_idx, sample_dir
+    from vgglib.preprocess import MNIST_MEAN, MNIST_STD, batches, resize, shuffle, standardize, to_float
     from vgglib.exercises import check_parse_idx_header, check_shuffle_together, check_uint8_wraparound
     from vgglib.losses import softmax_cross_entropy
 
@@ -108,7 +109,7 @@ def lesson() -> Notebook:
     pixels = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
     assert zero == 0 and type_code == 0x08 and shape == (6000, 28, 28)
     assert np.array_equal(pixels, read_idx(path))         # vgglib's reader agrees
-    print("parsed by hand == vgglib.data.read_idx  ✓")
+    print("parsed by hand == vgglib.mnist.read_idx  ✓")
     """)
     nb.md(r"""
     The pixels are one byte each: 0 is background, 255 full ink. Printing the first image's bytes in hex
@@ -134,7 +135,7 @@ def lesson() -> Notebook:
     nb.md(r"""
     ## 2 · Loading MNIST with vgglib
 
-    `vgglib.data.read_idx` does the above for any IDX file, and checks everything that can be wrong with one
+    `vgglib.mnist.read_idx` does the above for any IDX file, and checks everything that can be wrong with one
     (wrong magic number, truncated data, trailing bytes, a `.gz` name on a file that is not gzip...).
     `load_mnist(split, source)` finds the files and returns `(images, labels)`: uint8 arrays $(N, 28, 28)$ and
     $(N,)$, checked against their recorded sha256. `source="sample"` (the default) reads the embedded sample;
@@ -225,7 +226,7 @@ def lesson() -> Notebook:
     $$ x = \frac{\text{pixel}}{255} \in [0, 1], \qquad \tilde x = \frac{x - \mu}{\sigma}, \quad \mu = 0.1307,\ \sigma = 0.3081, $$
 
     with $\mu$ and $\sigma$ the mean and standard deviation of all 47 million training pixels, computed once
-    and then used for every image, training or test. `vgglib.data.to_float` and `standardize` do exactly this,
+    and then used for every image, training or test. `vgglib.preprocess.to_float` and `standardize` do exactly this,
     always returning **new float32 arrays**. Shapes do not change: $(N, 28, 28)$ uint8 →
     $(N, 28, 28)$ float32.
     """)
@@ -295,7 +296,7 @@ def lesson() -> Notebook:
     $2^5 = 32$ to come out whole: $32 \to 1$, $64 \to 2$, $224 \to 7$. A 28×28 digit fits neither. The seed
     **zoomed** every digit to 64×64 (interpolating new pixels between the old ones); the smallest choice is to
     **pad** it with 2 background pixels on every side to 32×32, which keeps every original pixel exact.
-    `vgglib.data.resize` does both for a whole batch at once, $(N, C, 28, 28) \to (N, C, S, S)$:
+    `vgglib.preprocess.resize` does both for a whole batch at once, $(N, C, 28, 28) \to (N, C, S, S)$:
     """)
     nb.code(r"""
     batch = to_float(images[:8])[:, None]                   # (8, 1, 28, 28): add the channel axis (NCHW)
@@ -326,7 +327,7 @@ def lesson() -> Notebook:
     """)
     nb.md(r"""
     Almost a gigabyte for the zoomed training set — which is why vgglib's trainer keeps the uint8 images and
-    prepares one batch at a time (`vgglib.data.BatchLoader`), and why the later notebooks mostly use 32×32.
+    prepares one batch at a time (`vgglib.preprocess.BatchLoader`), and why the later notebooks mostly use 32×32.
     """)
 
     # ------------------------------------------------------------------------------------------------ shuffling
@@ -416,13 +417,13 @@ def lesson() -> Notebook:
     even rises a little — each step chases noise) and the test accuracy is chance, about 10%. Nothing crashes, the code "trains" — only the numbers tell.
 
     **How a check catches it:** shuffle an index array with the data and verify that every image still has
-    its original label (as above), or simply *look* at a few shuffled pairs. `vgglib.data.shuffle` draws one
+    its original label (as above), or simply *look* at a few shuffled pairs. `vgglib.preprocess.shuffle` draws one
     permutation and applies it to both arrays, and its unit test verifies exactly this pairing:
     """)
     nb.code(r"""
     X_s, y_s = shuffle(np.arange(len(images)), labels, rng=np.random.default_rng(0))   # shuffle indices + labels
     assert np.array_equal(labels[X_s], y_s)                                            # every pair intact
-    print(f"vgglib.data.shuffle: {np.mean(labels[X_s] == y_s):.0%} of the pairs intact, "
+    print(f"vgglib.preprocess.shuffle: {np.mean(labels[X_s] == y_s):.0%} of the pairs intact, "
           f"{np.sum(X_s != np.arange(len(images))):,} of {len(images):,} images moved")
 
     # batches() shuffles with one permutation per epoch and hands out (images, labels) pairs
@@ -457,7 +458,7 @@ def lesson() -> Notebook:
 
     **Exercise 1 (medium).** Write `parse_idx_header(data)` that takes the first bytes of any IDX file
     (a `bytes` object; it may be longer than the header) and returns `(type_code, shape)` — e.g. `(8, (6000, 28, 28))`
-    for the sample's images — without using `vgglib.data`. The check tries five headers, with sizes over 65,535.
+    for the sample's images — without using `vgglib.mnist`. The check tries five headers, with sizes over 65,535.
     """)
     nb.code(r"""
     def parse_idx_header(data):
@@ -478,7 +479,7 @@ def lesson() -> Notebook:
     nb.md(r"""
     **Exercise 3 (medium).** Write `shuffle_together(X, y, rng)` that returns `X` and `y` shuffled along
     their first axis so that every image keeps its label, using only the generator `rng` it is given (so the
-    same seed gives the same order). Do not use `vgglib.data.shuffle`.
+    same seed gives the same order). Do not use `vgglib.preprocess.shuffle`.
     """)
     nb.code(r"""
     def shuffle_together(X, y, rng):

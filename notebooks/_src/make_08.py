@@ -1,8 +1,9 @@
 """Generate notebooks/08_vgg16_architecture.ipynb and its solutions notebook.
 
-    .venv/bin/python notebooks/_src/make_08.py             # write both notebooks, without outputs
-    .venv/bin/python notebooks/_src/make_08.py --execute   # ... then run them and store the outputs
+.venv/bin/python notebooks/_src/make_08.py             # write both notebooks, without outputs
+.venv/bin/python notebooks/_src/make_08.py --execute   # ... then run them and store the outputs
 """
+
 from __future__ import annotations
 
 from make_05 import Notebook, main
@@ -32,7 +33,7 @@ def lesson() -> Notebook:
     - explain VGG16's design (stacks of 3×3 convolutions, halving by max-pooling) and why two 3×3 layers beat
       one 5×5;
     - build VGG16 from vgglib's layers and trace the shape of an image through all 16 weight layers;
-    - compute any layer's parameters, activations and multiply-adds by hand, and read `vgglib.model.summary`;
+    - compute any layer's parameters, activations and multiply-adds by hand, and read `vgglib.summarize.summary`;
     - say where VGG16 spends its parameters (FC layers), its compute and its memory (early convolutions);
     - run the seed's 64×64×1 variant on real digits and judge its untrained output with the $\ln 10$ check.
     """)
@@ -45,10 +46,11 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Convolution2D, Dropout, Flatten, FullyConnected, Maxpooling2D, ReLU
-    from vgglib.data import load_mnist
+    from vgglib.mnist import load_mnist
     from vgglib.exercises import check_activation_count, check_conv_macs, check_fc1_inputs
     from vgglib.losses import softmax, softmax_cross_entropy
-    from vgglib.model import VGG16, Sequential, summary, vgg16_layer_configs
+    from vgglib.model import VGG16, Sequential, vgg16_layer_configs
+    from vgglib.summarize import summary
 
     print("vgglib", vgglib.__version__)
     """)
@@ -194,7 +196,7 @@ def lesson() -> Notebook:
     every framework can do in inference) — the standard way of counting, which lets us compare with published
     numbers.
 
-    `vgglib.model.summary` does this for every layer. Given the architecture **spec** instead of a built
+    `vgglib.summarize.summary` does this for every layer. Given the architecture **spec** instead of a built
     model, it needs no memory for the weights — handy for the original ImageNet VGG16, whose 138 million
     float32 weights would take 528 MiB:
     """)
@@ -363,7 +365,7 @@ def lesson() -> Notebook:
       implementation keeps about $9\times$ every conv input in its column buffers, which is one of the things
       notebook 14 does better.
 
-    `vgglib.model.summary` prints the standard count and states in its docstring what it includes, so its
+    `vgglib.summarize.summary` prints the standard count and states in its docstring what it includes, so its
     15,237,608 can be checked line by line.
     """)
 
@@ -521,7 +523,8 @@ def solutions() -> Notebook:
     nb.code(r"""
     import vgglib
     from vgglib.exercises import check_activation_count, check_conv_macs, check_fc1_inputs
-    from vgglib.model import VGG16, summary
+    from vgglib.model import VGG16
+    from vgglib.summarize import summary
 
     print("vgglib", vgglib.__version__)
     """)

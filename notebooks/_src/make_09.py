@@ -7,6 +7,7 @@
 The committed artifacts are the executed .ipynb files; this script is only the editable source.
 ``Notebook`` here is shared by make_10.py … make_13.py.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,10 +54,12 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import checkpoint
-    from vgglib.data import load_mnist, resize, shuffle, to_float, train_val_split
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import resize, shuffle, to_float, train_val_split
     from vgglib.exercises import check_batches_per_epoch, check_confusion_matrix, check_early_stopping
     from vgglib.losses import softmax_cross_entropy
-    from vgglib.model import VGG16, summary
+    from vgglib.model import VGG16
+    from vgglib.summarize import summary
     from vgglib.optim import Adam
     from vgglib.recipes import Recipe, get_recipe
     from vgglib.train import evaluate, fit
@@ -128,7 +131,7 @@ def lesson() -> Notebook:
 
     Two calls draw two different permutations. Afterwards image $i$ carries the label of some other image: about
     one label in ten is still right, by chance. No network can learn from that — it can only learn the class
-    frequencies — and no error message says so. The fix is one permutation for both (`vgglib.data.shuffle`; the
+    frequencies — and no error message says so. The fix is one permutation for both (`vgglib.preprocess.shuffle`; the
     trainer shuffles indices, which amounts to the same).
     """)
     nb.code(r"""
@@ -141,7 +144,7 @@ def lesson() -> Notebook:
     X_s, y_s = shuffle(X_train, y_train, rng=0)
     position = {img.tobytes(): k for k, img in enumerate(X_train)}
     kept = np.mean([y_train[position[img.tobytes()]] == label for img, label in zip(X_s, y_s)])
-    print(f"one shuffle (vgglib.data.shuffle): {100 * kept:.1f}% keep their label")
+    print(f"one shuffle (vgglib.preprocess.shuffle): {100 * kept:.1f}% keep their label")
     assert kept == 1.0
     """)
     nb.md(r"""

@@ -4,6 +4,7 @@
     .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/10_dropout.ipynb \
         notebooks/solutions/10_dropout_solutions.ipynb
 """
+
 from __future__ import annotations
 
 from make_09 import ROOT, Notebook
@@ -42,7 +43,8 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import Dropout, Flatten, FullyConnected, ReLU, numerical_gradient, relative_error
-    from vgglib.data import load_mnist, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import to_float
     from vgglib.exercises import check_dropout_scale, check_dropout_variance, check_inverted_dropout
     from vgglib.losses import softmax, softmax_cross_entropy
     from vgglib.model import Sequential, vgg16_layer_configs

@@ -4,6 +4,7 @@
     .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/11_optimizers_sgd_momentum_adam.ipynb \
         notebooks/solutions/11_optimizers_sgd_momentum_adam_solutions.ipynb
 """
+
 from __future__ import annotations
 
 from make_09 import ROOT, Notebook
@@ -39,7 +40,7 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import FullyConnected
-    from vgglib.data import load_mnist
+    from vgglib.mnist import load_mnist
     from vgglib.exercises import check_adam_step, check_largest_stable_lr, check_momentum_speedup
     from vgglib.model import VGG16
     from vgglib.optim import SGD, Adam, ConstantLR, CosineLR, StepLR

@@ -4,6 +4,7 @@
     .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/12_data_augmentation.ipynb \
         notebooks/solutions/12_data_augmentation_solutions.ipynb
 """
+
 from __future__ import annotations
 
 from make_09 import ROOT, Notebook
@@ -48,7 +49,8 @@ def lesson() -> Notebook:
     from vgglib import augment
     from vgglib.augment import (Compose, RandomFlip, RandomRotation, RandomShift, RandomZoom, ZCAWhitening,
                                 random_rotation)
-    from vgglib.data import load_mnist, to_float
+    from vgglib.mnist import load_mnist
+    from vgglib.preprocess import to_float
     from vgglib.exercises import TRANSFORMS, check_label_preserving, check_shift, check_zca_matrix
     from vgglib.model import Sequential
     from vgglib.optim import Adam
@@ -313,7 +315,7 @@ def lesson() -> Notebook:
             Convolution2D(16, 16, 3, padding=1, rng=r, name="conv2_2"), ReLU(name="relu2_2"), Maxpooling2D(name="pool2"),
             Flatten(), FullyConnected(16 * 7 * 7, 64, rng=r, name="fc1"), ReLU(name="relu_fc1"),
             FullyConnected(64, 10, rng=r, name="fc2"),
-        ], input_shape=(1, 28, 28))
+        ], input_shape=(1, 28, 28)).to_fast()      # the same layers computed by vgglib.fast (notebook 14): faster
 
 
     hard = Compose([RandomShift(3), RandomRotation(20)])(to_float(X_test)[:, None], np.random.default_rng(1))

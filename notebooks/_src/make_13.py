@@ -4,6 +4,7 @@
     .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/13_feature_maps.ipynb \
         notebooks/solutions/13_feature_maps_solutions.ipynb
 """
+
 from __future__ import annotations
 
 from make_09 import ROOT, Notebook
@@ -40,7 +41,7 @@ def lesson() -> Notebook:
 
     import vgglib
     from vgglib import checkpoint
-    from vgglib.data import load_mnist
+    from vgglib.mnist import load_mnist
     from vgglib.exercises import check_pool3_shape, check_conv3_1_receptive_field, check_top_activating
     from vgglib.model import VGG16, vgg16_layer_configs
     from vgglib.optim import Adam
@@ -377,9 +378,10 @@ def solutions() -> Notebook:
     import numpy as np
 
     import vgglib
-    from vgglib.data import load_mnist
+    from vgglib.mnist import load_mnist
     from vgglib.exercises import check_pool3_shape, check_conv3_1_receptive_field, check_top_activating
-    from vgglib.model import VGG16, summary
+    from vgglib.model import VGG16
+    from vgglib.summarize import summary
     from vgglib.optim import Adam
     from vgglib.train import fit
     from vgglib.viz import show_images

@@ -7,6 +7,7 @@
 The benchmark table quoted in the notebook is read from results/benchmark/bench_vgg16.json when this script runs
 (regenerate after a new benchmark). The committed artifacts are the executed .ipynb files.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,19 +24,26 @@ def benchmark_table() -> str:
     """The README-style table of the committed benchmark run, as markdown."""
     res = json.loads((REPO / "results" / "benchmark" / "bench_vgg16.json").read_text())
     m = res["machine"]
-    lines = [f"Measured {m['date'][:10]} on {m['cpu']} ({m['logical_cpus']} logical CPUs, {m.get('memory_gb', '?')} GB), "
-             f"numpy {m['numpy']}, PyTorch {m.get('torch', '—')}, {m['threads']} threads each, float32, batch "
-             f"{res['config']['batch']}, median of {res['config']['reps']} interleaved repetitions:", "",
-             "| input | task | vgglib | PyTorch | vgglib / PyTorch |", "| --- | --- | ---: | ---: | ---: |"]
+    lines = [
+        f"Measured {m['date'][:10]} on {m['cpu']} ({m['logical_cpus']} logical CPUs, {m.get('memory_gb', '?')} GB), "
+        f"numpy {m['numpy']}, PyTorch {m.get('torch', '—')}, {m['threads']} threads each, float32, batch "
+        f"{res['config']['batch']}, median of {res['config']['reps']} interleaved repetitions:",
+        "",
+        "| input | task | vgglib | PyTorch | vgglib / PyTorch |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
     for row in res["rows"]:
-        lines.append(f"| {row['size']}×{row['size']}×1 | {row['task']} | {row['vgglib_s'] * 1e3:.0f} ms | "
-                     f"{row['torch_s'] * 1e3:.0f} ms | {row['ratio']:.2f}× |")
+        lines.append(
+            f"| {row['size']}×{row['size']}×1 | {row['task']} | {row['vgglib_s'] * 1e3:.0f} ms | "
+            f"{row['torch_s'] * 1e3:.0f} ms | {row['ratio']:.2f}× |"
+        )
     rss = res.get("rss", {})
     if rss:
         lines += ["", "| input | peak memory, training: vgglib | PyTorch |", "| --- | ---: | ---: |"]
         for size, r in rss.items():
-            lines.append(f"| {size}×{size}×1 | {r['vgglib']['peak_rss_mb']:.0f} MB | "
-                         f"{r['torch']['peak_rss_mb']:.0f} MB |")
+            lines.append(
+                f"| {size}×{size}×1 | {r['vgglib']['peak_rss_mb']:.0f} MB | {r['torch']['peak_rss_mb']:.0f} MB |"
+            )
     return "\n    ".join(lines)
 
 
@@ -73,11 +81,13 @@ def lesson() -> Notebook:
 
     import vgglib
     import vgglib.fast as fast
-    from vgglib import reference
+    from vgglib import layers, reference
+    from vgglib.fast import Convolution2D, Maxpooling2D, ReLU       # the fast layers: same contract as vgglib.layers
+    from vgglib.fast import workers
     from vgglib.im2col import im2col
-    from vgglib.layers import Convolution2D, Maxpooling2D, ReLU
     from vgglib.losses import softmax_cross_entropy
-    from vgglib.model import VGG16, summary
+    from vgglib.model import VGG16
+    from vgglib.summarize import summary
     from vgglib.exercises import check_conv2_1_macs, check_im2col_nhwc, check_pool2x2_corners, check_winograd_1d
 
     def best_time(fn, repeat=3):
@@ -90,7 +100,8 @@ def lesson() -> Notebook:
             times.append(time.perf_counter() - t0)
         return min(times)
 
-    print("vgglib", vgglib.__version__, "| numpy", np.__version__, "| fast path on:", fast.enabled)
+    print("vgglib", vgglib.__version__, "| numpy", np.__version__,
+          "| VGG16() is built from", type(VGG16(1, 10, 32, width=1 / 16).layers[0]).__module__)
     """)
 
     # ------------------------------------------------------------------------------------------ 1 count
@@ -103,7 +114,7 @@ def lesson() -> Notebook:
 
     A fully connected layer costs $\text{in}\cdot\text{out}$. A training step costs about **three forward
     passes**: the forward, then in the backward one product for $dx$ and one for $dW$ per layer.
-    `vgglib.model.summary` does the counting for us.
+    `vgglib.summarize.summary` does the counting for us.
     """)
     nb.code(r"""
     for size in (64, 32):
@@ -139,8 +150,10 @@ def lesson() -> Notebook:
 
     1. **pixel loops** — `vgglib.reference.conv2d_forward_naive`, the formula written out (the seed's way);
     2. **vectorised windows** — `sliding_window_view` + `np.einsum`: no Python loops, but no BLAS either;
-    3. **im2col + matmul** — the readable `Convolution2D` of notebook 01 (`fast.use(False)`);
-    4. **the fast path** — `vgglib.fast`: channels-last windows gathered chunk by chunk into one GEMM each.
+    3. **im2col + matmul** — the readable `vgglib.layers.Convolution2D` of notebook 01;
+    4. **the fast path** — `vgglib.fast.Convolution2D`: the same layer (same constructor, weights and
+       checkpoints; `fast.to_reference(layer)` gives the readable one sharing its weights), computed by
+       channels-last windows gathered chunk by chunk into one GEMM each.
 
     First: all four give the same numbers.
     """)
@@ -156,9 +169,10 @@ def lesson() -> Notebook:
         win = sliding_window_view(xp, (3, 3), axis=(2, 3))            # (N, C, H, W, 3, 3), a view
         return np.einsum("nchwij,fcij->nfhw", win, w, optimize=True) + b[:, None, None]
 
+    readable_layer = fast.to_reference(layer)                      # a vgglib.layers.Convolution2D, same weights
+
     def readable(x):
-        with fast.use(False):
-            return layer.forward(x)
+        return readable_layer.forward(x)
 
     y_fast = layer.forward(x)
     y_loops = reference.conv2d_forward_naive(x[:1, :, :4].astype(np.float64), w, b, 1, 1)   # a corner: loops are slow
@@ -320,8 +334,7 @@ def lesson() -> Notebook:
     print("same output batch after batch:", np.array_equal(first, second))
     deep.params["weights"][0, 0, 1, 1] += 1.0                     # a weight changed in place
     changed = deep.forward(xd, training=False)
-    with fast.use(False):
-        expected = deep.forward(xd, training=False)
+    expected = fast.to_reference(deep).forward(xd, training=False)
     print("after an in-place change the output follows the new weights:", np.abs(changed - expected).max() < 1e-4)
     """)
 
@@ -350,12 +363,11 @@ def lesson() -> Notebook:
     dy = rng.standard_normal(y_fast.shape).astype(np.float32)
     dx_fast = layer.backward(dy)
     grads_fast = {k: v.copy() for k, v in layer.grads.items()}
-    with fast.use(False):
-        layer.forward(x)
-        dx_read = layer.backward(dy)
+    readable_layer.forward(x)
+    dx_read = readable_layer.backward(dy)
     print("dx:", np.abs(dx_fast - dx_read).max() < 1e-4,
-          "| dW:", np.abs(grads_fast["weights"] - layer.grads["weights"]).max() < 1e-3,
-          "| db:", np.abs(grads_fast["bias"] - layer.grads["bias"]).max() < 1e-3)
+          "| dW:", np.abs(grads_fast["weights"] - readable_layer.grads["weights"]).max() < 1e-3,
+          "| db:", np.abs(grads_fast["bias"] - readable_layer.grads["bias"]).max() < 1e-3)
     """)
 
     # ------------------------------------------------------------------------------------------ 6 threads
@@ -373,14 +385,14 @@ def lesson() -> Notebook:
     # NBVAL_IGNORE_OUTPUT
     big = Convolution2D(64, 64, 3, padding=1, rng=rng)
     xb = rng.standard_normal((16, 64, 32, 32)).astype(np.float32)
-    saved = fast.threads
+    saved = workers.threads                                       # vgglib.fast.workers: the thread settings
     try:
-        fast.threads = 1
+        workers.threads = 1
         t1 = best_time(lambda: big.forward(xb))
-        fast.threads = saved
+        workers.threads = saved
         tn = best_time(lambda: big.forward(xb))
     finally:
-        fast.threads = saved
+        workers.threads = saved
     print(f"workers: {fast.worker_count()} | one thread {t1 * 1e3:.0f} ms, all workers {tn * 1e3:.0f} ms "
           f"({t1 / tn:.1f}x)")
     """)
@@ -506,7 +518,8 @@ def lesson() -> Notebook:
     | worker threads | numpy's one-core copies and ufuncs | up to the number of cores |
 
     Checks: every fast result equals the readable one (float32 tolerance) and the loops (float64); nothing
-    handed out aliases reused memory. Switch the fast path off with `with vgglib.fast.use(False): ...`.
+    handed out aliases reused memory. A model picks its layers: `VGG16(..., fast=True)` (the default) or
+    `fast=False`, and `model.to_reference()` / `model.to_fast()` switch later, keeping the weights.
     """)
 
     # ------------------------------------------------------------------------------------------ exercises

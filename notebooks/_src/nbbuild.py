@@ -3,6 +3,7 @@ and (``--execute``) run it in place with clean, reproducible outputs.
 
 The committed artifacts are the executed ``.ipynb`` files; the generators are only their editable source.
 """
+
 from __future__ import annotations
 
 import sys
@@ -12,7 +13,7 @@ from textwrap import dedent
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]      # notebooks/
+ROOT = Path(__file__).resolve().parents[1]  # notebooks/
 
 
 class Notebook:
@@ -31,9 +32,13 @@ class Notebook:
     def write(self, path: Path) -> None:
         for i, cell in enumerate(self.cells):
             cell["id"] = f"{self.prefix}-{i:03d}"
-        nb = nbformat.v4.new_notebook(cells=self.cells, metadata={
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"}})
+        nb = nbformat.v4.new_notebook(
+            cells=self.cells,
+            metadata={
+                "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+                "language_info": {"name": "python"},
+            },
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
 
@@ -44,16 +49,19 @@ def execute(path: Path) -> float:
 
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-                   ).execute()
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-        if cell.cell_type == "code":          # one stream output per run of prints (their split is timing-dependent)
+        if cell.cell_type == "code":  # one stream output per run of prints (their split is timing-dependent)
             merged: list = []
             for out in cell.outputs:
-                if merged and out.output_type == "stream" and merged[-1].output_type == "stream" \
-                        and merged[-1].name == out.name:
+                if (
+                    merged
+                    and out.output_type == "stream"
+                    and merged[-1].output_type == "stream"
+                    and merged[-1].name == out.name
+                ):
                     merged[-1].text += out.text
                 else:
                     merged.append(out)
@@ -62,7 +70,7 @@ def execute(path: Path) -> float:
     return seconds
 
 
-def main(stem: str, lesson_nb: "Notebook", solutions_nb: "Notebook") -> None:
+def main(stem: str, lesson_nb: Notebook, solutions_nb: Notebook) -> None:
     """Write ``<stem>.ipynb`` and ``solutions/<stem>_solutions.ipynb``; run them with ``--execute``."""
     paths = [ROOT / f"{stem}.ipynb", ROOT / "solutions" / f"{stem}_solutions.ipynb"]
     for nb, path in zip((lesson_nb, solutions_nb), paths):

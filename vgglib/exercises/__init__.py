@@ -4,6 +4,7 @@ Each notebook's checks live in their own module here (``nb01_convolution.py`` fo
 ``notebooks/01_convolution.ipynb``, …) and are collected below, so students call ``vgglib.exercises.check_...``.
 A check never prints the solution; the worked solutions are in ``notebooks/solutions/``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -18,7 +19,7 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         continue
     _module = importlib.import_module(f"{__name__}.{_info.name}")
     for _name in getattr(_module, "__all__", []):
-        if _name in __all__:   # two notebooks' checks with one name: one would silently replace the other
+        if _name in __all__:  # two notebooks' checks with one name: one would silently replace the other
             raise ImportError(f"vgglib.exercises: {_info.name} defines {_name}, which another module defines too")
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)

@@ -1,8 +1,10 @@
 """What every exercise check returns: a verdict that prints as one friendly line."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -2,11 +2,12 @@
 
 Worked solutions: ``notebooks/solutions/00_overview_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from ._common import ExerciseResult, verdict, _as_int, _not_a_number
+from ._common import ExerciseResult, _as_int, _not_a_number, verdict
 
 __all__ = ["check_receptive_field", "check_conv_parameter_count", "check_flatten_size"]
 
@@ -18,11 +19,18 @@ def check_receptive_field(answer: Any) -> ExerciseResult:
     if value is None:
         return _not_a_number(name, answer, "a whole number of pixels (the side of the square)")
     if value == 7:
-        return verdict(name, True, "three stacked 3×3 layers see as far as one 7×7 layer, with 27·C² instead "
-                       "of 49·C² weights and three ReLUs instead of one.", "")
+        return verdict(
+            name,
+            True,
+            "three stacked 3×3 layers see as far as one 7×7 layer, with 27·C² instead "
+            "of 49·C² weights and three ReLUs instead of one.",
+            "",
+        )
     if value == 9:
-        hint = ("9 = 3 + 3 + 3 puts the windows side by side; stacked windows overlap. Ask how far one more "
-                "3×3 layer reaches beyond what the layer below already sees.")
+        hint = (
+            "9 = 3 + 3 + 3 puts the windows side by side; stacked windows overlap. Ask how far one more "
+            "3×3 layer reaches beyond what the layer below already sees."
+        )
     elif value == 27:
         hint = "27 counts weights per input channel (3 layers × 9), not pixels; the question is about pixels."
     elif value == 3:
@@ -30,8 +38,10 @@ def check_receptive_field(answer: Any) -> ExerciseResult:
     elif value == 5:
         hint = "5 is the receptive field of two stacked 3×3 layers; add the third."
     else:
-        hint = ("draw a row of pixels: one 3-wide window covers 3 of them; a window of the next layer covers "
-                "3 neighbouring windows of the first. Count the pixels under three layers.")
+        hint = (
+            "draw a row of pixels: one 3-wide window covers 3 of them; a window of the next layer covers "
+            "3 neighbouring windows of the first. Count the pixels under three layers."
+        )
     return verdict(name, False, "", hint)
 
 
@@ -43,8 +53,12 @@ def check_conv_parameter_count(answer: Any) -> ExerciseResult:
         return _not_a_number(name, answer, "a whole number of parameters")
     c, f, k = 96, 256, 5
     if value == f * c * k * k + f:
-        return verdict(name, True, "each filter has one weight per input channel and kernel position, plus "
-                       "one bias: F·C·k² + F.", "")
+        return verdict(
+            name,
+            True,
+            "each filter has one weight per input channel and kernel position, plus one bias: F·C·k² + F.",
+            "",
+        )
     if value == f * c * k * k:
         hint = "those are the weights; every filter also has a bias."
     elif value in (f * k * k + f, f * k * k):
@@ -54,8 +68,10 @@ def check_conv_parameter_count(answer: Any) -> ExerciseResult:
     elif value in (f * c * 9 + f, f * c * 9):
         hint = "the kernel is 5×5 here, not 3×3."
     else:
-        hint = ("a layer with C input channels and F filters of size k×k has weights of shape (F, C, k, k) and "
-                "a bias of shape (F,). Count both.")
+        hint = (
+            "a layer with C input channels and F filters of size k×k has weights of shape (F, C, k, k) and "
+            "a bias of shape (F,). Count both."
+        )
     return verdict(name, False, "", hint)
 
 
@@ -65,10 +81,15 @@ def check_flatten_size(answer: Any) -> ExerciseResult:
     value = _as_int(answer)
     if value is None:
         return _not_a_number(name, answer, "a whole number (the length of the vector that enters fc1)")
-    side = 96 // 2 ** 5
+    side = 96 // 2**5
     if value == 512 * side * side:
-        return verdict(name, True, "the 3×3 convolutions with padding 1 keep the size; only the five pools "
-                       "halve it, so the side is divided by 32.", "")
+        return verdict(
+            name,
+            True,
+            "the 3×3 convolutions with padding 1 keep the size; only the five pools "
+            "halve it, so the side is divided by 32.",
+            "",
+        )
     if value == side * side:
         hint = "that is the number of positions in the last feature map; each position has 512 channels."
     elif value in (512 * 6 * 6, 512 * 12 * 12):
@@ -80,6 +101,8 @@ def check_flatten_size(answer: Any) -> ExerciseResult:
     elif value == 25088:
         hint = "25088 = 512·7·7 is the 224×224 ImageNet input; redo it for 96×96."
     else:
-        hint = ("follow the height through the network: which layers change it? The 3×3 convolutions have "
-                "padding 1 and stride 1; the 2×2 pools have stride 2. Then multiply by the channels.")
+        hint = (
+            "follow the height through the network: which layers change it? The 3×3 convolutions have "
+            "padding 1 and stride 1; the 2×2 pools have stride 2. Then multiply by the channels."
+        )
     return verdict(name, False, "", hint)

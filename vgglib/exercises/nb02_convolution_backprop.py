@@ -2,6 +2,7 @@
 
 Worked solutions: ``notebooks/solutions/02_convolution_backprop_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..reference import conv2d_backward_naive, conv2d_forward_naive
-from ._common import ExerciseResult, verdict, _as_array, _call
+from ._common import ExerciseResult, _as_array, _call, verdict
 
 __all__ = ["check_backward_shapes", "check_dx_by_hand", "check_dilate", "check_conv_backward"]
 
@@ -45,13 +46,15 @@ def check_backward_shapes(answer: Any) -> ExerciseResult:
         if shape != expected:
             wrong.append(key)
     if not wrong:
-        return verdict(name, True, "every gradient has the shape of what it is the gradient of; dy has the "
-                       "output's shape.", "")
-    hints = {"dy": "dy is ∂L/∂y: the shape of the layer's output (use the output-size formula for 32, k 3, "
-                   "p 1, s 2).",
-             "dx": "dx is ∂L/∂x: exactly the input's shape — padding is cropped away, stride changes nothing.",
-             "dW": "dW has the weights' shape (F, C, k, k).",
-             "db": "db has the bias's shape: one number per filter, (F,) — not a column (F, 1)."}
+        return verdict(
+            name, True, "every gradient has the shape of what it is the gradient of; dy has the output's shape.", ""
+        )
+    hints = {
+        "dy": "dy is ∂L/∂y: the shape of the layer's output (use the output-size formula for 32, k 3, p 1, s 2).",
+        "dx": "dx is ∂L/∂x: exactly the input's shape — padding is cropped away, stride changes nothing.",
+        "dW": "dW has the weights' shape (F, C, k, k).",
+        "db": "db has the bias's shape: one number per filter, (F,) — not a column (F, 1).",
+    }
     return verdict(name, False, "", f"not yet right: {', '.join(wrong)}. " + " ".join(hints[k] for k in wrong))
 
 
@@ -66,22 +69,31 @@ def check_dx_by_hand(answer: Any) -> ExerciseResult:
     x = np.zeros((1, 1, 5, 5))
     dx = conv2d_backward_naive(HAND_DY[None, None], x, HAND_WEIGHTS[None, None])[0][0, 0]
     if np.array_equal(arr, dx):
-        return verdict(name, True, "each output gradient stamps a copy of the kernel, scaled by dy, onto the "
-                       "window it came from; where two stamps overlap they add.", "")
+        return verdict(
+            name,
+            True,
+            "each output gradient stamps a copy of the kernel, scaled by dy, onto the "
+            "window it came from; where two stamps overlap they add.",
+            "",
+        )
     flipped = conv2d_backward_naive(HAND_DY[None, None], x, HAND_WEIGHTS[None, None, ::-1, ::-1])[0][0, 0]
     overwritten = np.zeros((5, 5))
     overwritten[0:3, 0:3] = HAND_DY[0, 0] * HAND_WEIGHTS
     overwritten[2:5, 2:5] = HAND_DY[2, 2] * HAND_WEIGHTS
     if np.array_equal(arr, flipped):
-        hint = ("you stamped the kernel rotated by 180°. In the forward pass W[i, j] multiplied "
-                "x[oy + i, ox + j], so W[i, j]·dy goes back to exactly that pixel; the rotation appears only "
-                "when you write dx as a correlation.")
+        hint = (
+            "you stamped the kernel rotated by 180°. In the forward pass W[i, j] multiplied "
+            "x[oy + i, ox + j], so W[i, j]·dy goes back to exactly that pixel; the rotation appears only "
+            "when you write dx as a correlation."
+        )
     elif np.array_equal(arr, overwritten):
         hint = "the two stamps overlap at one pixel: there the contributions add up, neither replaces the other."
     else:
         wrong = int((arr != dx).sum())
-        hint = (f"{wrong} of 25 entries differ. Only dy[0, 0] and dy[2, 2] are non-zero: which 3×3 windows "
-                "did those two outputs read, and with which weights?")
+        hint = (
+            f"{wrong} of 25 entries differ. Only dy[0, 0] and dy[2, 2] are non-zero: which 3×3 windows "
+            "did those two outputs read, and with which weights?"
+        )
     return verdict(name, False, "", hint)
 
 
@@ -103,15 +115,23 @@ def check_dilate(fn: Any) -> ExerciseResult:
         got = _as_array(got)
         if got is None or got.shape != expected.shape:
             shape_got = None if got is None else got.shape
-            hint = ("no zeros go after the last row or column: the result has (Ho − 1)·stride + 1 rows."
-                    if shape_got == (n, f, ho * s, wo * s) else
-                    "it should have (Ho − 1)·stride + 1 rows and (Wo − 1)·stride + 1 columns.")
+            hint = (
+                "no zeros go after the last row or column: the result has (Ho − 1)·stride + 1 rows."
+                if shape_got == (n, f, ho * s, wo * s)
+                else "it should have (Ho − 1)·stride + 1 rows and (Wo − 1)·stride + 1 columns."
+            )
             return verdict(name, False, "", f"for {where} your result has shape {shape_got}: {hint}")
         if not np.array_equal(got, expected):
-            return verdict(name, False, "", f"for {where} the shape is right but the entries are not: dy[oy, ox] "
-                           "belongs at row oy·stride, column ox·stride, and zeros everywhere else.")
-    return verdict(name, True, "dilating dy turns the strided convolution's gradient back into a stride-1 "
-                   "correlation.", "")
+            return verdict(
+                name,
+                False,
+                "",
+                f"for {where} the shape is right but the entries are not: dy[oy, ox] "
+                "belongs at row oy·stride, column ox·stride, and zeros everywhere else.",
+            )
+    return verdict(
+        name, True, "dilating dy turns the strided convolution's gradient back into a stride-1 correlation.", ""
+    )
 
 
 def check_conv_backward(fn: Any) -> ExerciseResult:
@@ -120,9 +140,14 @@ def check_conv_backward(fn: Any) -> ExerciseResult:
     if not callable(fn):
         return verdict(name, False, "", "pass your function itself, e.g. check_conv_backward(conv_backward)")
     rng = np.random.default_rng(3)
-    cases = [((2, 1, 5, 5), (1, 1, 3, 3), 1, 0), ((2, 3, 6, 6), (4, 3, 3, 3), 1, 1),
-             ((2, 2, 7, 7), (3, 2, 3, 3), 2, 0), ((1, 3, 8, 7), (2, 3, 3, 3), 2, 1),
-             ((2, 2, 9, 9), (2, 2, 2, 2), 3, 0), ((1, 2, 7, 8), (3, 2, 5, 5), 2, 2)]
+    cases = [
+        ((2, 1, 5, 5), (1, 1, 3, 3), 1, 0),
+        ((2, 3, 6, 6), (4, 3, 3, 3), 1, 1),
+        ((2, 2, 7, 7), (3, 2, 3, 3), 2, 0),
+        ((1, 3, 8, 7), (2, 3, 3, 3), 2, 1),
+        ((2, 2, 9, 9), (2, 2, 2, 2), 3, 0),
+        ((1, 2, 7, 8), (3, 2, 5, 5), 2, 2),
+    ]
     for xs, ws, s, p in cases:
         x, w = rng.standard_normal(xs), rng.standard_normal(ws)
         dy = rng.standard_normal(conv2d_forward_naive(x, w, np.zeros(ws[0]), s, p).shape)
@@ -135,14 +160,21 @@ def check_conv_backward(fn: Any) -> ExerciseResult:
         for label, g, e in zip(("dx", "dW", "db"), got, conv2d_backward_naive(dy, x, w, s, p)):
             g = _as_array(g)
             if g is None or g.shape != e.shape:
-                return verdict(name, False, "", f"for {where}: {label} has shape "
-                               f"{None if g is None else g.shape}, expected {e.shape} (the shape of "
-                               f"{ {'dx': 'x', 'dW': 'weights', 'db': 'the bias'}[label] })")
+                return verdict(
+                    name,
+                    False,
+                    "",
+                    f"for {where}: {label} has shape "
+                    f"{None if g is None else g.shape}, expected {e.shape} (the shape of "
+                    f"{ {'dx': 'x', 'dW': 'weights', 'db': 'the bias'}[label] })",
+                )
             if not np.allclose(g, e, atol=1e-9):
-                hint = {"dx": "dx is wrong: think of the padded, dilated dy correlated with the rotated kernel, "
-                              "then cropping the padding away",
-                        "dW": "dW is wrong: correlate the padded input with the (dilated) dy",
-                        "db": "db is wrong: sum dy over the batch and all positions"}[label]
+                hint = {
+                    "dx": "dx is wrong: think of the padded, dilated dy correlated with the rotated kernel, "
+                    "then cropping the padding away",
+                    "dW": "dW is wrong: correlate the padded input with the (dilated) dy",
+                    "db": "db is wrong: sum dy over the batch and all positions",
+                }[label]
                 if s == 1 and p == 0:
                     hint += " (this already fails without stride and padding)"
                 elif s > 1:

@@ -2,14 +2,16 @@
 
 Worked solutions: ``notebooks/solutions/03_relu_and_initialization_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict, _as_float, _call
+from ._common import ExerciseResult, _as_float, _call, verdict
 
 __all__ = ["check_relu_backward", "check_he_std", "check_init_scale"]
 
@@ -21,7 +23,7 @@ def check_relu_backward(fn: Any) -> ExerciseResult:
         return verdict(name, False, "", "pass your function itself, e.g. check_relu_backward(relu_backward)")
     rng = np.random.default_rng(5)
     x = rng.standard_normal((2, 3, 4, 4))
-    x[0, 0, 0, :2] = 0.0                                   # exact zeros: the kink
+    x[0, 0, 0, :2] = 0.0  # exact zeros: the kink
     dy = rng.standard_normal(x.shape)
     got, error = _call(fn, dy, x)
     if error is not None:
@@ -36,8 +38,10 @@ def check_relu_backward(fn: Any) -> ExerciseResult:
     if np.array_equal(got, expected):
         return verdict(name, True, "the gradient passes where the unit was active and stops where it was not.", "")
     if np.array_equal(got, dy * (x >= 0)):
-        hint = ("right except at x == 0, where you let the gradient through; take 0 there (vgglib and PyTorch "
-                "do), any value in [0, 1] is a valid subgradient but a fixed convention keeps results reproducible.")
+        hint = (
+            "right except at x == 0, where you let the gradient through; take 0 there (vgglib and PyTorch "
+            "do), any value in [0, 1] is a valid subgradient but a fixed convention keeps results reproducible."
+        )
     elif np.array_equal(got, np.maximum(dy, 0)) or np.array_equal(got, dy * (dy > 0)):
         hint = "that applies ReLU to dy; whether the gradient passes is decided by the forward input x, not by dy."
     elif np.array_equal(got, (x > 0).astype(np.float64)):
@@ -60,15 +64,17 @@ def check_he_std(answer: Any) -> ExerciseResult:
     fan_in = 512 * 3 * 3
     expected = math.sqrt(2 / fan_in)
     if math.isclose(value, expected, rel_tol=1e-2):
-        return verdict(name, True, "with this spread the variance of the pre-activations stays the same from "
-                       "layer to layer.", "")
+        return verdict(
+            name, True, "with this spread the variance of the pre-activations stays the same from layer to layer.", ""
+        )
     if math.isclose(value, 2 / fan_in, rel_tol=1e-2):
         hint = "that is the variance; the question asks for the standard deviation."
     elif math.isclose(value, math.sqrt(1 / fan_in), rel_tol=1e-2):
-        hint = ("that keeps the variance for a linear layer; the ReLU zeroes half of its inputs, so He "
-                "doubles the variance.")
-    elif math.isclose(value, math.sqrt(2 / 512), rel_tol=1e-2) or math.isclose(value, math.sqrt(2 / 9),
-                                                                                rel_tol=1e-2):
+        hint = (
+            "that keeps the variance for a linear layer; the ReLU zeroes half of its inputs, so He "
+            "doubles the variance."
+        )
+    elif math.isclose(value, math.sqrt(2 / 512), rel_tol=1e-2) or math.isclose(value, math.sqrt(2 / 9), rel_tol=1e-2):
         hint = "the fan-in counts every weight that feeds one output: input channels × kernel height × width."
     elif math.isclose(value, math.sqrt(2 / (512 * 9 + 512 * 9)), rel_tol=1e-2):
         hint = "that averages fan-in and fan-out (Glorot's idea); He uses the fan-in only."
@@ -91,7 +97,7 @@ def _stack_rms(std_fn: Callable[[int], float], seed: int = 4) -> tuple[np.ndarra
         if std is None or not math.isfinite(std) or std <= 0:
             return None, f"for fan_in={fan_in} it returned {std!r}; return a positive number (a std)"
         z = x @ (rng.standard_normal((fan_in, fan_out)) * std)
-        rms.append(float(np.sqrt(np.mean(z ** 2))))
+        rms.append(float(np.sqrt(np.mean(z**2))))
         x = np.maximum(z, 0)
     return np.array(rms), None
 
@@ -109,13 +115,20 @@ def check_init_scale(fn: Any) -> ExerciseResult:
     rms, error = _stack_rms(fn)
     if error is not None:
         return verdict(name, False, "", error)
+    assert rms is not None
     ratio = rms[-1] / rms[0]
     if 0.25 <= ratio <= 4:
-        return verdict(name, True, f"after 20 layers the activations keep their scale (last/first RMS "
-                       f"{ratio:.2f}).", "")
+        return verdict(
+            name, True, f"after 20 layers the activations keep their scale (last/first RMS {ratio:.2f}).", ""
+        )
     if ratio < 0.25:
         hint = f"the activations shrink: after 20 layers their RMS is {ratio:.1e} times the first layer's"
     else:
         hint = f"the activations blow up: after 20 layers their RMS is {ratio:.1e} times the first layer's"
-    return verdict(name, False, "", hint + ". Make the variance of each layer's output equal its input's; "
-                   "note the widths (fan-ins) differ from layer to layer.")
+    return verdict(
+        name,
+        False,
+        "",
+        hint + ". Make the variance of each layer's output equal its input's; "
+        "note the widths (fan-ins) differ from layer to layer.",
+    )

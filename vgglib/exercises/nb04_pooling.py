@@ -2,6 +2,7 @@
 
 Worked solutions: ``notebooks/solutions/04_pooling_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 import math
@@ -10,15 +11,12 @@ from typing import Any
 import numpy as np
 
 from ..reference import pool2d_backward_naive, pool2d_forward_naive
-from ._common import ExerciseResult, verdict, _as_array, _call
+from ._common import ExerciseResult, _as_array, _call, verdict
 
 __all__ = ["check_pool_by_hand", "check_maxpool_dx_by_hand", "check_tie_gradient", "check_maxpool_backward"]
 
 #: The 4×4 worked example of the notebook (max pooling 2×2, stride 2 gives [[6, 8], [3, 4]]).
-EXAMPLE = np.array([[1, 1, 2, 4],
-                    [5, 6, 7, 8],
-                    [3, 2, 1, 0],
-                    [1, 2, 3, 4]], dtype=np.float64)
+EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.float64)
 #: Exercise 2: the output gradient for 3×3 max pooling with stride 1 over ``EXAMPLE``.
 HAND_DY = np.array([[1, 2], [3, 4]], dtype=np.float64)
 
@@ -45,8 +43,9 @@ def check_pool_by_hand(answer: Any) -> ExerciseResult:
                 problems.append("avg: those are the window sums; divide by the window's size")
             else:
                 wrong = int((~np.isclose(arr, expected, atol=1e-9)).sum())
-                problems.append(f"{mode}: {wrong} of 4 entries differ — the four windows are the four 2×2 "
-                                "quadrants of the image")
+                problems.append(
+                    f"{mode}: {wrong} of 4 entries differ — the four windows are the four 2×2 quadrants of the image"
+                )
     if not problems:
         return verdict(name, True, "every window gives one number: its min, or its mean.", "")
     return verdict(name, False, "", "; ".join(problems) + ".")
@@ -63,8 +62,12 @@ def check_maxpool_dx_by_hand(answer: Any) -> ExerciseResult:
     x = EXAMPLE[None, None]
     expected = pool2d_backward_naive(HAND_DY[None, None], x, 3, 1, "max")[0, 0]
     if np.array_equal(arr, expected):
-        return verdict(name, True, "the windows overlap, so one pixel can win several of them — and then it "
-                       "collects all their gradients.", "")
+        return verdict(
+            name,
+            True,
+            "the windows overlap, so one pixel can win several of them — and then it collects all their gradients.",
+            "",
+        )
     _, winners = pool2d_forward_naive(x, 3, 1, "max")
     overwritten = np.zeros((4, 4))
     for oy in range(2):
@@ -72,11 +75,12 @@ def check_maxpool_dx_by_hand(answer: Any) -> ExerciseResult:
             i, j = divmod(int(winners[0, 0, oy, ox]), 3)
             overwritten[oy + i, ox + j] = HAND_DY[oy, ox]
     if np.array_equal(arr, overwritten):
-        hint = ("some pixels win more than one window; each win brings its own dy, and they add up "
-                "(+=, not =).")
+        hint = "some pixels win more than one window; each win brings its own dy, and they add up (+=, not =)."
     elif arr.sum() != HAND_DY.sum():
-        hint = (f"the entries of dx should add up to the sum of dy ({HAND_DY.sum():g}): every output's gradient "
-                "goes to exactly one pixel. Windows are 3×3 and move by 1.")
+        hint = (
+            f"the entries of dx should add up to the sum of dy ({HAND_DY.sum():g}): every output's gradient "
+            "goes to exactly one pixel. Windows are 3×3 and move by 1."
+        )
     else:
         hint = "the total is right but some gradients went to the wrong pixel: find each 3×3 window's maximum."
     return verdict(name, False, "", hint)
@@ -91,11 +95,18 @@ def check_tie_gradient(answer: Any) -> ExerciseResult:
         return verdict(name, False, "", f"expected a number, got {type(answer).__name__}")
     value = float(answer)
     if math.isclose(value, 0.5, abs_tol=1e-9):
-        return verdict(name, True, "up by ε the max follows a, down by ε it stays at b: half the slope. Neither "
-                       "1 nor 0 (the layer's choices) is 'wrong' — max has no derivative at a tie.", "")
+        return verdict(
+            name,
+            True,
+            "up by ε the max follows a, down by ε it stays at b: half the slope. Neither "
+            "1 nor 0 (the layer's choices) is 'wrong' — max has no derivative at a tie.",
+            "",
+        )
     if math.isclose(value, 1.0):
-        hint = ("1 is what the layer's backward sends to the first winner; the question is about the numerical "
-                "check (f(a + ε) − f(a − ε)) / 2ε. What is max(a − ε, b) when a == b?")
+        hint = (
+            "1 is what the layer's backward sends to the first winner; the question is about the numerical "
+            "check (f(a + ε) − f(a − ε)) / 2ε. What is max(a − ε, b) when a == b?"
+        )
     elif math.isclose(value, 0.0):
         hint = "0 is what the second tied element gets from the layer; compute (max(a+ε, b) − max(a−ε, b)) / 2ε."
     else:
@@ -109,10 +120,16 @@ def check_maxpool_backward(fn: Any) -> ExerciseResult:
     if not callable(fn):
         return verdict(name, False, "", "pass your function itself, e.g. check_maxpool_backward(maxpool_backward)")
     rng = np.random.default_rng(6)
-    cases = [((2, 3, 4, 4), 2, 2), ((1, 2, 6, 6), 2, 2), ((2, 2, 7, 7), 3, 2), ((1, 2, 5, 6), 2, 1),
-             ((2, 1, 6, 6), 3, 1), ((1, 2, 7, 7), 2, 3)]
+    cases = [
+        ((2, 3, 4, 4), 2, 2),
+        ((1, 2, 6, 6), 2, 2),
+        ((2, 2, 7, 7), 3, 2),
+        ((1, 2, 5, 6), 2, 1),
+        ((2, 1, 6, 6), 3, 1),
+        ((1, 2, 7, 7), 2, 3),
+    ]
     for shape, k, s in cases:
-        x = rng.permutation(int(np.prod(shape))).reshape(shape).astype(np.float64)   # distinct: no ties
+        x = rng.permutation(int(np.prod(shape))).reshape(shape).astype(np.float64)  # distinct: no ties
         y, winners = pool2d_forward_naive(x, k, s, "max")
         dy = rng.standard_normal(y.shape)
         where = f"x {shape}, pool_size {k}, stride {s}"
@@ -121,21 +138,30 @@ def check_maxpool_backward(fn: Any) -> ExerciseResult:
             return verdict(name, False, "", f"your function raised {error} for {where}")
         got = _as_array(got)
         if got is None or got.shape != shape:
-            return verdict(name, False, "", f"for {where} dx has shape {None if got is None else got.shape}, "
-                           f"expected the input's shape {shape}")
+            return verdict(
+                name,
+                False,
+                "",
+                f"for {where} dx has shape {None if got is None else got.shape}, expected the input's shape {shape}",
+            )
         expected = pool2d_backward_naive(dy, x, k, s, "max")
         if np.allclose(got, expected, atol=1e-12):
             continue
         if s < k:
-            hint = ("the windows overlap here, so a pixel can win several windows: add (+=) the gradients "
-                    "instead of assigning them")
+            hint = (
+                "the windows overlap here, so a pixel can win several windows: add (+=) the gradients "
+                "instead of assigning them"
+            )
         elif s != 1:
-            hint = ("the gradient lands in the wrong place when stride > 1: window (oy, ox) starts at "
-                    "(oy·stride, ox·stride) — the seed's bug")
+            hint = (
+                "the gradient lands in the wrong place when stride > 1: window (oy, ox) starts at "
+                "(oy·stride, ox·stride) — the seed's bug"
+            )
         else:
             hint = "route each dy to the position of its window's maximum (the first one in row-major order)"
         if not np.isclose(got.sum(), dy.sum()):
             hint += "; also, dx should sum to the sum of dy (each output sends its gradient to one pixel)"
         return verdict(name, False, "", f"for {where}: {hint}.")
-    return verdict(name, True, f"all {len(cases)} cases match, including overlapping windows and strides that "
-                   "skip pixels.", "")
+    return verdict(
+        name, True, f"all {len(cases)} cases match, including overlapping windows and strides that skip pixels.", ""
+    )

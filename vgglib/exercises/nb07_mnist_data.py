@@ -2,10 +2,12 @@
 
 Worked solutions: ``notebooks/solutions/07_mnist_data_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -27,8 +29,7 @@ def check_parse_idx_header(parse_idx_header: Callable[[bytes], Any]) -> Exercise
     name = "parse_idx_header"
     if not callable(parse_idx_header):
         return verdict(name, False, "", f"pass your function itself, got {type(parse_idx_header).__name__}")
-    cases = [(0x08, (60000, 28, 28)), (0x08, (10000,)), (0x0D, (3, 4)), (0x0B, (70000, 2, 5, 1)),
-             (0x0C, (1, 300))]
+    cases = [(0x08, (60000, 28, 28)), (0x08, (10000,)), (0x0D, (3, 4)), (0x0B, (70000, 2, 5, 1)), (0x0C, (1, 300))]
     for type_code, shape in cases:
         data = _header(type_code, shape) + bytes(range(16))
         try:
@@ -36,8 +37,12 @@ def check_parse_idx_header(parse_idx_header: Callable[[bytes], Any]) -> Exercise
         except NotImplementedError:
             return verdict(name, False, "", "not implemented yet: replace the `raise NotImplementedError` line.")
         except Exception as err:  # noqa: BLE001 — the student's code may raise anything
-            return verdict(name, False, "", f"your function raised {type(err).__name__}: {err} "
-                           f"(header {data[:4 + 4 * len(shape)].hex(' ')})")
+            return verdict(
+                name,
+                False,
+                "",
+                f"your function raised {type(err).__name__}: {err} (header {data[: 4 + 4 * len(shape)].hex(' ')})",
+            )
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             return verdict(name, False, "", "return a pair (type_code, shape)")
         code, got = out
@@ -45,19 +50,26 @@ def check_parse_idx_header(parse_idx_header: Callable[[bytes], Any]) -> Exercise
             got = tuple(int(s) for s in got)
         except TypeError:
             return verdict(name, False, "", f"shape must be a tuple of ints, got {got!r}")
-        where = f"for the header {data[:4 + 4 * len(shape)].hex(' ')}"
+        where = f"for the header {data[: 4 + 4 * len(shape)].hex(' ')}"
         if isinstance(code, bytes) or int(code) != type_code:
             return verdict(name, False, "", f"wrong type code {code!r} {where}: it is the third byte, as a number")
         if len(got) != len(shape):
-            return verdict(name, False, "", f"got {len(got)} dimensions {where}; the fourth byte says how many "
-                           "32-bit sizes follow")
+            return verdict(
+                name, False, "", f"got {len(got)} dimensions {where}; the fourth byte says how many 32-bit sizes follow"
+            )
         if got != shape:
             swapped = tuple(struct.unpack(f"<{len(shape)}I", struct.pack(f">{len(shape)}I", *shape)))
             if got == swapped:
-                return verdict(name, False, "", f"the sizes come out byte-swapped {where}: IDX stores numbers "
-                               "big-endian (most significant byte first), your machine is little-endian")
-            return verdict(name, False, "", f"wrong sizes {got} {where}: each size is 4 bytes, right after the "
-                           "4-byte magic number")
+                return verdict(
+                    name,
+                    False,
+                    "",
+                    f"the sizes come out byte-swapped {where}: IDX stores numbers "
+                    "big-endian (most significant byte first), your machine is little-endian",
+                )
+            return verdict(
+                name, False, "", f"wrong sizes {got} {where}: each size is 4 bytes, right after the 4-byte magic number"
+            )
     return verdict(name, True, "type code and shape are right for five headers, big-endian sizes included.", "")
 
 
@@ -66,14 +78,22 @@ def check_uint8_wraparound(answer: Any) -> ExerciseResult:
     name = "uint8_wraparound"
     if answer is None:
         return verdict(name, False, "", "no answer yet: replace None with a whole number")
-    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer, float, np.floating)) \
-            or not float(answer).is_integer():
+    if (
+        isinstance(answer, bool)
+        or not isinstance(answer, (int, np.integer, float, np.floating))
+        or not float(answer).is_integer()
+    ):
         return verdict(name, False, "", f"expected a whole number, got {answer!r}")
     value = int(answer)
     expected = int((np.array([20], dtype=np.uint8) - np.uint8(33))[0])
     if value == expected:
-        return verdict(name, True, "uint8 arithmetic is modulo 256: 20 - 33 wraps around to a bright pixel, and "
-                       "no warning is raised for arrays.", "")
+        return verdict(
+            name,
+            True,
+            "uint8 arithmetic is modulo 256: 20 - 33 wraps around to a bright pixel, and "
+            "no warning is raised for arrays.",
+            "",
+        )
     if value == 20 - 33:
         hint = "a uint8 cannot hold a negative number; it has 256 values, 0..255 — where does -13 land?"
     elif value == 0:
@@ -96,8 +116,8 @@ def check_shuffle_together(shuffle_together: Callable[..., Any]) -> ExerciseResu
         return verdict(name, False, "", f"pass your function itself, got {type(shuffle_together).__name__}")
     n = 50
     ids = np.arange(n)
-    X = np.repeat(ids.astype(np.uint8)[:, None, None], 4, axis=1).repeat(3, axis=2)   # image i is filled with i
-    y = (ids * 7 + 3) % 10                                                            # its label
+    X = np.repeat(ids.astype(np.uint8)[:, None, None], 4, axis=1).repeat(3, axis=2)  # image i is filled with i
+    y = (ids * 7 + 3) % 10  # its label
     results = []
     for seed in (0, 0, 1):
         try:
@@ -113,20 +133,33 @@ def check_shuffle_together(shuffle_together: Callable[..., Any]) -> ExerciseResu
             return verdict(name, False, "", f"shapes changed: X {X.shape} -> {Xs.shape}, y {y.shape} -> {ys.shape}")
         which = Xs[:, 0, 0].astype(int)
         if sorted(which) != list(ids) or not np.all(Xs == Xs[:, :1, :1]):
-            return verdict(name, False, "", "X_shuffled is not a reordering of the images of X (whole images must "
-                           "move, along the first axis)")
+            return verdict(
+                name,
+                False,
+                "",
+                "X_shuffled is not a reordering of the images of X (whole images must move, along the first axis)",
+            )
         if sorted(ys) != sorted(y):
             return verdict(name, False, "", "y_shuffled does not contain the same labels as y")
         if np.array_equal(which, ids):
             return verdict(name, False, "", "nothing was shuffled: the images are still in their original order")
         if not np.array_equal(ys, y[which]):
             kept = np.mean(ys == y[which])
-            return verdict(name, False, "", f"only {kept:.0%} of the images still have their own label: images and "
-                           "labels were reordered by different permutations (the seed's bug)")
+            return verdict(
+                name,
+                False,
+                "",
+                f"only {kept:.0%} of the images still have their own label: images and "
+                "labels were reordered by different permutations (the seed's bug)",
+            )
         results.append(which)
     if not np.array_equal(results[0], results[1]):
-        return verdict(name, False, "", "the same seed gave different orders: draw the permutation from the rng "
-                       "you are given, not from np.random")
+        return verdict(
+            name,
+            False,
+            "",
+            "the same seed gave different orders: draw the permutation from the rng you are given, not from np.random",
+        )
     if np.array_equal(results[0], results[2]):
         return verdict(name, False, "", "different seeds gave the same order: use the rng you are given")
     return verdict(name, True, "every image keeps its label, and the order is reproducible from the seed.", "")

@@ -4,11 +4,12 @@ Worked solutions: ``notebooks/solutions/08_vgg16_architecture_solutions.ipynb``.
 The expected values are computed here from the architecture's definition, independently of
 :mod:`vgglib.model`, so the checks also guard the library's ``summary``.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from ._common import ExerciseResult, verdict, _as_int
+from ._common import ExerciseResult, _as_int, verdict
 
 __all__ = ["check_fc1_inputs", "check_conv_macs", "check_activation_count"]
 
@@ -29,7 +30,8 @@ def check_fc1_inputs(answer: Any) -> ExerciseResult:
     if (bad := _need_int(name, answer)) is not None:
         return bad
     value = _as_int(answer)
-    expected = 512 * (32 // 2 ** 5) ** 2
+    assert value is not None  # _need_int checked it
+    expected = 512 * (32 // 2**5) ** 2
     if value == expected:
         return verdict(name, True, "five poolings take 32 down to 1: a 1×1 map of 512 channels, a 512-vector.", "")
     hints = {
@@ -39,8 +41,10 @@ def check_fc1_inputs(answer: Any) -> ExerciseResult:
         32 * 32: "that is the input's pixel count; the convolutions change the channels to 512 first.",
         1: "Flatten keeps every channel: count the values, not the pixels.",
     }
-    hint = hints.get(value) or ("VGG16 has five 2×2 poolings with stride 2; find the side of the last feature map, "
-                                "then multiply by its number of channels.")
+    hint = hints.get(value) or (
+        "VGG16 has five 2×2 poolings with stride 2; find the side of the last feature map, "
+        "then multiply by its number of channels."
+    )
     return verdict(name, False, "", hint)
 
 
@@ -89,8 +93,12 @@ def check_activation_count(answer: Any) -> ExerciseResult:
     parts = _activation_parts(64, 1, 10)
     expected = sum(parts.values())
     if value == expected:
-        return verdict(name, True, f"about {expected * 4 / 2**20:.1f} MiB per image in float32 — "
-                       "12 times less than at 224×224×3.", "")
+        return verdict(
+            name,
+            True,
+            f"about {expected * 4 / 2**20:.1f} MiB per image in float32 — 12 times less than at 224×224×3.",
+            "",
+        )
     if value == expected - parts["input"]:
         hint = "include the input image itself."
     elif value == expected + parts["conv"] + 8192:

@@ -2,14 +2,16 @@
 
 Worked solutions: ``notebooks/solutions/10_dropout_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict, _as_float
+from ._common import ExerciseResult, _as_float, verdict
 
 __all__ = ["check_dropout_scale", "check_dropout_variance", "check_inverted_dropout"]
 
@@ -23,8 +25,12 @@ def check_dropout_scale(answer: Any) -> ExerciseResult:
             return verdict(name, False, "", "no answer yet: replace None with a number")
         return verdict(name, False, "", f"expected a number, got {type(answer).__name__} {answer!r}")
     if math.isclose(value, 1.25, rel_tol=1e-6):
-        return verdict(name, True, "survivors are divided by the keep probability 1 - p, so the expected "
-                       "activation is unchanged.", "")
+        return verdict(
+            name,
+            True,
+            "survivors are divided by the keep probability 1 - p, so the expected activation is unchanged.",
+            "",
+        )
     if math.isclose(value, 5.0, rel_tol=1e-6):
         hint = "that divides by p, the drop probability; the survivors were kept with probability 1 - p."
     elif math.isclose(value, 0.8, rel_tol=1e-6):
@@ -76,22 +82,41 @@ def check_inverted_dropout(func: Callable[..., Any]) -> ExerciseResult:
         if not np.array_equal(x_in, x):
             return verdict(name, False, "", "your function changed x in place; return a new array")
         if not isinstance(y, np.ndarray) or y.shape != x.shape:
-            return verdict(name, False, "", f"expected an array of x's shape {x.shape}, got "
-                           f"{getattr(y, 'shape', type(y).__name__)}")
+            return verdict(
+                name,
+                False,
+                "",
+                f"expected an array of x's shape {x.shape}, got {getattr(y, 'shape', type(y).__name__)}",
+            )
         if y.dtype != x.dtype:
             return verdict(name, False, "", f"float32 in should give float32 out, got {y.dtype}")
         dropped = y == 0
         if p == 0.5 and np.all(dropped == dropped[:1]):
-            return verdict(name, False, "", "every row has the same mask: draw one decision per unit of every "
-                           "sample, i.e. a mask of x's full shape")
+            return verdict(
+                name,
+                False,
+                "",
+                "every row has the same mask: draw one decision per unit of every "
+                "sample, i.e. a mask of x's full shape",
+            )
         frac = float(dropped.mean())
         if abs(frac - p) > 0.02:
-            return verdict(name, False, "", f"with p = {p} about {100 * p:.0f}% of the units should be zero, "
-                           f"got {100 * frac:.1f}%: p is the probability to DROP a unit")
+            return verdict(
+                name,
+                False,
+                "",
+                f"with p = {p} about {100 * p:.0f}% of the units should be zero, "
+                f"got {100 * frac:.1f}%: p is the probability to DROP a unit",
+            )
         kept = ~dropped
         if p > 0 and np.allclose(y[kept], x[kept], rtol=1e-5):
-            return verdict(name, False, "", "the survivors are not scaled: that is the original dropout, which "
-                           "would need a rescaling at test time; inverted dropout divides by 1 - p")
+            return verdict(
+                name,
+                False,
+                "",
+                "the survivors are not scaled: that is the original dropout, which "
+                "would need a rescaling at test time; inverted dropout divides by 1 - p",
+            )
         if not np.allclose(y[kept], x[kept] / (1 - p), rtol=1e-5):
             return verdict(name, False, "", f"survivors should equal x / (1 - p) (p = {p})")
     return verdict(name, True, "zeros with probability p, survivors scaled by 1/(1-p), x left alone.", "")

@@ -2,9 +2,11 @@
 
 Worked solutions: ``notebooks/solutions/13_feature_maps_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +30,12 @@ def check_pool3_shape(answer: Any) -> ExerciseResult:
         return verdict(name, True, "block 3 has 256 filters, and three 2x2 poolings halve 64 three times: 8.", "")
     c, h, w = shape
     if (h, w) == (8, 8):
-        return verdict(name, False, "", "the size is right; count the filters: the blocks double them from 64 "
-                       "(block 1) up to 512 (blocks 4 and 5)")
+        return verdict(
+            name,
+            False,
+            "",
+            "the size is right; count the filters: the blocks double them from 64 (block 1) up to 512 (blocks 4 and 5)",
+        )
     if c == 256 and (h, w) == (16, 16):
         return verdict(name, False, "", "pool3 comes after the third pooling; each halves the size")
     if c == 256 and (h, w) == (4, 4):
@@ -48,8 +54,13 @@ def check_conv3_1_receptive_field(answer: Any) -> ExerciseResult:
         return verdict(name, False, "", f"expected a number, got {type(answer).__name__} {answer!r}")
     value = float(answer)
     if value == 24:
-        return verdict(name, True, "3, 5, 6, 10, 14, 16, 24: each 3x3 conv adds 2 x (the jump), each pool 1 x the "
-                       "jump, and the jump doubles at every pool.", "")
+        return verdict(
+            name,
+            True,
+            "3, 5, 6, 10, 14, 16, 24: each 3x3 conv adds 2 x (the jump), each pool 1 x the "
+            "jump, and the jump doubles at every pool.",
+            "",
+        )
     if value == 16:
         hint = "that is pool2's; conv3_1 adds (3 - 1) times the jump after two poolings"
     elif value == 18:
@@ -70,7 +81,7 @@ def check_top_activating(func: Callable[..., Any]) -> ExerciseResult:
     rng = np.random.default_rng(13)
     maps = np.maximum(rng.standard_normal((40, 6, 5, 5)), 0).astype(np.float32)
     maps[7, 2] += 3.0
-    maps[19, 2, 0, 0] = 40.0                            # one huge pixel: large max, modest mean
+    maps[19, 2, 0, 0] = 40.0  # one huge pixel: large max, modest mean
     means = maps[:, 2].mean(axis=(1, 2))
     expected = np.argsort(-means, kind="stable")[:5]
     maps_in = maps.copy()

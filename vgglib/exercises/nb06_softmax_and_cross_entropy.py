@@ -2,14 +2,16 @@
 
 Worked solutions: ``notebooks/solutions/06_softmax_and_cross_entropy_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict, _as_float
+from ._common import ExerciseResult, _as_float, verdict
 
 __all__ = ["check_initial_loss", "check_seed_gradient", "check_softmax_cross_entropy"]
 
@@ -27,8 +29,13 @@ def check_initial_loss(answer: Any) -> ExerciseResult:
         return verdict(name, False, "", f"expected a number, got {type(answer).__name__} {answer!r}")
     expected = math.log(1000)
     if abs(value - expected) < 1e-3:
-        return verdict(name, True, "uniform probabilities p = 1/C give the loss -log(1/C) = log C; "
-                       "a first loss far above it means the initial logits are too large.", "")
+        return verdict(
+            name,
+            True,
+            "uniform probabilities p = 1/C give the loss -log(1/C) = log C; "
+            "a first loss far above it means the initial logits are too large.",
+            "",
+        )
     if abs(value - math.log(10)) < 1e-3:
         hint = "that is the value for MNIST's 10 classes; ImageNet has 1000."
     elif abs(value - math.log10(1000)) < 1e-3:
@@ -61,8 +68,13 @@ def check_seed_gradient(answer: Any) -> ExerciseResult:
     y = np.eye(3)[2]
     expected = p - y
     if np.allclose(g, expected, atol=1e-6):
-        return verdict(name, True, "the gradient is p - y: the wrong classes are pushed down by their "
-                       "probability, the true class is pulled up by 1 - p; the entries sum to 0.", "")
+        return verdict(
+            name,
+            True,
+            "the gradient is p - y: the wrong classes are pushed down by their "
+            "probability, the true class is pulled up by 1 - p; the entries sum to 0.",
+            "",
+        )
     if np.allclose(g, -expected, atol=1e-6):
         hint = "the sign is flipped: that is the direction that *decreases* the loss, i.e. minus the gradient."
     elif np.allclose(g, p, atol=1e-6):
@@ -72,8 +84,10 @@ def check_seed_gradient(answer: Any) -> ExerciseResult:
     elif np.allclose(g, p - np.eye(3)[1], atol=1e-6):
         hint = "that is the gradient for true class 1; the exercise asks for class 2 (counting from 0)."
     elif abs(g.sum()) > 1e-6:
-        hint = ("the entries of this gradient always sum to 0 (the probabilities sum to 1, and so does the "
-                "one-hot label); check your softmax.")
+        hint = (
+            "the entries of this gradient always sum to 0 (the probabilities sum to 1, and so does the "
+            "one-hot label); check your softmax."
+        )
     else:
         hint = "compute the softmax of the logits first (to 6 decimals or more), then use the formula derived above."
     return verdict(name, False, "", hint)
@@ -117,8 +131,13 @@ def check_softmax_cross_entropy(func: Callable[..., Any]) -> ExerciseResult:
         except (TypeError, ValueError):
             return verdict(name, False, "", "the loss must be one number and dlogits an array")
         if not np.isfinite(loss) or not np.all(np.isfinite(grad)):
-            return verdict(name, False, "", f"got inf or nan on {what}: exp overflows for large logits; "
-                           "use the shift that leaves softmax unchanged.")
+            return verdict(
+                name,
+                False,
+                "",
+                f"got inf or nan on {what}: exp overflows for large logits; "
+                "use the shift that leaves softmax unchanged.",
+            )
         if grad.shape != z.shape:
             return verdict(name, False, "", f"dlogits has shape {grad.shape}, expected the logits' shape {z.shape}")
         if not math.isclose(loss, loss_ref, rel_tol=1e-7, abs_tol=1e-9):

@@ -2,10 +2,12 @@
 
 Worked solutions: ``notebooks/solutions/09_training_vgg16_on_mnist_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +47,7 @@ def check_early_stopping(make_callback: Callable[..., Any]) -> ExerciseResult:
         ([0.50, 0.60, 0.70, 0.80, 0.85], 2, None),
         ([0.90, 0.80, 0.85], 1, 2),
         ([0.50, 0.70, 0.60, 0.72, 0.71, 0.70, 0.69], 3, 7),
-        ([0.50, 0.70, 0.69, 0.70, 0.65], 2, 4),             # 0.70 again is no improvement
+        ([0.50, 0.70, 0.69, 0.70, 0.65], 2, 4),  # 0.70 again is no improvement
     ]
     for accs, patience, stop_at in cases:
         try:
@@ -58,8 +60,11 @@ def check_early_stopping(make_callback: Callable[..., Any]) -> ExerciseResult:
             return verdict(name, False, "", "make_callback(patience) must return a function callback(history)")
         stopped = None
         for e in range(1, len(accs) + 1):
-            history = {"epoch": list(range(1, e + 1)), "val_accuracy": list(accs[:e]),
-                       "train_loss": [1.0 / k for k in range(1, e + 1)]}
+            history = {
+                "epoch": list(range(1, e + 1)),
+                "val_accuracy": list(accs[:e]),
+                "train_loss": [1.0 / k for k in range(1, e + 1)],
+            }
             try:
                 decision = callback(history)
             except Exception as err:  # noqa: BLE001
@@ -70,8 +75,9 @@ def check_early_stopping(make_callback: Callable[..., Any]) -> ExerciseResult:
         if stopped != stop_at:
             what = f"accuracies {accs} with patience {patience}"
             if stop_at is None:
-                return verdict(name, False, "", f"it stopped at epoch {stopped} although the accuracy kept improving "
-                               f"({what})")
+                return verdict(
+                    name, False, "", f"it stopped at epoch {stopped} although the accuracy kept improving ({what})"
+                )
             tie = any(accs[k] == max(accs[:k]) for k in range(1, stop_at))
             if stopped is not None and stopped < stop_at:
                 hint = "too early: wait until `patience` epochs in a row have not beaten the best"
@@ -94,7 +100,7 @@ def check_confusion_matrix(func: Callable[..., Any]) -> ExerciseResult:
     rng = np.random.default_rng(90)
     t = rng.integers(0, 4, 60)
     p = np.where(rng.random(60) < 0.7, t, rng.integers(0, 4, 60))
-    p[:3] = 3                                                  # make the matrix clearly asymmetric
+    p[:3] = 3  # make the matrix clearly asymmetric
     t[:3] = 0
     expected = np.zeros((4, 4), dtype=int)
     for a, b in zip(t, p):
@@ -114,16 +120,19 @@ def check_confusion_matrix(func: Callable[..., Any]) -> ExerciseResult:
     except (TypeError, ValueError):
         return verdict(name, False, "", "accuracy must be a number and confusion an array")
     if cm.shape != (4, 4):
-        return verdict(name, False, "", f"the confusion matrix must be (num_classes, num_classes) = (4, 4), got "
-                       f"{cm.shape}")
+        return verdict(
+            name, False, "", f"the confusion matrix must be (num_classes, num_classes) = (4, 4), got {cm.shape}"
+        )
     if np.array_equal(cm, expected.T):
-        return verdict(name, False, "", "rows and columns are swapped: rows are the true classes, columns the "
-                       "predictions")
+        return verdict(
+            name, False, "", "rows and columns are swapped: rows are the true classes, columns the predictions"
+        )
     if not np.array_equal(cm, expected):
         return verdict(name, False, "", "wrong counts: add 1 at [true, predicted] for every image")
     if math.isclose(a, 100 * acc, rel_tol=1e-9):
         return verdict(name, False, "", "the accuracy should be a fraction in [0, 1], not a percentage")
     if not math.isclose(a, acc, rel_tol=1e-9):
-        return verdict(name, False, "", "the accuracy is the fraction of correct predictions: the diagonal's sum "
-                       "over all counts")
+        return verdict(
+            name, False, "", "the accuracy is the fraction of correct predictions: the diagonal's sum over all counts"
+        )
     return verdict(name, True, "counts at [true, predicted]; the accuracy is trace / total.", "")

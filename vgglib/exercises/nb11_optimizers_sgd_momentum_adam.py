@@ -2,14 +2,16 @@
 
 Worked solutions: ``notebooks/solutions/11_optimizers_sgd_momentum_adam_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict, _as_float
+from ._common import ExerciseResult, _as_float, verdict
 
 __all__ = ["check_largest_stable_lr", "check_momentum_speedup", "check_adam_step"]
 
@@ -30,10 +32,16 @@ def check_largest_stable_lr(answer: Any) -> ExerciseResult:
     value, bad = _number(name, answer)
     if bad is not None:
         return bad
-    a = 10.0                                   # f = 5 w² = ½ a w² with curvature a = 10
+    assert value is not None
+    a = 10.0  # f = 5 w² = ½ a w² with curvature a = 10
     if math.isclose(value, 2 / a, rel_tol=1e-6):
-        return verdict(name, True, "w <- (1 - lr·a)·w converges iff |1 - lr·a| < 1, i.e. lr < 2/a = 0.2; "
-                       "the steepest direction sets the limit.", "")
+        return verdict(
+            name,
+            True,
+            "w <- (1 - lr·a)·w converges iff |1 - lr·a| < 1, i.e. lr < 2/a = 0.2; "
+            "the steepest direction sets the limit.",
+            "",
+        )
     if math.isclose(value, 1 / a, rel_tol=1e-6):
         hint = "lr = 1/a jumps to the minimum in one step, but larger rates still converge (with oscillations)."
     elif math.isclose(value, 2 / 5, rel_tol=1e-6) or math.isclose(value, 1 / 5, rel_tol=1e-6):
@@ -50,10 +58,16 @@ def check_momentum_speedup(answer: Any) -> ExerciseResult:
     value, bad = _number(name, answer)
     if bad is not None:
         return bad
+    assert value is not None
     mu = 0.95
     if math.isclose(value, 1 / (1 - mu), rel_tol=1e-6):
-        return verdict(name, True, "v converges to g/(1 - μ): momentum 0.95 multiplies a steady step by 20, "
-                       "and damps an alternating one to g/(1 + μ).", "")
+        return verdict(
+            name,
+            True,
+            "v converges to g/(1 - μ): momentum 0.95 multiplies a steady step by 20, "
+            "and damps an alternating one to g/(1 + μ).",
+            "",
+        )
     if math.isclose(value, 1 / (1 + mu), rel_tol=1e-6):
         hint = "that is the factor for a gradient that flips sign every step; here it stays the same."
     elif math.isclose(value, 10.0, rel_tol=1e-6):
@@ -68,8 +82,8 @@ def check_momentum_speedup(answer: Any) -> ExerciseResult:
 def _adam_reference(p, g, m, v, t, lr, b1, b2, eps):
     m = b1 * m + (1 - b1) * g
     v = b2 * v + (1 - b2) * g * g
-    m_hat = m / (1 - b1 ** t)
-    v_hat = v / (1 - b2 ** t)
+    m_hat = m / (1 - b1**t)
+    v_hat = v / (1 - b2**t)
     return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
@@ -104,15 +118,21 @@ def check_adam_step(func: Callable[..., Any]) -> ExerciseResult:
             return verdict(name, False, "", f"p, m and v must keep the parameter's shape {shape}")
         rp, rm, rv = _adam_reference(rp, g, rm, rv, t, lr, b1, b2, eps)
         if not np.allclose(m, rm, rtol=1e-9, atol=1e-12):
-            return verdict(name, False, "", f"m is wrong at step {t}: m <- β1·m + (1 - β1)·g (the raw average, "
-                           "without the bias correction)")
+            return verdict(
+                name,
+                False,
+                "",
+                f"m is wrong at step {t}: m <- β1·m + (1 - β1)·g (the raw average, without the bias correction)",
+            )
         if not np.allclose(v, rv, rtol=1e-9, atol=1e-12):
             return verdict(name, False, "", f"v is wrong at step {t}: v <- β2·v + (1 - β2)·g² (element-wise square)")
         if not np.allclose(p, rp, rtol=1e-9, atol=1e-12):
             step = np.abs(p_in - p)
             if t == 1 and np.allclose(step, lr * (1 - b1) / np.sqrt(1 - b2), rtol=1e-4):
-                hint = ("your first step is about 3.2·lr; with the bias correction it is lr·sign(g): divide m by "
-                        "(1 - β1**t) and v by (1 - β2**t)")
+                hint = (
+                    "your first step is about 3.2·lr; with the bias correction it is lr·sign(g): divide m by "
+                    "(1 - β1**t) and v by (1 - β2**t)"
+                )
             elif t == 1:
                 hint = "the first step should be lr·g/(|g| + eps), about lr·sign(g)"
             else:

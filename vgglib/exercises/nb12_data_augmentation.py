@@ -2,9 +2,11 @@
 
 Worked solutions: ``notebooks/solutions/12_data_augmentation_solutions.ipynb``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -13,8 +15,14 @@ from ._common import ExerciseResult, verdict
 __all__ = ["TRANSFORMS", "check_label_preserving", "check_shift", "check_zca_matrix"]
 
 #: the candidate transforms of exercise 1
-TRANSFORMS = ("shift by 2 pixels", "rotate by 10 degrees", "mirror left-right", "rotate by 180 degrees",
-              "zoom in by 10%", "mirror top-bottom")
+TRANSFORMS = (
+    "shift by 2 pixels",
+    "rotate by 10 degrees",
+    "mirror left-right",
+    "rotate by 180 degrees",
+    "zoom in by 10%",
+    "mirror top-bottom",
+)
 _SAFE = {"shift by 2 pixels", "rotate by 10 degrees", "zoom in by 10%"}
 
 
@@ -30,8 +38,13 @@ def check_label_preserving(answer: Any) -> ExerciseResult:
     if unknown:
         return verdict(name, False, "", f"not in TRANSFORMS: {sorted(unknown)}; copy the names exactly")
     if chosen == _SAFE:
-        return verdict(name, True, "small shifts, rotations and zooms mimic handwriting; mirrors and large "
-                       "rotations make non-digits or other digits (6 <-> 9).", "")
+        return verdict(
+            name,
+            True,
+            "small shifts, rotations and zooms mimic handwriting; mirrors and large "
+            "rotations make non-digits or other digits (6 <-> 9).",
+            "",
+        )
     wrong = chosen - _SAFE
     if wrong:
         which = sorted(wrong)[0]
@@ -44,8 +57,8 @@ def check_label_preserving(answer: Any) -> ExerciseResult:
 def _reference_shift(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
     out = np.zeros_like(image)
     h, w = image.shape
-    src = image[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
-    out[max(0, dy):max(0, dy) + src.shape[0], max(0, dx):max(0, dx) + src.shape[1]] = src
+    src = image[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
+    out[max(0, dy) : max(0, dy) + src.shape[0], max(0, dx) : max(0, dx) + src.shape[1]] = src
     return out
 
 
@@ -73,8 +86,13 @@ def check_shift(func: Callable[..., Any]) -> ExerciseResult:
         if np.array_equal(out, expected):
             continue
         if np.array_equal(out, np.roll(image, (dy, dx), axis=(0, 1))):
-            return verdict(name, False, "", "pixels that leave on one side come back on the other (np.roll): the "
-                           "uncovered border must be background, 0")
+            return verdict(
+                name,
+                False,
+                "",
+                "pixels that leave on one side come back on the other (np.roll): the "
+                "uncovered border must be background, 0",
+            )
         if np.array_equal(out, _reference_shift(image, -dy, -dx)):
             return verdict(name, False, "", "the image moved the wrong way: dy > 0 moves it down, dx > 0 right")
         if np.array_equal(out, _reference_shift(image, dx, dy)):
@@ -112,13 +130,22 @@ def check_zca_matrix(func: Callable[..., Any]) -> ExerciseResult:
     if W.shape != (6, 6):
         return verdict(name, False, "", f"W must be (D, D) = (6, 6), got {W.shape}")
     if any(np.allclose(W, _zca_reference(X, eps, ddof), rtol=1e-6, atol=1e-9) for ddof in (0, 1)):
-        return verdict(name, True, "W is symmetric, whitens the data (W C Wᵀ ≈ I up to eps) and, of all "
-                       "whitening matrices, changes the images least.", "")
+        return verdict(
+            name,
+            True,
+            "W is symmetric, whitens the data (W C Wᵀ ≈ I up to eps) and, of all "
+            "whitening matrices, changes the images least.",
+            "",
+        )
     centred = X - X.mean(axis=0)
     lam, U = np.linalg.eigh(centred.T @ centred / len(X))
     if np.allclose(np.abs(W), np.abs((U / np.sqrt(lam + eps)).T), rtol=1e-6):
-        return verdict(name, False, "", "that is PCA whitening, Λ^(-1/2) Uᵀ: it rotates the data into the "
-                       "eigenbasis; ZCA rotates back with U")
+        return verdict(
+            name,
+            False,
+            "",
+            "that is PCA whitening, Λ^(-1/2) Uᵀ: it rotates the data into the eigenbasis; ZCA rotates back with U",
+        )
     if np.allclose(W, _zca_reference(X, 0.0), rtol=1e-6) or np.allclose(W, _zca_reference(X, 0.0, 1), rtol=1e-6):
         return verdict(name, False, "", "eps is missing: add it to the eigenvalues before the square root")
     raw_cov = X.T @ X / len(X)
