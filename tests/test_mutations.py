@@ -39,6 +39,8 @@ from pathlib import Path
 import pytest
 from mutations import MUTATIONS, Mutation
 
+pytestmark = pytest.mark.slow  # ~30-50 s: the quick subset leaves it to the full run and CI
+
 TESTS = Path(__file__).resolve().parent
 PACKAGE = TESTS.parent / "vgglib"
 BY_NAME = {m.name: m for m in MUTATIONS}
