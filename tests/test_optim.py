@@ -254,3 +254,25 @@ def test_a_bad_parameter_stops_the_step_before_any_update():
     with pytest.raises(ValueError, match="gradient of l.b has shape"):
         SGD(0.1).step([("l", "a", p_ok, np.ones(3)), ("l", "b", p_bad, np.ones(5))])
     np.testing.assert_array_equal(p_ok, 1.0)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 0.0, float("nan"), float("inf")])
+def test_step_refuses_a_learning_rate_set_directly_to_no_learning_rate(bad):
+    for opt in (SGD(0.1), SGD(0.1, momentum=0.9), Adam()):
+        p = np.ones(3)
+        opt.lr = bad
+        with pytest.raises(ValueError, match=rf"^{type(opt).__name__}\.step: lr must be a finite number > 0, got"):
+            opt.step([("l", "w", p, np.ones(3))])
+        np.testing.assert_array_equal(p, 1.0)  # nothing changed: no step of gradient ascent
+
+
+def test_adam_refuses_float16_parameters_where_its_eps_underflows():
+    p = np.ones(3, dtype=np.float16)
+    with pytest.raises(ValueError, match=r"^Adam\.step: float16 parameters with Adam: eps=1e-08 underflows to 0"):
+        Adam().step([("l", "w", p, np.zeros(3, dtype=np.float16))])
+    np.testing.assert_array_equal(p, 1.0)
+    # an eps that float16 can hold works; SGD has no eps; float32 is fine with the default
+    for opt, dtype in ((Adam(eps=1e-4), np.float16), (SGD(0.1), np.float16), (Adam(), np.float32)):
+        q = np.ones(3, dtype=dtype)
+        opt.step([("l", "w", q, np.full(3, 0.5, dtype=dtype))])
+        assert q.dtype == dtype and np.all(np.isfinite(q)) and np.all(q < 1)

@@ -196,3 +196,15 @@ def test_readme_python_examples_run():
     assert blocks, "README has no Python example"
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
+
+
+def test_the_hostile_input_table_names_tests_that_exist():
+    """docs/HOSTILE_INPUTS.md says what vgglib does for each attack; every row names the test that checks it."""
+    text = (ROOT / "docs" / "HOSTILE_INPUTS.md").read_text(encoding="utf-8")
+    cited = re.findall(r"`(test_\w+\.py)::(test_\w+)`", text)
+    assert len(cited) >= 30
+    for file, name in cited:
+        source = (ROOT / "tests" / file).read_text(encoding="utf-8")
+        assert re.search(rf"^def {name}\(", source, flags=re.M), f"{file}::{name} named in HOSTILE_INPUTS.md"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/HOSTILE_INPUTS.md" in readme

@@ -380,3 +380,104 @@ def test_bad_fit_arguments(kwargs, match):
     model = args.pop("model", tiny())
     with pytest.raises((ValueError, TypeError), match=match):
         fit(model, **args)
+
+
+# ----------------------------------------------------------------------------------------- hostile input
+@pytest.mark.parametrize(
+    "index, label, match",
+    [
+        (47, 10, r"^fit: label 10 at index 47 is not a class id in 0\.\.9 \(the model has 10 outputs\)$"),
+        (5, -1, r"^fit: label -1 at index 5 is not a class id in 0\.\.9"),
+    ],
+)
+def test_a_bad_label_is_found_before_the_first_batch_with_its_index(index, label, match):
+    model = tiny()
+    before = weights(model)
+    y = Y.astype(np.int64)  # the MNIST labels are uint8, which cannot hold -1
+    y[index] = label
+    seen = []
+    with pytest.raises(ValueError, match=match):
+        fit(model, (X, y), epochs=1, batch_size=16, progress=False, callbacks=[seen.append])
+    assert same(weights(model), before) and seen == []
+    y_val = Y[:8].copy()
+    y_val[[3, 6]] = 12
+    with pytest.raises(ValueError, match=r"^fit \(val_data\): label 12 at index 3 .*\(2 bad labels in all\)$"):
+        fit(model, (X, Y), epochs=1, batch_size=16, val_data=(X[:8], y_val), progress=False)
+    assert same(weights(model), before)
+
+
+def test_a_non_finite_prepared_input_is_named_not_blamed_on_the_learning_rate():
+    model = tiny()
+    before = weights(model)
+    xp = model.prepare(X)  # prepared float inputs (48, 1, 32, 32)
+    xp[17, 0, 3, 3] = np.nan
+    with pytest.raises(ValueError, match=r"^fit: image 17 holds a non-finite value \(nan\); prepared float inputs"):
+        fit(model, (xp, Y), epochs=1, batch_size=16, progress=False)
+    xv = model.prepare(X[:8])
+    xv[2, 0, 0, 0] = -np.inf
+    with pytest.raises(ValueError, match=r"^fit \(val_data\): image 2 holds a non-finite value \(-inf\)"):
+        fit(model, (model.prepare(X), Y), epochs=1, batch_size=16, val_data=(xv, Y[:8]), progress=False)
+    wide = X.astype(np.int32)
+    wide[30, 5, 5] = 300
+    with pytest.raises(ValueError, match=r"^fit: image 30 holds the pixel value 300; integer images must be 0\.\.255"):
+        fit(model, (wide, Y), epochs=1, batch_size=16, progress=False)
+    assert same(weights(model), before)
+
+
+@pytest.mark.parametrize("bad", [-1e-3, 0.0, float("nan"), float("inf")])
+def test_a_schedule_value_that_is_no_learning_rate_stops_before_the_update(tmp_path, bad):
+    model = tiny()
+    path = tmp_path / "ck.npz"
+
+    def schedule(epoch, epochs):
+        return 1e-3 if epoch < 1 else bad  # fine for the first epoch, then not
+
+    with pytest.raises(
+        ValueError, match=rf"^fit: the schedule .*schedule returned lr={bad:g} at epoch 2, batch 1 of 3"
+    ):
+        train(model, epochs=2, checkpoint=path, schedule=schedule)
+    after_epoch_1 = checkpoint.load(path)
+    assert after_epoch_1.meta["trainer"]["epoch"] == 1
+    assert same(weights(model), weights(after_epoch_1.model))  # no update with the bad value
+
+
+def test_float16_with_adam_is_refused_before_training():
+    model = tiny().astype(np.float16)
+    before = weights(model)
+    with pytest.raises(ValueError, match=r"^fit: float16 parameters with Adam: eps=1e-08 underflows to 0 in float16"):
+        train(model, epochs=1)
+    assert same(weights(model), before)
+    with pytest.raises(ValueError, match=r"model\.astype\(np\.float32\)"):
+        fit(model, (X, Y), epochs=1, progress=False)  # the default optimizer is Adam too
+
+
+def test_epochs_0_writes_the_untrained_weights_and_resuming_them_is_the_same_run(tmp_path):
+    path = tmp_path / "e0.npz"
+    model = tiny()
+    h = train(model, epochs=0, checkpoint=path)
+    assert h["epoch"] == [] and path.is_file()
+    assert same(weights(checkpoint.load(path).model), weights(tiny()))
+    reference = tiny()
+    train(reference, epochs=1)
+    resumed = tiny(seed=7)
+    train(resumed, epochs=1, checkpoint=path, resume=True)
+    assert same(weights(resumed), weights(reference))
+
+
+def test_resume_with_another_seed_is_refused(tmp_path):
+    path = tmp_path / "ck.npz"
+    train(tiny(), epochs=1, checkpoint=path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"cannot resume .* with seed=2: it was trained with seed=1 .*pass seed=1"):
+        fit(tiny(), (X, Y), epochs=2, batch_size=16, checkpoint=path, resume=True, seed=2, progress=False)
+    assert path.read_bytes() == before
+
+
+def test_json_logger_on_an_unwritable_path_fails_before_the_first_batch(tmp_path):
+    blocker = tmp_path / "somefile"
+    blocker.write_text("not a folder")
+    model = tiny()
+    before = weights(model)
+    with pytest.raises(ValueError, match=r"^JSONLogger: cannot write the log .*somefile is a file, not a folder$"):
+        train(model, epochs=1, callbacks=[JSONLogger(blocker / "h.json")])
+    assert same(weights(model), before)

@@ -7,13 +7,20 @@ Ctrl-C saves and stops; run the same command with ``--resume`` to continue. ``--
 (with the command, machine and package versions) as JSON after every epoch.
 
 Bad arguments, missing files and damaged checkpoints end with one ``vgglib ...: error: ...`` message and a
-non-zero exit status, no traceback (set ``VGGLIB_DEBUG=1`` to see one). Documented in the README and used in
-``notebooks/09_training_vgg16_on_mnist.ipynb``.
+non-zero exit status, no traceback (set ``VGGLIB_DEBUG=1`` to see one). ``train`` checks before it loads any
+data: augmentation values (finite, in range), ``--data-dir`` (only with full data), ``--out`` and ``--log``
+(different files, both writable; an existing ``--out`` must be a checkpoint) and, with ``--resume``, that the
+stored run had the same settings (only ``--epochs`` may change). ``--epochs 0`` writes the untrained weights to
+``--out``. Documented in the README and used in ``notebooks/09_training_vgg16_on_mnist.ipynb``.
+
+Why one module: the three commands share one parser, its argument types and the one-line error handling; each
+command is a short function that calls the library.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
@@ -72,8 +79,18 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {value}")
     return value
 
 
@@ -120,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--recipe", default=DEFAULT_RECIPE, help=f"preset to start from (default {DEFAULT_RECIPE})")
     t.add_argument("--list-recipes", action="store_true", help="list the recipes with their settings and exit")
     t.add_argument("--data", choices=["sample", "full"], help="embedded sample, or the full MNIST files")
-    t.add_argument("--data-dir", metavar="DIR", help="where the full MNIST files are (else $VGGLIB_DATA, cache)")
+    t.add_argument(
+        "--data-dir", metavar="DIR", help="where the full MNIST files are, with --data full (else $VGGLIB_DATA, cache)"
+    )
     t.add_argument("--input-size", type=_input_size, help="32 (pad 28->32) or 64 (zoom, the seed's)")
     t.add_argument("--width", type=_positive_float, help="channel multiplier of VGG16 (1.0 = the original)")
     t.add_argument("--dropout", type=_probability, help="dropout probability after fc1 and fc2")
@@ -129,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=["adam", "sgd"], help="optimizer")
     t.add_argument("--lr", type=_positive_float, help="(initial) learning rate")
     t.add_argument("--momentum", type=_probability, help="SGD momentum")
-    t.add_argument("--weight-decay", type=float, help="L2 weight decay")
+    t.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
     t.add_argument("--schedule", choices=["constant", "step", "cosine"], help="learning-rate schedule")
     t.add_argument(
         "--augment",
@@ -137,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
         const="shift:2,rotate:10",
         metavar="SPEC",
         help="augment training batches: SPEC like shift:2,rotate:10,zoom:0.1 (the default when the "
-        "flag has no value); 'none' to switch off",
+        "flag has no value; shift 0..27 pixels, rotate 0..180 degrees, zoom 0 <= z < 1, flip 0..1); 'none' to "
+        "switch off",
     )
     t.add_argument("--val-size", type=_non_negative_int, help="training images held out for validation")
     t.add_argument("--limit", type=_positive_int, help="use only the first N training images (smoke tests)")
@@ -146,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--out", metavar="PATH", help="checkpoint file, written every epoch (default runs/vgglib-RECIPE.npz)"
     )
-    t.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    t.add_argument(
+        "--resume", action="store_true", help="continue from --out if it exists (same settings; --epochs may change)"
+    )
     t.add_argument(
         "--checkpoint-every", type=_positive_int, metavar="N", help="also checkpoint every N batches (long epochs)"
     )
@@ -160,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--weights", required=True, metavar="PATH", help="checkpoint written by train")
     e.add_argument("--data", choices=["sample", "full"], default="sample", help="test set (default sample)")
-    e.add_argument("--data-dir", metavar="DIR", help="where the full MNIST files are")
+    e.add_argument("--data-dir", metavar="DIR", help="where the full MNIST files are, with --data full")
     e.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default 64)")
     e.add_argument("--limit", type=_positive_int, help="evaluate on the first N test images only")
     return parser
@@ -203,6 +225,107 @@ def _load(split: Literal["train", "test"], source: str, data_dir: str | None, li
     return X, y
 
 
+def _check_data_dir(data_dir: str | None, data: str, what: str) -> None:
+    """``--data-dir`` is read only for the full MNIST files: refuse it for the embedded sample, not ignore it."""
+    if data_dir is not None and data != "full":
+        raise _CLIError(
+            f"--data-dir is only used with the full MNIST files, but {what} uses the embedded sample: "
+            "add --data full, or leave out --data-dir"
+        )
+
+
+def _check_outputs(out: Path, log: Path | None) -> None:
+    """Before training: ``--out`` and ``--log`` are different files and both can be written."""
+    from .checks import check_writable
+
+    if log is not None and log.resolve() == out.resolve():
+        raise _CLIError(
+            f"--out {out} and --log {log} are the same file: the log would overwrite the checkpoint; "
+            "give them different paths"
+        )
+    check_writable(out, "--out")
+    if out.is_file() and not _is_checkpoint(out):
+        raise _CLIError(
+            f"--out {out} exists and is not a vgglib checkpoint: refusing to overwrite it "
+            "(give another --out, or remove the file first)"
+        )
+    if log is not None:
+        check_writable(log, "--log")
+
+
+def _is_checkpoint(path: Path) -> bool:
+    """Whether ``path`` looks like a vgglib checkpoint (a zip with a header entry), without reading its arrays."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "__header__.npy" in z.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+#: recipe fields that may differ between a run and its --resume (training longer is allowed)
+_RESUMABLE_CHANGES = ("name", "description", "epochs")
+#: recipe fields that have a train flag of the same name (--batch-size for batch_size); given flags override
+_RECIPE_FLAGS = (
+    "data",
+    "input_size",
+    "width",
+    "dropout",
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "schedule",
+    "augment",
+    "val_size",
+    "limit",
+    "seed",
+)
+
+
+def _check_resume(out: Path, recipe: Any) -> None:
+    """``--resume`` continues the run stored in ``out`` only with the same settings (except ``--epochs``).
+
+    A checkpoint without the command line's recipe (written by ``fit`` elsewhere) is left to ``fit``'s checks."""
+    from .checkpoint import read
+    from .recipes import parse_augment
+
+    if not out.is_file():
+        return
+    header, _ = read(out)
+    run = header.get("meta", {}).get("run")
+    stored = run.get("recipe") if isinstance(run, dict) else None
+    if not isinstance(stored, dict):
+        return
+    given = recipe.as_dict()
+    differ = []
+    for key, value in given.items():
+        if key in _RESUMABLE_CHANGES or key not in stored:
+            continue
+        old = stored[key]
+        if key == "augment":
+            try:
+                same = repr(parse_augment(old)) == repr(parse_augment(value))
+            except ValueError:
+                same = False
+        else:
+            same = old == value
+        if not same:
+            flag = "--" + key.replace("_", "-") if key in _RECIPE_FLAGS else f"{key} (a recipe field)"
+            differ.append(
+                f"{flag} {old if old not in ('', None) else 'none'} stored, "
+                f"{value if value not in ('', None) else 'none'} given"
+            )
+    if differ:
+        raise _CLIError(
+            f"cannot --resume {out} with other settings than it was trained with: {'; '.join(differ)} "
+            "(only --epochs may change: repeat the stored settings, or give another --out to start a new run)"
+        )
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     from .model import VGG16
     from .summarize import summary
@@ -220,7 +343,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     import json
 
-    from .checkpoint import atomic_write
+    from .atomicfile import atomic_write
     from .preprocess import train_val_split
     from .recipes import RECIPES, get_recipe
     from .train import JSONLogger, evaluate, fit
@@ -229,24 +352,12 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         for name, r in RECIPES.items():
             print(f"{name}: {r.description}\n    {r.describe()}")
         return 0
-    recipe = get_recipe(args.recipe).replace(
-        data=args.data,
-        input_size=args.input_size,
-        width=args.width,
-        dropout=args.dropout,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        schedule=args.schedule,
-        augment=args.augment,
-        val_size=args.val_size,
-        limit=args.limit,
-        seed=args.seed,
-    )
+    recipe = get_recipe(args.recipe).replace(**{key: getattr(args, key) for key in _RECIPE_FLAGS})
+    _check_data_dir(args.data_dir, recipe.data, "--data sample" if args.data else f"recipe {recipe.name}")
     out = Path(args.out) if args.out else Path("runs") / f"vgglib-{recipe.name}.npz"  # folder made on save
+    _check_outputs(out, Path(args.log) if args.log else None)
+    if args.resume:
+        _check_resume(out, recipe)
     X, y = _load("train", recipe.data, args.data_dir, recipe.limit)
     Xt, yt = _load("test", recipe.data, args.data_dir, args.test_limit)
     val = None
@@ -264,7 +375,9 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     )
     if out.exists() and not args.resume:
         print(
-            f"Note: {out} exists and will be overwritten after the first epoch (--resume continues it instead).",
+            f"Note: {out} exists and will be overwritten "
+            + ("after the first epoch" if recipe.epochs else "with the untrained weights (--epochs 0)")
+            + " (--resume continues it instead).",
             flush=True,
         )
     info = {**run_info(argv), "recipe": recipe.as_dict(), "checkpoint": str(out)}
@@ -319,10 +432,11 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         text = json.dumps({**info, "history": history, "test": test, "wall_time": history["elapsed"]}, indent=1)
         atomic_write(args.log, lambda f: f.write(text.encode("utf-8")))
     correct = int(round(result["accuracy"] * result["n"]))
+    weights = f"weights in {out}" if history["batch_loss"] else f"untrained weights (0 epochs) in {out}"
     print(
         f"test accuracy {result['accuracy']:.2%} ({correct:,}/{result['n']:,} {recipe.data} MNIST test images) "
         f"after {len(history['epoch'])} epochs, {_fmt_time(history['elapsed'])} training "
-        f"({_fmt_time(wall)} this run); weights in {out}",
+        f"({_fmt_time(wall)} this run); {weights}",
         flush=True,
     )
     return 0
@@ -332,6 +446,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .checkpoint import load
     from .train import evaluate
 
+    _check_data_dir(args.data_dir, args.data, "--data sample (the default)")
     ck = load(args.weights)
     Xt, yt = _load("test", args.data, args.data_dir, args.limit)
     result = evaluate(ck.model, Xt, yt, batch_size=args.batch_size)

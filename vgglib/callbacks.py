@@ -51,17 +51,25 @@ class _FunctionCallback(Callback):
 
 
 class JSONLogger(Callback):
-    """Write the history (plus ``extra``) as JSON to ``path`` after every epoch and at the end, atomically."""
+    """Write the history (plus ``extra``) as JSON to ``path`` after every epoch and at the end, atomically.
+
+    ``path`` is checked to be writable when training begins (its folders are made on the first write)."""
 
     def __init__(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         self.extra = dict(extra or {})
 
     def write(self, history: dict[str, Any]) -> None:
-        from .checkpoint import atomic_write
+        from .atomicfile import atomic_write
 
         text = json.dumps({**self.extra, "history": history}, indent=1)
         atomic_write(self.path, lambda f: f.write(text.encode("utf-8")))
+
+    def on_train_begin(self, history: dict[str, Any]) -> None:
+        """Before the first batch: a path that cannot be written fails now, not after the first epoch."""
+        from .checks import check_writable
+
+        check_writable(self.path, "the log", "JSONLogger")
 
     def on_epoch_end(self, history: dict[str, Any]) -> None:
         self.write(history)

@@ -5,29 +5,47 @@ Used in ``notebooks/09_training_vgg16_on_mnist.ipynb`` and by :func:`vgglib.trai
 * No pickle anywhere. The file is a zip of ``.npy`` arrays: ``param/<layer>.<key>`` for every parameter,
   ``optim/<layer>.<key>/<slot>`` for the optimizer state, ``extra/<name>`` for other arrays, and
   ``__header__``: UTF-8 JSON bytes with the format version, the architecture (``model.config()``), the names,
-  shapes and dtypes of the parameters, the optimizer's hyperparameters and the user's ``meta``.
-  Loading uses ``np.load(allow_pickle=False)``: a pickle file, or an npz holding object arrays, is refused
-  before anything in it runs (a pickle can execute arbitrary code when loaded).
-* Atomic: written to a temporary file in the same directory, flushed and fsync'ed, then ``os.replace``'d over
-  the target — a crash or Ctrl-C mid-save leaves the previous checkpoint intact, never half a file.
-* Checked before use: :func:`load` reads and validates everything, compares names, shapes and architecture with
-  the model, and only then copies the weights in. A mismatch raises :class:`CheckpointMismatchError` listing
-  every difference, with the model unchanged.
+  shapes and dtypes of the parameters, the optimizer's hyperparameters, the user's ``meta`` and a CRC-32 of
+  every array. A pickle file, or an npz holding object arrays, is refused before anything in it runs (a pickle
+  can execute arbitrary code when loaded).
+* Atomic: written to a temporary file ``<name>.tmp-partial-<pid>-<random>`` next to the target, flushed and
+  fsync'ed, then ``os.replace``'d over the target — a crash or Ctrl-C mid-save leaves the previous checkpoint
+  intact, never half a file. A process killed mid-save leaves its temporary file behind; the next save to the
+  same target deletes those of processes that no longer run (and untouched for a minute).
+* Hostile or damaged files cost bounded time and memory and end in one :class:`CheckpointError` with a one-line
+  message: :func:`read` checks the header first (its structure, the architecture, which it turns into the
+  expected parameter names and shapes without allocating anything, and a parameter limit, :data:`MAX_PARAMS`),
+  then that the zip holds exactly the members the header describes, then every member's ``.npy`` header (dtype,
+  shape, declared size) before reading its data, then the data's CRC and that the weights are finite.
+* Checked before use: :func:`load` compares names, shapes and architecture with the model, and only then copies
+  the weights in. A mismatch raises :class:`CheckpointMismatchError` listing every difference, with the model
+  unchanged.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
-from collections.abc import Callable
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
+from .atomicfile import atomic_write
+from .checkpoint_format import (
+    FORMAT,
+    HEADER,
+    VERSION,
+    Bad,
+    NotCheckpoint,
+    _crc32,
+    _printable,
+    _read_zip,
+    _sniff,
+)
 from .model import Sequential, build_model
 
 __all__ = [
@@ -40,11 +58,12 @@ __all__ = [
     "atomic_write",
     "FORMAT",
     "VERSION",
+    "MAX_PARAMS",
 ]
-
-FORMAT = "vgglib-checkpoint"
-VERSION = 1
-_HEADER = "__header__"
+#: Largest architecture (in parameters) that :func:`read`/:func:`load` accept unless ``max_params=`` says more:
+#: above ImageNet VGG16's 138M, far below what a forged header can declare. Extra arrays may hold at most this many
+#: values in all. Raise it per call (``load(path, max_params=...)``) or here for every call (the CLI).
+MAX_PARAMS = 200_000_000
 
 
 class CheckpointError(ValueError):
@@ -67,46 +86,6 @@ class Checkpoint:
     header: dict[str, Any] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# writing
-# ---------------------------------------------------------------------------------------------------------
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Write a file atomically: ``write(f)`` into a temp file in the same directory, fsync, ``os.replace``.
-
-    The parent directory is created if needed. On any error (or Ctrl-C) the temp file is removed and an existing
-    ``path`` is untouched.
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        try:
-            dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
-    return path
-
-
 def _jsonable(obj: Any, where: str) -> Any:
     try:
         return json.loads(json.dumps(obj))
@@ -125,8 +104,9 @@ def save(
 ) -> Path:
     """Save ``model`` (weights + architecture), optionally ``optimizer`` state, JSON ``meta`` and extra ``arrays``.
 
-    One ``.npz`` at exactly ``path`` (no suffix added), written atomically. ``meta`` must be JSON-able;
-    ``arrays`` are plain numeric numpy arrays (e.g. the trainer's current permutation). Returns the path.
+    One ``.npz`` at exactly ``path`` (no suffix added), written atomically. ``meta`` must be JSON-able (its key
+    ``"trainer"`` is :func:`vgglib.train.fit`'s and is checked when read); ``arrays`` are plain numeric numpy arrays
+    (e.g. the trainer's current permutation). Returns the path.
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"checkpoint.save: expected a vgglib model (Sequential/VGG16), got {type(model).__name__}")
@@ -160,95 +140,56 @@ def save(
             raise TypeError(f"checkpoint.save: extra array {key!r} must be numeric, got dtype {arr.dtype}")
         payload[f"extra/{key}"] = arr
         header["arrays"].append(key)
-    payload[_HEADER] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    header["crc32"] = {key: _crc32(arr) for key, arr in payload.items()}
+    payload[HEADER] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     # mypy matches the ** dict against savez's allow_pickle: bool too; no key here is "allow_pickle"
     return atomic_write(path, lambda f: np.savez(f, **payload))  # type: ignore[arg-type]
 
 
-# ---------------------------------------------------------------------------------------------------------
-# reading
-# ---------------------------------------------------------------------------------------------------------
-def _sniff(head: bytes) -> str:
-    if not head:
-        return "the file is empty"
-    if head[:1] == b"\x80" or head[:1] in (b"(", b"]", b"}", b"c"):
-        return "it looks like a Python pickle, which can run arbitrary code when loaded: refusing to load it"
-    if head.startswith(b"\x93NUMPY"):
-        return "it is a single .npy array, not an .npz checkpoint"
-    if head.startswith(b"\x1f\x8b"):
-        return "it is gzip-compressed data"
-    if head.startswith(b"\x89HDF"):
-        return "it is an HDF5 file"
-    return f"it starts with bytes {head[:8].hex(' ')}, not a zip archive"
-
-
-def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def read(path: str | os.PathLike, max_params: int | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read and validate a checkpoint without touching any model: returns ``(header, arrays)``.
 
-    Raises ``FileNotFoundError`` for a missing file and :class:`CheckpointError` for anything that is not an
-    intact vgglib checkpoint: not a zip (e.g. a pickle), truncated or corrupt, object (pickled) arrays,
-    a bad or missing header, parameters that do not match the header.
+    Raises ``FileNotFoundError`` for a missing file and :class:`CheckpointError` (one line) for anything that is not
+    an intact vgglib checkpoint: not a zip (e.g. a pickle), truncated or corrupt, object (pickled) arrays, a bad or
+    missing header, an architecture of more than ``max_params`` parameters (default :data:`MAX_PARAMS`), members the
+    header does not describe or that differ from it, non-finite weights. Time and memory stay bounded by what the
+    header's architecture needs: nothing is read before it has been checked.
     """
     path = Path(path)
+    limit = MAX_PARAMS if max_params is None else max_params
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}" + (" (it is a directory)" if path.is_dir() else ""))
     with open(path, "rb") as f:
         head = f.read(8)
-    if not head.startswith(b"PK"):
-        raise CheckpointError(f"{path} is not a vgglib checkpoint (an .npz zip archive): {_sniff(head)}")
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            for key in npz.files:
-                try:
-                    arrays[key] = npz[key]
-                except ValueError as err:
-                    if "pickle" in str(err).lower() or "object" in str(err).lower():
-                        raise CheckpointError(
-                            f"{path}: entry {key!r} holds pickled Python objects; refusing to "
-                            "load it (pickles can run arbitrary code)"
-                        ) from None
-                    raise
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, zipfile.LargeZipFile) as err:
-        raise CheckpointError(f"{path} is damaged or truncated (not a readable .npz): {err}") from None
-    if _HEADER not in arrays:
-        raise CheckpointError(
-            f"{path} is an .npz but not a vgglib checkpoint: no {_HEADER} entry (entries: {sorted(arrays)[:5]}...)"
-        )
-    raw = arrays.pop(_HEADER)
-    try:
-        if raw.dtype != np.uint8 or raw.ndim != 1:
-            raise ValueError(f"dtype {raw.dtype}, shape {raw.shape}")
-        header = json.loads(raw.tobytes().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise CheckpointError(f"{path}: unreadable checkpoint header ({err})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{path}: not a vgglib checkpoint (header format {header.get('format')!r})"
-            if isinstance(header, dict)
-            else f"{path}: malformed checkpoint header"
-        )
-    if header.get("version") != VERSION:
-        raise CheckpointError(
-            f"{path}: checkpoint format version {header.get('version')!r}, this vgglib reads version {VERSION}"
-        )
-    for key in ("arch", "params", "meta"):
-        if key not in header:
-            raise CheckpointError(f"{path}: checkpoint header lacks {key!r}")
-    problems = []
-    for name, info in header["params"].items():
-        arr = arrays.get(f"param/{name}")
-        if arr is None:
-            problems.append(f"parameter {name} is listed in the header but missing")
-        elif list(arr.shape) != list(info["shape"]) or arr.dtype.kind != "f":
-            problems.append(f"parameter {name}: stored {arr.dtype} {arr.shape}, header says {info}")
-    if problems:
-        raise CheckpointError(f"{path} is inconsistent: " + "; ".join(problems))
-    return header, arrays
+        if not head.startswith(b"PK"):
+            raise CheckpointError(f"{path} is not a vgglib checkpoint (an .npz zip archive): {_sniff(head)}")
+        f.seek(0)
+        try:
+            return _read_zip(f, limit)
+        except NotCheckpoint as err:
+            raise CheckpointError(f"{path} {_printable(str(err))}") from None
+        except Bad as err:
+            raise CheckpointError(f"{path}: {_printable(str(err))}") from None
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            ValueError,
+            KeyError,
+            NotImplementedError,
+            RuntimeError,
+            OverflowError,
+            UnicodeError,
+        ) as err:
+            detail = _printable(str(err) or type(err).__name__, 120)
+            raise CheckpointError(f"{path} is damaged or truncated (not a readable .npz): {detail}") from None
 
 
+# ---------------------------------------------------------------------------------------------------------
+# loading into a model
+# ---------------------------------------------------------------------------------------------------------
 def _differences(header: dict[str, Any], model: Sequential, check_arch: bool) -> list[str]:
     diffs: list[str] = []
     if check_arch:
@@ -304,27 +245,36 @@ def _optimizer_state(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> d
 
 
 def load(
-    path: str | os.PathLike, model: Sequential | None = None, optimizer: Any = None, strict: bool = True
+    path: str | os.PathLike,
+    model: Sequential | None = None,
+    optimizer: Any = None,
+    strict: bool = True,
+    *,
+    max_params: int | None = None,
 ) -> Checkpoint:
     """Load a checkpoint into ``model`` (or build the model it describes when ``model`` is None).
 
-    Everything is validated before the model is touched: the file (see :func:`read`), then — with ``strict`` —
-    the architecture (``model.config()`` against the saved one), then parameter names and shapes, then the
-    optimizer state (if ``optimizer`` is given and the file has one: same type, names and shapes). Any mismatch
-    raises :class:`CheckpointMismatchError` listing every difference, and neither the model nor the optimizer
-    changes. ``strict=False`` skips the architecture comparison (names and shapes must still match).
-    Returns a :class:`Checkpoint` with the model, ``meta``, optimizer state and extra arrays.
+    Everything is validated before the model is touched (or built): the file (see :func:`read`; architectures above
+    ``max_params`` parameters, default :data:`MAX_PARAMS`, are refused — unless ``model`` is given and is that
+    large), then — with ``strict`` — the architecture (``model.config()`` against the saved one), then parameter
+    names and shapes, then the optimizer state (if ``optimizer`` is given and the file has one: same type, names and
+    shapes). Any mismatch raises :class:`CheckpointMismatchError` listing every difference, and neither the model
+    nor the optimizer changes. ``strict=False`` skips the architecture comparison (names and shapes must still
+    match). Returns a :class:`Checkpoint` with the model, ``meta``, optimizer state and extra arrays.
     """
     path = Path(path)
-    header, arrays = read(path)
+    if model is not None and not isinstance(model, Sequential):
+        raise TypeError(f"checkpoint.load: expected a vgglib model (Sequential/VGG16), got {type(model).__name__}")
+    limit = MAX_PARAMS if max_params is None else max_params
+    if model is not None:
+        limit = max(limit, model.num_params())
+    header, arrays = read(path, max_params=limit)
     if model is None:
         dtypes = {info["dtype"] for info in header["params"].values()} or {"float32"}
         try:
             model = build_model(header["arch"], dtype=np.dtype(sorted(dtypes)[0]))
         except (ValueError, TypeError) as err:
             raise CheckpointError(f"{path}: cannot rebuild the saved architecture: {err}") from None
-    elif not isinstance(model, Sequential):
-        raise TypeError(f"checkpoint.load: expected a vgglib model (Sequential/VGG16), got {type(model).__name__}")
     diffs = _differences(header, model, strict)
     opt_state = _optimizer_state(header, arrays)
     if optimizer is not None and opt_state is not None:

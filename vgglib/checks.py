@@ -9,6 +9,9 @@ module: every other module may use it. Why the checks matter (the seed's uint8 w
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +23,10 @@ __all__ = [
     "check_batch_size",
     "check_class_ids",
     "check_labels",
+    "check_class_range",
+    "check_images",
+    "check_learning_rate",
+    "check_writable",
     "as_rng",
 ]
 
@@ -94,6 +101,81 @@ def check_labels(X: Any, y: Any, where: str) -> np.ndarray:
     if len(y) == 0:
         raise ValueError(f"{where}: no images")
     return y
+
+
+def check_class_range(y: np.ndarray, num_classes: int, where: str) -> None:
+    """Check that the class ids ``y`` (an integer array (N,)) are all in ``0..num_classes - 1``.
+
+    The error names the first bad label's index and value, so a wrong label at the end of a data set is found
+    before training starts, not at the batch that happens to hold it."""
+    bad = np.flatnonzero((y < 0) | (y >= num_classes))
+    if bad.size:
+        i = int(bad[0])
+        more = f" ({bad.size} bad labels in all)" if bad.size > 1 else ""
+        raise ValueError(
+            f"{where}: label {int(y[i])} at index {i} is not a class id in 0..{num_classes - 1} "
+            f"(the model has {num_classes} outputs){more}"
+        )
+
+
+def check_images(X: Any, where: str, chunk: int = 4096) -> None:
+    """Check every image of ``X`` before training on it: float inputs must be finite (NaN or inf would make the
+    loss NaN and look like divergence); integer images other than uint8 must hold pixels 0..255. uint8 images
+    cannot be wrong. The error names the first bad image's index. Checked ``chunk`` images at a time."""
+    x = X if isinstance(X, np.ndarray) else np.asarray(X)
+    if x.dtype == np.uint8 or x.ndim == 0 or not len(x):
+        return
+    floating = np.issubdtype(x.dtype, np.floating)
+    if not floating and not np.issubdtype(x.dtype, np.integer):
+        return  # the preparation step reports other dtypes
+    for start in range(0, len(x), chunk):
+        part = x[start : start + chunk].reshape(min(chunk, len(x) - start), -1)
+        bad_rows = ~np.isfinite(part) if floating else (part < 0) | (part > 255)
+        rows = np.flatnonzero(bad_rows.any(axis=1))
+        if rows.size:
+            i = start + int(rows[0])
+            value = part[rows[0]][bad_rows[rows[0]]][0]
+            if floating:
+                raise ValueError(
+                    f"{where}: image {i} holds a non-finite value ({value}); prepared float inputs must be "
+                    "finite numbers (fix or drop that image)"
+                )
+            raise ValueError(f"{where}: image {i} holds the pixel value {value}; integer images must be 0..255")
+
+
+def check_learning_rate(lr: Any, where: str, source: str = "lr") -> float:
+    """``lr`` as a float after checking it is a finite number > 0 (a negative one would climb the loss)."""
+    try:
+        v = float(lr)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: {source} must be a number, got {lr!r}") from None
+    if isinstance(lr, bool) or not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{where}: {source} must be a finite number > 0, got {lr!r}")
+    return v
+
+
+def check_writable(path: str | os.PathLike, name: str, where: str | None = None) -> Path:
+    """Check that a file can be written at ``path`` (its folders may be missing: they will be made), by
+    writing and removing a probe file in its nearest existing folder. Returns ``path`` as a Path.
+
+    For the command line, before a long run starts: an output that cannot be written is found at once, not
+    after the first epoch. ``name`` says what the path is (``"--out"``); ``where`` prefixes the message."""
+    p = Path(path)
+    start = f"{where}: " if where else ""
+    if p.is_dir():
+        raise ValueError(f"{start}cannot write {name} {p}: it is a folder (give a file name)")
+    folder = p.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ValueError(f"{start}cannot write {name} {p}: {folder} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".vgglib-write-test-")
+    except OSError as err:
+        raise ValueError(f"{start}cannot write {name} {p}: {folder} is not writable ({err.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return p
 
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:

@@ -7,8 +7,10 @@ Derived byte by byte in ``notebooks/07_mnist_data.ipynb``; every later notebook 
 ``download_mnist`` if asked). Turning digits into network inputs is :mod:`vgglib.preprocess`.
 
 Bad data raises ``DataError`` (a ``ValueError``; ``ChecksumError`` for a wrong sha256) naming the file and what
-was expected; missing files ``DataNotFoundError`` (a ``FileNotFoundError``) saying where it looked; failed
-downloads ``DownloadError`` (an ``OSError``). This module imports no other vgglib module.
+was expected; missing files ``DataNotFoundError`` (a ``FileNotFoundError``) saying where it looked and what it
+found there; failed downloads ``DownloadError`` (an ``OSError``). Hostile files and servers cost bounded time and
+memory: a file is read no further than its header announces (a gzip bomb stops there), a download has an overall
+deadline, and a redirect may not leave https. This module imports no other vgglib module.
 
 Why one module: reading, finding, downloading and checking are the four steps of one question — "give me
 these MNIST arrays, and be sure they are the right ones" — and share the file names and checksums.
@@ -17,18 +19,24 @@ these MNIST arrays, and be sure they are the right ones" — and share the file 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import math
 import os
+import socket
+import ssl
 import struct
+import sys
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import IO, BinaryIO, Literal
 
 import numpy as np
 
@@ -65,7 +73,7 @@ class DataNotFoundError(FileNotFoundError):
 
 
 class DownloadError(OSError):
-    """Downloading failed on every mirror (offline, HTTP error, refused URL)."""
+    """Downloading failed on every mirror (offline, HTTP error, refused URL or redirect, deadline passed)."""
 
 
 # --------------------------------------------------------------------------------------------- constants
@@ -134,26 +142,56 @@ _IDX_TYPES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+#: The most dimensions an IDX header may announce here: numpy 1.x's limit (2.x: 64); MNIST has 1 or 3.
+_MAX_NDIM = 32
+#: Deflate's best case is 258 bytes from 2 bits: no gzip file expands more than 1032-fold.
+_MAX_GZIP_RATIO = 1032
+#: Bytes read (decompressed) per step, and how far trailing bytes are counted before reading stops.
+_CHUNK = 1 << 20
+_TRAILING_COUNT_LIMIT = 1 << 20
 
 
-def _gunzip(data: bytes, path: Path) -> bytes:
-    """Decompress all gzip members of ``data`` in one pass through zlib (CRC and size trailers checked)."""
-    out = []
-    rest = data
-    while rest:
-        if rest[:2] != _GZIP_MAGIC:
-            raise DataError(f"{path}: {len(rest)} trailing bytes after the gzip stream (not another gzip member)")
-        d = zlib.decompressobj(wbits=31)
-        try:
-            out.append(d.decompress(rest))
-        except zlib.error as e:
-            raise DataError(f"{path}: corrupt gzip data ({e}); the file is damaged, fetch it again") from e
-        if not d.eof:
-            raise DataError(
-                f"{path}: truncated gzip stream (ended before the gzip trailer); the file is incomplete, fetch it again"
-            )
-        rest = d.unused_data
-    return out[0] if len(out) == 1 else b"".join(out)
+class _GunzipReader:
+    """The decompressed bytes of a gzip file (every member, CRC and size trailers checked), read on demand.
+
+    ``read(n)`` returns up to ``n`` bytes (fewer only at the end) and holds at most ``n`` decompressed bytes and
+    one input chunk: a small file that expands enormously costs nothing until its bytes are asked for.
+    """
+
+    def __init__(self, f: BinaryIO, path: Path, size: int) -> None:
+        self._f, self._path, self._size = f, path, size
+        self._d: zlib._Decompress | None = None  # the current member's decompressor; None between members
+        self._pending = b""  # compressed bytes read from the file, not yet given to a decompressor
+
+    def read(self, n: int) -> bytes:
+        out = bytearray()
+        while len(out) < n:
+            if self._d is None:  # at a member boundary: another member, trailing garbage, or the end
+                while len(self._pending) < 2 and (more := self._f.read(_CHUNK)):
+                    self._pending += more
+                if not self._pending:
+                    break
+                if self._pending[:2] != _GZIP_MAGIC:
+                    extra = len(self._pending) + self._size - self._f.tell()
+                    raise DataError(
+                        f"{self._path}: {extra} trailing bytes after the gzip stream (not another gzip member)"
+                    )
+                self._d = zlib.decompressobj(wbits=31)
+            data = self._d.unconsumed_tail or self._pending or self._f.read(_CHUNK)
+            self._pending = b""
+            if not data:
+                raise DataError(
+                    f"{self._path}: truncated gzip stream (ended before the gzip trailer); "
+                    "the file is incomplete, fetch it again"
+                )
+            try:
+                out += self._d.decompress(data, n - len(out))
+            except zlib.error as e:
+                raise DataError(f"{self._path}: corrupt gzip data ({e}); the file is damaged, fetch it again") from e
+            if self._d.eof:
+                self._pending = self._d.unused_data
+                self._d = None
+        return bytes(out)
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -163,59 +201,134 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     0x0E double; DD the number of dimensions), then DD big-endian uint32 sizes, then the data, big-endian,
     row-major. Returns an array of that shape in native byte order (uint8 for MNIST).
 
-    Raises ``DataNotFoundError`` for a missing file and ``DataError`` for: a ``.gz`` file that is not gzip (or a
-    gzip file not named ``.gz``), a corrupt or truncated gzip stream, a wrong magic number, a truncated header or
-    data, trailing bytes, or a data size that is not what the header announces.
+    Memory and time are bounded by the size the header announces: a raw file's size is checked against it before
+    the data is read, and a gzip file is decompressed step by step, never past the announced size plus one
+    byte (a gzip bomb is refused after at most 1 MiB of excess), and refused at once if the header announces more
+    than the file could hold.
+
+    Raises ``DataNotFoundError`` for a missing file and ``DataError`` (one line naming the file, what was found and
+    what was expected) for: a ``.gz`` file that is not gzip (or a gzip file not named ``.gz``), a corrupt or
+    truncated gzip stream, a bad magic number (nonzero first bytes, unknown element type, no dimensions), more
+    than 32 dimensions, a truncated header or data, an impossible size, or bytes beyond the announced size.
     """
     path = Path(path)
     if not path.is_file():
-        raise DataNotFoundError(f"IDX file not found: {path}" + (" (it is a directory)" if path.is_dir() else ""))
-    data = path.read_bytes()
-    is_gz_name = path.suffix == ".gz"
-    if is_gz_name and data[:2] != _GZIP_MAGIC:
-        raise DataError(
-            f"{path}: named .gz but not gzip-compressed (first bytes {data[:4].hex(' ')}, "
-            f"expected 1f 8b); rename it without .gz if it is a raw IDX file"
-        )
-    if not is_gz_name and data[:2] == _GZIP_MAGIC:
-        raise DataError(f"{path}: gzip-compressed but not named .gz; rename it to {path.name}.gz")
-    if is_gz_name:
-        data = _gunzip(data, path)
-    return _parse_idx(data, path)
+        kind = " (it is a directory)" if path.is_dir() else " (not a regular file)" if path.exists() else ""
+        raise DataNotFoundError(f"IDX file not found: {path}{kind}")
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        first = f.read(4)
+        f.seek(0)
+        is_gz_name = path.suffix == ".gz"
+        if is_gz_name and first[:2] != _GZIP_MAGIC:
+            found = f"first bytes {first.hex(' ')}" if first else "the file is empty"
+            raise DataError(
+                f"{path}: named .gz but not gzip-compressed ({found}, expected 1f 8b); "
+                "rename it without .gz if it is a raw IDX file"
+            )
+        if not is_gz_name and first[:2] == _GZIP_MAGIC:
+            raise DataError(f"{path}: gzip-compressed but not named .gz; rename it to {path.name}.gz")
+        if is_gz_name:
+            return _read_idx_from(_GunzipReader(f, path, size).read, path, gzip_size=size)
+        return _read_idx_from(f.read, path, raw_size=size, readinto=f.readinto)
 
 
-def _parse_idx(data: bytes, path: Path) -> np.ndarray:
-    if len(data) < 4:
-        raise DataError(f"{path}: truncated IDX header: {len(data)} bytes, expected at least 4 (the magic number)")
-    zero, type_code, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or type_code not in _IDX_TYPES or ndim == 0:
+def _read_idx_from(
+    read: Callable[[int], bytes],
+    path: Path,
+    *,
+    raw_size: int | None = None,
+    gzip_size: int | None = None,
+    readinto: Callable[[memoryview], int | None] | None = None,
+) -> np.ndarray:
+    """Parse an IDX stream: ``read(n)`` gives up to n bytes (fewer only at the end). ``raw_size``: the size of a
+    raw file (the data size is then checked before reading it); ``gzip_size``: the size of a gzip file."""
+    magic = read(4)
+    if len(magic) < 4:
+        raise DataError(f"{path}: truncated IDX header: {len(magic)} bytes, expected at least 4 (the magic number)")
+    zero, type_code, ndim = struct.unpack(">HBB", magic)
+    expected_magic = (
+        f"expected 00 00 TT DD with TT one of {', '.join(f'{t:02x}' for t in _IDX_TYPES)} and DD >= 1 dimensions "
+        "(MNIST: 0x00000803 images, 0x00000801 labels)"
+    )
+    problem = None
+    if zero != 0:
+        problem = f"first two bytes {magic[:2].hex(' ')}, not 00 00"
+    elif type_code not in _IDX_TYPES:
+        problem = f"unknown element type 0x{type_code:02x}"
+    elif ndim == 0:
+        problem = "0 dimensions"
+    if problem is not None:
+        raise DataError(f"{path}: bad IDX magic number 0x{magic.hex()} ({problem}): {expected_magic}")
+    if ndim > _MAX_NDIM:
         raise DataError(
-            f"{path}: bad IDX magic number 0x{data[:4].hex()}: expected 00 00 TT DD with TT one of "
-            f"{', '.join(f'{t:02x}' for t in _IDX_TYPES)} and DD >= 1 dimensions "
-            "(MNIST: 0x00000803 images, 0x00000801 labels)"
+            f"{path}: IDX header announces {ndim} dimensions (magic 0x{magic.hex()}); expected at most {_MAX_NDIM} "
+            "(MNIST: 3 for images, 1 for labels)"
         )
     header_len = 4 + 4 * ndim
-    if len(data) < header_len:
-        raise DataError(f"{path}: truncated IDX header: {len(data)} bytes, expected {header_len} for {ndim} dimensions")
-    shape = struct.unpack(f">{ndim}I", data[4:header_len])
+    dims = read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise DataError(
+            f"{path}: truncated IDX header: {4 + len(dims)} bytes, expected {header_len} for {ndim} dimensions"
+        )
+    shape = struct.unpack(f">{ndim}I", dims)
     dtype = _IDX_TYPES[type_code]
     expected = math.prod(shape) * dtype.itemsize
-    got = len(data) - header_len
-    if got < expected:
+    says = f"header says shape {shape} of {dtype.name} = {expected} bytes"
+    nonzero = math.prod(d for d in shape if d) * dtype.itemsize
+    if nonzero > sys.maxsize:  # numpy could not even describe it
         raise DataError(
-            f"{path}: truncated IDX data: header says shape {shape} of {dtype.name} "
-            f"= {expected} bytes, but only {got} bytes follow the header"
+            f"{path}: impossible IDX size: {says}, more than an array can hold (at most {sys.maxsize})"
+            if expected
+            else f"{path}: impossible IDX shape: {says}, but its nonzero sizes make {nonzero} bytes, more than an "
+            f"array can hold (at most {sys.maxsize})"
         )
-    if got > expected:
-        raise DataError(
-            f"{path}: {got - expected} trailing bytes: header says shape {shape} of {dtype.name} "
-            f"= {expected} bytes, but {got} bytes follow the header"
-        )
-    if dtype.itemsize == 1:
-        arr = np.frombuffer(bytearray(memoryview(data)[header_len:]), dtype=dtype.newbyteorder("="))
+    if raw_size is not None:  # the whole data size is known before reading it
+        got = raw_size - header_len
+        if got != expected:
+            raise _size_error(path, says, expected, got, exact=True)
+        buf = bytearray(expected)
+        view, filled = memoryview(buf), 0
+        assert readinto is not None
+        while filled < expected and (k := readinto(view[filled:])):
+            filled += k
+        if filled < expected:  # the file shrank while being read
+            raise _size_error(path, says, expected, filled, exact=True)
     else:
-        arr = np.frombuffer(data, dtype=dtype, offset=header_len).astype(dtype.newbyteorder("="))
-    return arr.reshape(shape)
+        assert gzip_size is not None
+        most = gzip_size * _MAX_GZIP_RATIO
+        if header_len + expected > most:
+            raise DataError(
+                f"{path}: impossible IDX size: {says}, but a gzip file of {gzip_size} bytes holds at most "
+                f"{most} (deflate expands at most {_MAX_GZIP_RATIO}-fold); the header is corrupt"
+            )
+        buf = bytearray()
+        while len(buf) < expected and (chunk := read(min(_CHUNK, expected - len(buf)))):
+            buf += chunk
+        if len(buf) < expected:
+            raise _size_error(path, says, expected, len(buf), exact=True)
+        extra = len(read(1))  # reads to the end of the gzip stream if nothing follows: checks the CRC
+        while 0 < extra <= _TRAILING_COUNT_LIMIT and (more := read(min(_CHUNK, _TRAILING_COUNT_LIMIT + 1 - extra))):
+            extra += len(more)
+        if extra:
+            raise _size_error(path, says, expected, expected + extra, exact=extra <= _TRAILING_COUNT_LIMIT)
+    arr = np.frombuffer(buf, dtype=dtype)  # writable: it shares the bytearray
+    if not dtype.isnative:  # big-endian on this machine: swap in place, no copy
+        arr = arr.byteswap(inplace=True).view(dtype.newbyteorder())
+    try:
+        return arr.reshape(shape)
+    except ValueError as e:  # not expected after the checks above; still one clear error
+        raise DataError(f"{path}: IDX shape {shape} cannot be made into an array ({e})") from e
+
+
+def _size_error(path: Path, says: str, expected: int, got: int, exact: bool) -> DataError:
+    if got < expected:
+        return DataError(f"{path}: truncated IDX data: {says}, but only {got} bytes follow the header")
+    if not exact:
+        return DataError(
+            f"{path}: trailing data: {says}, but more than {got - 1} bytes follow the header (stopped reading there)"
+        )
+    return DataError(f"{path}: {got - expected} trailing bytes: {says}, but {got} bytes follow the header")
 
 
 # --------------------------------------------------------------------------------------------- locating files
@@ -266,50 +379,70 @@ def _check_sha256(path: Path, expected: str, what: str) -> None:
 
 
 def _find_full(names: Sequence[str], data_dir, download: bool, mirrors) -> list[Path]:
-    """Paths of the files ``names`` (verified), searching data_dir, $VGGLIB_DATA, the cache dir in order."""
+    """Paths of the files ``names`` (verified), searching data_dir, $VGGLIB_DATA, the cache dir in order: the first
+    folder holding all of them wins. Otherwise download them (if asked) or say, place by place, what was found."""
     places: list[tuple[str, Path | None]] = [
         ("data_dir argument", Path(data_dir).expanduser() if data_dir is not None else None),
         ("$VGGLIB_DATA", Path(os.environ["VGGLIB_DATA"]).expanduser() if os.environ.get("VGGLIB_DATA") else None),
         ("user cache directory", default_cache_dir()),
     ]
 
-    def locate(directory: Path) -> list[Path] | None:
-        found = []
+    def present(directory: Path) -> list[Path | None]:
+        """Each file's path in ``directory`` (``.gz``, else decompressed), or None where it is missing."""
+        found: list[Path | None] = []
         for name in names:
-            sha_gz, sha_raw, _ = MNIST_FILES[name]
             gz, raw = directory / f"{name}.gz", directory / name
-            if gz.is_file():
-                _check_sha256(gz, sha_gz, "published sha256 of the original")
-                found.append(gz)
-            elif raw.is_file():
-                _check_sha256(raw, sha_raw, "published sha256 of the original (decompressed)")
-                found.append(raw)
-            else:
-                return None
+            found.append(gz if gz.is_file() else raw if raw.is_file() else None)
         return found
 
-    for _, directory in places:
-        if directory is not None and directory.is_dir():
-            found = locate(directory)
-            if found is not None:
-                return found
+    def verified(paths: Sequence[Path]) -> list[Path]:
+        for path in paths:
+            sha_gz, sha_raw, _ = MNIST_FILES[path.name.removesuffix(".gz")]
+            if path.suffix == ".gz":
+                _check_sha256(path, sha_gz, "published sha256 of the original")
+            else:
+                _check_sha256(path, sha_raw, "published sha256 of the original (decompressed)")
+        return list(paths)
+
+    statuses: list[str] = []
+    partial: tuple[Path, list[str], list[str]] | None = None  # the first folder holding some files, not all
+    for label, directory in places:
+        if directory is None:
+            statuses.append(f"{label}: " + ("(not set)" if label.startswith("$") else "(not given)"))
+        elif directory.is_dir():
+            found = present(directory)
+            if all(p is not None for p in found):
+                return verified([p for p in found if p is not None])
+            have = [p.name for p in found if p is not None]
+            missing = [f"{name}.gz" for name, p in zip(names, found) if p is None]
+            if have:
+                statuses.append(f"{label}: {directory} (has {', '.join(have)}; missing {', '.join(missing)})")
+                partial = partial or (directory, have, missing)
+            else:
+                statuses.append(f"{label}: {directory} (missing {', '.join(missing)})")
+        elif directory.is_file():
+            statuses.append(f"{label}: {directory} (a file, not a folder)")
+        elif directory.exists():
+            statuses.append(f"{label}: {directory} (not a folder)")
+        else:
+            statuses.append(f"{label}: {directory} (does not exist)")
     if download:
         target = next(d for _, d in places if d is not None)
         download_mnist(target, files=names, mirrors=mirrors)
-        found = locate(target)
-        assert found is not None
-        return found
-    looked = "\n".join(
-        f"  - {label}: "
-        + (
-            ("(not set)" if label.startswith("$") else "(not given)")
-            if d is None
-            else f"{d}" + ("" if d.is_dir() else " (does not exist)")
+        found = present(target)
+        assert all(p is not None for p in found)
+        return verified([p for p in found if p is not None])
+    if partial is None:
+        headline = f"MNIST files {', '.join(n + '.gz' for n in names)} not found."
+    else:
+        directory, have, missing = partial
+        headline = (
+            f"MNIST file{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing from {directory}, which has "
+            f"{', '.join(have)} (a split's files must be in one folder)."
         )
-        for label, d in places
-    )
+    looked = "\n".join(f"  - {s}" for s in statuses)
     raise DataNotFoundError(
-        f"MNIST files {', '.join(n + '.gz' for n in names)} not found. Looked in, in order:\n{looked}\n"
+        f"{headline} Looked in, in order:\n{looked}\n"
         "Get them with load_mnist(..., download=True) (from " + ", ".join(MNIST_MIRRORS) + "), "
         "or copy the four original .gz files into a directory and set VGGLIB_DATA to it "
         "(or pass data_dir=). The embedded sample needs no files: load_mnist(source='sample')."
@@ -326,28 +459,156 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-def _fetch(url: str, dest: Path, sha256: str, size: int, timeout: float) -> None:
-    """Download ``url`` to ``dest`` atomically, checking size and sha256; nothing is left behind on failure."""
+def _url_allowed(url: str, http_loopback: bool = True) -> bool:
+    """https, or (if ``http_loopback``) http on this machine's loopback address (the tests' local servers)."""
     parts = urllib.parse.urlsplit(url)
-    loopback = _is_loopback(parts.hostname)
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+    return parts.scheme == "https" or (http_loopback and parts.scheme == "http" and _is_loopback(parts.hostname))
+
+
+def _default_deadline(size: int) -> float:
+    """Seconds allowed to download a file of ``size`` bytes from one mirror: 60 s, or 1 s per 25 kB if longer
+    (396 s for the 9.9 MB training images)."""
+    return max(60.0, size / 25_000)
+
+
+class _Watchdog:
+    """A download's deadline: when it passes, the download's sockets are shut down, so that no read — of the
+    headers or the body, from a stalled or trickling server — can outlast it (a per-read timeout cannot)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = math.inf
+        self._fired = False
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._end = time.monotonic() + self.seconds
+        self._timer.start()
+
+    @property
+    def passed(self) -> bool:
+        return self._fired or time.monotonic() >= self._end
+
+    def track(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.append(sock)
+            fired = self._fired
+        if fired:
+            _shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._fired = True
+            socks = list(self._socks)
+        for sock in socks:
+            _shutdown(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:  # the plain socket's shutdown, also for TLS: wakes a blocked read at once, in any thread
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
+
+
+def _opener(http_loopback: bool, watchdog: _Watchdog) -> urllib.request.OpenerDirector:
+    """An opener whose connections the watchdog can cut, and which refuses redirects to anything but https (or,
+    from a loopback URL, loopback http) before connecting anywhere."""
+
+    class HTTPConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            watchdog.track(self.sock)
+
+    class HTTPSConnection(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            watchdog.track(self.sock)
+
+    context = ssl.create_default_context()
+
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(HTTPConnection, req)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(HTTPSConnection, req, context=context)
+
+    class RedirectHandler(urllib.request.HTTPRedirectHandler):
+        def check(self, req: urllib.request.Request, fp: IO[bytes], newurl: str) -> None:
+            if not _url_allowed(newurl, http_loopback):
+                fp.close()
+                raise DownloadError(
+                    f"{req.full_url}: refusing the redirect to {newurl}: only https URLs"
+                    + (" (or http on this machine's loopback address)" if http_loopback else "")
+                )
+
+        def http_error_302(self, req, fp, code, msg, headers):
+            location = headers.get("location") or headers.get("uri")
+            if location is not None:  # checked here too: the base class lets ftp:// through
+                self.check(req, fp, urllib.parse.urljoin(req.full_url, location))
+            return super().http_error_302(req, fp, code, msg, headers)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            self.check(req, fp, newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    handlers: list[urllib.request.BaseHandler] = [HTTPHandler(), HTTPSHandler(context=context), RedirectHandler()]
+    if http_loopback:  # loopback URLs (tests) bypass any configured proxy
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers)
+
+
+def _fetch(url: str, dest: Path, sha256: str, size: int, timeout: float, deadline: float) -> None:
+    """Download ``url`` to ``dest`` atomically within ``deadline`` seconds, checking size and sha256; nothing is
+    left behind on failure."""
+    if not _url_allowed(url):
         raise DownloadError(f"refusing {url}: only https URLs (or http on this machine's loopback address)")
-    # Loopback URLs (tests) bypass any configured proxy.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({})) if loopback else urllib.request.build_opener()
     request = urllib.request.Request(url, headers={"User-Agent": "vgglib"})
+    h = hashlib.sha256()
+    n = 0
+
+    def too_slow() -> DownloadError:
+        return DownloadError(
+            f"{url}: not downloaded within the {deadline:g} s deadline ({n} of {size} bytes received); the mirror "
+            "is stalled or too slow (download_mnist(deadline=...) allows more time)"
+        )
+
+    watchdog = _Watchdog(deadline)
+    opener = _opener(_is_loopback(urllib.parse.urlsplit(url).hostname), watchdog)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
-        h = hashlib.sha256()
-        n = 0
-        with os.fdopen(fd, "wb") as f, opener.open(request, timeout=timeout) as response:
-            while chunk := response.read(1 << 16):
-                n += len(chunk)
-                if n > size:
-                    raise ChecksumError(f"{url}: more than the expected {size} bytes; not the original file")
-                h.update(chunk)
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with os.fdopen(fd, "wb") as f:
+                watchdog.start()
+                with opener.open(request, timeout=min(timeout, deadline)) as response:
+                    while chunk := response.read1(1 << 16):  # read1: whatever has arrived, so the deadline is seen
+                        n += len(chunk)
+                        if n > size:
+                            raise ChecksumError(f"{url}: more than the expected {size} bytes; not the original file")
+                        h.update(chunk)
+                        f.write(chunk)
+                        if watchdog.passed and n < size:
+                            raise too_slow()
+                f.flush()
+                os.fsync(f.fileno())
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            if watchdog.passed and not isinstance(e, (DownloadError, DataError)):
+                raise too_slow() from e  # the watchdog cut the connection
+            raise
+        finally:
+            watchdog.cancel()
+        if watchdog.passed and n < size:  # the watchdog's cut looks like the end of the data
+            raise too_slow()
         if h.hexdigest() != sha256:
             raise ChecksumError(
                 f"{url}: downloaded {n} bytes with sha256 {h.hexdigest()}, expected {sha256} "
@@ -366,6 +627,7 @@ def download_mnist(
     files: Sequence[str] | None = None,
     mirrors: Sequence[str] | None = None,
     timeout: float = 30.0,
+    deadline: float | None = None,
 ) -> Path:
     """Download the original MNIST ``.gz`` files into ``directory`` (default: ``default_cache_dir()``).
 
@@ -373,6 +635,10 @@ def download_mnist(
     sha256 are kept; each missing one is fetched from ``mirrors`` (default ``MNIST_MIRRORS``, tried in order),
     its size and sha256 checked, and written atomically (temporary file in the same directory, fsync,
     ``os.replace``), so a failed or corrupt download leaves nothing behind. Returns the directory.
+
+    ``timeout``: seconds one network operation may wait. ``deadline``: seconds one file's whole download from one
+    mirror may take (connecting, redirects, headers and data; default 60 s, or 1 s per 25 kB of the file if longer:
+    396 s for the training images); past it that mirror counts as failed. Redirects are followed to https URLs only.
     Raises ``ChecksumError`` if every mirror served a wrong file, ``DownloadError`` if none could be reached.
     """
     directory = Path(directory).expanduser() if directory is not None else default_cache_dir()
@@ -381,6 +647,10 @@ def download_mnist(
     for name in names:
         if name not in MNIST_FILES:
             raise ValueError(f"unknown MNIST file {name!r}; expected one of {', '.join(MNIST_FILES)}")
+    if deadline is not None and not deadline > 0:
+        raise ValueError(f"deadline must be a positive number of seconds, got {deadline!r}")
+    if directory.exists() and not directory.is_dir():
+        raise DownloadError(f"cannot download the MNIST files into {directory}: it is a file, not a folder")
     directory.mkdir(parents=True, exist_ok=True)
     for name in names:
         sha_gz, _, size = MNIST_FILES[name]
@@ -392,11 +662,11 @@ def download_mnist(
         for mirror in mirrors:
             url = mirror.rstrip("/") + f"/{name}.gz"
             try:
-                _fetch(url, dest, sha_gz, size, timeout)
+                _fetch(url, dest, sha_gz, size, timeout, _default_deadline(size) if deadline is None else deadline)
                 break
-            except ChecksumError as e:
+            except (ChecksumError, DownloadError) as e:  # their messages name the URL
                 errors.append(e)
-            except (OSError, urllib.error.URLError, ValueError) as e:
+            except (OSError, http.client.HTTPException, ValueError) as e:
                 errors.append(DownloadError(f"{url}: {e}"))
         else:
             detail = "\n".join(f"  - {e}" for e in errors) or "  (no mirrors given)"

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .checks import check_number
+from .checks import check_learning_rate, check_number
 from .fast.workers import parallel_map
 
 __all__ = [
@@ -73,7 +73,7 @@ class Optimizer:
     """Base class: ``step(params)`` updates parameters in place; ``state_dict()``/``load_state_dict()``.
 
     ``params`` is a model (anything with ``parameters()``) or an iterable of ``(layer, key, value, grad)``.
-    ``lr`` may be changed between steps (the trainer's schedules do).
+    ``lr`` may be changed between steps (the trainer's schedules do); each step checks it is a finite number > 0.
     """
 
     #: names of the per-parameter state arrays
@@ -93,13 +93,14 @@ class Optimizer:
         the fast path on (:mod:`vgglib.fast`) they are spread over its worker threads, largest first — the
         same numbers, in about half the time on two cores.
         """
+        where = f"{type(self).__name__}.step"
+        check_learning_rate(self.lr, where)  # ``lr`` may have been set directly (or by a schedule)
         items = params.parameters() if hasattr(params, "parameters") else params
         jobs = []
         for item in items:
             layer, key, value, grad = item
             name = f"{layer}.{key}"
-            if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
-                raise TypeError(f"{type(self).__name__}.step: parameter {name} must be a float array")
+            self.check_param(name, value, where)
             if grad.shape != value.shape:
                 raise ValueError(
                     f"{type(self).__name__}.step: gradient of {name} has shape {grad.shape}, "
@@ -118,6 +119,11 @@ class Optimizer:
             jobs.append((value, grad, state))
         jobs.sort(key=lambda job: -job[0].size)
         parallel_map(lambda job: self._apply(*job), jobs)
+
+    def check_param(self, name: str, value: Any, where: str) -> None:
+        """Check that this optimizer can update the parameter ``name``: a float array (of a dtype it works in)."""
+        if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
+            raise TypeError(f"{where}: parameter {name} must be a float array")
 
     def _apply(self, value: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         g = np.ascontiguousarray(grad, dtype=value.dtype)
@@ -235,6 +241,16 @@ class Adam(Optimizer):
             check_number(betas[1], "betas[1]", "Adam", 0.0, 1.0, high_open=True),
         )
         self.eps = check_number(eps, "eps", "Adam", 0.0, low_open=True)
+
+    def check_param(self, name: str, value: Any, where: str) -> None:
+        """As :meth:`Optimizer.check_param`; also refuses a dtype in which ``eps`` is 0 (float16 for the default
+        1e-8): ``sqrt(v^) + eps`` would then be 0 wherever a gradient is 0 or underflows, and the step inf/NaN."""
+        super().check_param(name, value, where)
+        if value.dtype.type(self.eps) == 0:
+            raise ValueError(
+                f"{where}: {value.dtype} parameters with Adam: eps={self.eps:g} underflows to 0 in {value.dtype}, "
+                f"so the update divides by zero (parameter {name}); train in float32 (model.astype(np.float32))"
+            )
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         b1, b2 = self.betas

@@ -12,6 +12,7 @@ A recipe builds everything a run needs: :meth:`Recipe.build_model`, :meth:`~Reci
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,20 +20,46 @@ import numpy as np
 
 __all__ = ["Recipe", "RECIPES", "DEFAULT_RECIPE", "register", "get_recipe", "parse_augment"]
 
-#: augmentation names accepted in a spec, with their class in vgglib.augment and the meaning of the number
-_AUGMENTS = {
-    "shift": ("RandomShift", "max pixels", int),
-    "rotate": ("RandomRotation", "max degrees", float),
-    "zoom": ("RandomZoom", "max relative zoom", float),
-    "flip": ("RandomFlip", "probability", float),
+#: MNIST's images are 28x28: a shift moves a digit by at most 27 pixels and still leaves a pixel of it
+_IMAGE_SIZE = 28
+
+#: augmentation names accepted in a spec: their class in vgglib.augment, the meaning of the number, its type,
+#: the allowed range (low, high, high included?) and an example value
+_AUGMENTS: dict[str, tuple[str, str, type, float, float, bool, str]] = {
+    "shift": ("RandomShift", "max pixels", int, 0, _IMAGE_SIZE - 1, True, "2"),
+    "rotate": ("RandomRotation", "max degrees", float, 0.0, 180.0, True, "10"),
+    "zoom": ("RandomZoom", "max relative zoom", float, 0.0, 1.0, False, "0.1"),
+    "flip": ("RandomFlip", "probability", float, 0.0, 1.0, True, "0.5"),
 }
+
+
+def _augment_value(name: str, value: str) -> float:
+    """The number of ``name:value``, checked to be of the right type and in its range (a clear ValueError)."""
+    cls_name, meaning, kind, low, high, high_closed, example = _AUGMENTS[name]
+    allowed = (
+        f"{name} takes the {meaning}, {'an integer' if kind is int else 'a number'} in "
+        f"[{low:g}, {high:g}{']' if high_closed else ')'}, e.g. {name}:{example}"
+    )
+    if not value:
+        raise ValueError(f"augmentation {name!r} needs a value: {allowed}")
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ValueError(f"augmentation {name}:{value} is not allowed: {allowed}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"augmentation {name}:{value} is not a finite number: {allowed}")
+    if not (low <= number and (number <= high if high_closed else number < high)):
+        raise ValueError(f"augmentation {name}:{value} is out of range: {allowed}")
+    return number
 
 
 def parse_augment(spec: str | None) -> Any:
     """``"shift:2,rotate:10"`` -> ``Compose([RandomShift(2), RandomRotation(10)])``; ``""``/``"none"`` -> None.
 
-    Names: ``shift:PIXELS``, ``rotate:DEGREES``, ``zoom:FRACTION``, ``flip:PROBABILITY`` (flip is wrong for digits;
-    it is accepted for experiments). Applied per batch to [0, 1] images before resizing.
+    Names: ``shift:PIXELS`` (an integer 0..27), ``rotate:DEGREES`` (0..180), ``zoom:FRACTION`` (0 <= z < 1),
+    ``flip:PROBABILITY`` (0..1; flip is wrong for digits; it is accepted for experiments). Applied per batch to
+    [0, 1] images (28x28) before resizing. A value of the wrong type or out of its range is a ValueError that says
+    what is allowed.
     """
     if spec is None or spec.strip().lower() in ("", "none", "off"):
         return None
@@ -46,17 +73,8 @@ def parse_augment(spec: str | None) -> Any:
                 f"unknown augmentation {name!r} in {spec!r}; expected NAME:VALUE with NAME one of "
                 f"{', '.join(_AUGMENTS)} (e.g. shift:2,rotate:10)"
             )
-        cls_name, meaning, kind = _AUGMENTS[name]
-        if not value:
-            raise ValueError(
-                f"augmentation {name!r} needs a value ({meaning}), e.g. {name}:"
-                f"{ {'shift': 2, 'rotate': 10, 'zoom': 0.1, 'flip': 0.5}[name] }"
-            )
-        try:
-            number = kind(value)
-        except ValueError:
-            raise ValueError(f"augmentation {name}: {value!r} is not a valid {meaning} ({kind.__name__})") from None
-        steps.append(getattr(augment, cls_name)(number))
+        number = _augment_value(name, value.strip())
+        steps.append(getattr(augment, _AUGMENTS[name][0])(number))
     return augment.Compose(steps)
 
 
@@ -105,8 +123,12 @@ class Recipe:
             isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1
         ):
             raise ValueError(f"recipe {self.name}: limit must be a positive integer or None, got {self.limit!r}")
-        if not self.lr > 0:
-            raise ValueError(f"recipe {self.name}: lr must be > 0, got {self.lr!r}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"recipe {self.name}: lr must be a finite number > 0, got {self.lr!r}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ValueError(
+                f"recipe {self.name}: weight_decay must be a finite number >= 0, got {self.weight_decay!r}"
+            )
         parse_augment(self.augment)  # validate the spec early
 
     def replace(self, **changes: Any) -> Recipe:

@@ -39,11 +39,18 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from .callbacks import Callback, JSONLogger, Progress, as_callbacks
-from .checks import check_batch_size, check_labels, check_positive_int
+from .checks import (
+    check_batch_size,
+    check_class_range,
+    check_images,
+    check_labels,
+    check_learning_rate,
+    check_positive_int,
+)
 from .losses import softmax_cross_entropy
 from .metrics import accuracy, confusion_matrix
 from .model import Sequential
-from .optim import Adam
+from .optim import Adam, Optimizer
 from .runstate import StopFlag, capture, generators, reseed, restore, sigint_sets
 
 __all__ = ["fit", "evaluate", "predict", "Callback", "JSONLogger", "TrainingDivergedError", "new_history"]
@@ -205,12 +212,21 @@ def fit(
     dropout), ``val_loss``, ``val_accuracy`` (None without ``val_data``), ``lr`` and ``time`` (seconds) per epoch;
     ``batch_loss`` per batch; ``elapsed``; ``interrupted``/``stopped`` (why it stopped early, else None).
     Raises :class:`TrainingDivergedError` on a NaN/inf loss.
+
+    Checked before the first batch (ValueError naming the first bad index): every label is a class id of the
+    model (0..C-1) and every float input is finite, in ``train_data`` and ``val_data``; the optimizer can
+    update every parameter (e.g. Adam's eps must not underflow to 0 in float16). A ``schedule`` value that is not
+    a finite number > 0 stops training at that batch, before its update (ValueError). A fresh run with
+    ``epochs=0`` writes the untrained weights to ``checkpoint``.
     """
     X, y, epochs, batch_size, checkpoint_every = _check_fit_args(
         model, train_data, val_data, epochs, batch_size, checkpoint, resume, seed, checkpoint_every
     )
     cbs = as_callbacks(callbacks, "fit")
     optimizer = Adam(1e-3) if optimizer is None else optimizer
+    if isinstance(optimizer, Optimizer):  # e.g. float16 weights with Adam's eps: refused now, not at batch 2
+        for p in model.parameters():
+            optimizer.check_param(p.name, p.value, "fit")
     s = _State(
         model=model,
         optimizer=optimizer,
@@ -252,6 +268,8 @@ def fit(
     else:
         if s.stop.requested and s.epoch < epochs:
             _stopped(s, report)
+        elif s.last_saved is None:  # nothing to train (epochs=0): the checkpoint holds the untrained weights
+            _save(s)
     s.history["elapsed"] = s.elapsed0 + time.perf_counter() - s.t_start
     for cb in cbs:
         cb.on_train_end(s.history)
@@ -276,10 +294,17 @@ def _check_fit_args(
         raise TypeError("fit: train_data must be a pair (X, y) of images and class ids")
     X, y = train_data
     y = check_labels(X, y, "fit")
+    num_classes = _num_classes(model)
+    if num_classes is not None:
+        check_class_range(y, num_classes, "fit")
+    check_images(X, "fit")
     if val_data is not None:
         if not (isinstance(val_data, (tuple, list)) and len(val_data) == 2):
             raise TypeError("fit: val_data must be a pair (X_val, y_val) or None")
-        check_labels(val_data[0], val_data[1], "fit (val_data)")
+        y_val = check_labels(val_data[0], val_data[1], "fit (val_data)")
+        if num_classes is not None:
+            check_class_range(y_val, num_classes, "fit (val_data)")
+        check_images(val_data[0], "fit (val_data)")
     epochs = check_positive_int(epochs, "epochs", "fit", minimum=0)
     batch_size = check_batch_size(batch_size, "fit")
     if checkpoint_every is not None:
@@ -288,6 +313,26 @@ def _check_fit_args(
         raise ValueError("fit: resume=True needs checkpoint= (the file to resume from)")
     check_positive_int(seed, "seed", "fit", minimum=0)
     return X, y, epochs, batch_size, checkpoint_every
+
+
+def _num_classes(model: Sequential) -> int | None:
+    """The number of outputs (classes) of ``model``, or None if it cannot be told without running it."""
+    n = getattr(model, "num_classes", None)
+    if isinstance(n, int):
+        return n
+    if model.input_shape is not None:
+        shape: tuple[int, ...] = model.input_shape
+        try:
+            for layer in model.layers:
+                shape = tuple(layer.output_shape(shape))
+        except (ValueError, TypeError, AttributeError):
+            return None
+        return int(shape[-1]) if len(shape) == 1 else None
+    for layer in reversed(model.layers):  # no input shape: the last layer with outputs (FullyConnected)
+        outputs = getattr(layer, "num_outputs", None)
+        if isinstance(outputs, int):
+            return outputs
+    return None
 
 
 def _resume(s: _State, report: Progress) -> None:
@@ -303,6 +348,12 @@ def _resume(s: _State, report: Progress) -> None:
         raise ValueError(
             f"fit: {path} has no training state (it was not written by fit); load its weights "
             "with vgglib.checkpoint.load and train without resume"
+        )
+    stored_seed = state["fit"].get("seed")
+    if stored_seed is not None and stored_seed != s.seed:
+        raise ValueError(
+            f"fit: cannot resume {path} with seed={s.seed}: it was trained with seed={stored_seed} (its random "
+            f"state continues from the file); pass seed={stored_seed}"
         )
     if state["fit"]["n_train"] != s.n:
         raise ValueError(
@@ -340,7 +391,17 @@ def _train_batch(s: _State, X: np.ndarray, y: np.ndarray, augment: Any, schedule
     idx = s.perm[b * s.batch_size : (b + 1) * s.batch_size]
     xb, yb = s.model.prepare(X[idx], augment, s.rng), y[idx]
     if schedule is not None:
-        s.optimizer.lr = float(schedule(e + b / s.nb, s.epochs))
+        value = schedule(e + b / s.nb, s.epochs)
+        try:
+            s.optimizer.lr = check_learning_rate(value, "fit", "lr")
+        except (TypeError, ValueError):
+            name = getattr(schedule, "__qualname__", None) or repr(schedule)
+            shown = f"{value:g}" if isinstance(value, (int, float, np.number)) else repr(value)
+            raise ValueError(
+                f"fit: the schedule {name} returned lr={shown} at epoch {e + 1}, batch {b + 1} of {s.nb} "
+                f"(called as schedule({e + b / s.nb:g}, {s.epochs})); a learning rate must be a finite number > 0. "
+                "Stopped before this batch's update."
+            ) from None
     logits = s.model.forward(xb, training=True)
     loss, dlogits = softmax_cross_entropy(logits, yb)
     if not math.isfinite(loss):
