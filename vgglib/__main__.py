@@ -25,7 +25,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -44,24 +44,42 @@ class _CLIError(Exception):
     """An error to report as one line (exit status 1)."""
 
 
-def _positive_int(text: str) -> int:
+def _parsed(text: str, kind: type[int] | type[float], words: str) -> Any:
     try:
-        value = int(text)
+        return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+        raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}") from None
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+def _int_at_least(minimum: int, words: str) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum`` (``words`` says so in the error)."""
+
+    def parse(text: str) -> int:
+        value = _parsed(text, int, words)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {words}, got {value}")
+        return int(value)
+
+    return parse
+
+
+def _float_where(ok: Callable[[float], bool], words: str) -> Callable[[str], float]:
+    """An argparse type: a float for which ``ok`` holds (``words`` says which in the error)."""
+
+    def parse(text: str) -> float:
+        value = _parsed(text, float, "a number")
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {words}, got {value}")
+        return float(value)
+
+    return parse
+
+
+_positive_int = _int_at_least(1, "a positive integer")
+_non_negative_int = _int_at_least(0, "an integer >= 0")
+_positive_float = _float_where(lambda v: v > 0 and math.isfinite(v), "a finite number > 0")
+_non_negative_float = _float_where(lambda v: v >= 0 and math.isfinite(v), "a finite number >= 0")
+_probability = _float_where(lambda v: 0 <= v < 1, "a probability in [0, 1)")
 
 
 def _input_size(text: str) -> int:
@@ -71,36 +89,6 @@ def _input_size(text: str) -> int:
             f"{value} cannot pass VGG16's five 2x2 poolings: use a multiple of 32 "
             "(32 pads MNIST's 28x28, 64 zooms it like the seed)"
         )
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {value}")
-    return value
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {value}")
     return value
 
 
