@@ -303,11 +303,12 @@ def ladder(size: int, width: float, batch: int, with_torch: bool, reps: int) -> 
     layer = Convolution2D(c, c, 3, padding=1, rng=rng)
     x = rng.standard_normal((batch, c, size, size)).astype(np.float32)
     w, b = layer.params["weights"], layer.params["bias"]
-    # seed-style pixel loops on a slice: 1 image, `fo` filters, `rows` output rows; extrapolate to one image
+    # seed-style pixel loops on a slice: 1 image, `fo` filters, the first rows + 1 input rows (padding 1: as many
+    # output rows); extrapolate to one image from the output rows the slice actually covers
     fo, rows = min(2, c), min(2, size)
     t0 = time.perf_counter()
-    reference.conv2d_forward_naive(x[:1, :, : rows + 1], w[:fo], b[:fo], 1, 1)
-    naive = (time.perf_counter() - t0) * (c / fo) * (size / (rows + 1))
+    y_slice = reference.conv2d_forward_naive(x[:1, :, : rows + 1], w[:fo], b[:fo], 1, 1)
+    naive = (time.perf_counter() - t0) * (c / fo) * (size / y_slice.shape[2])
     result = {"layer": f"conv 3x3 {c}->{c} at {size}x{size}", "naive_loops_s_per_image": naive}
 
     readable = vgglib.fast.to_reference(layer)  # vgglib.layers.Convolution2D, the same weights

@@ -481,3 +481,19 @@ def test_json_logger_on_an_unwritable_path_fails_before_the_first_batch(tmp_path
     with pytest.raises(ValueError, match=r"^JSONLogger: cannot write the log .*somefile is a file, not a folder$"):
         train(model, epochs=1, callbacks=[JSONLogger(blocker / "h.json")])
     assert same(weights(model), before)
+
+
+def test_a_mid_epoch_checkpoint_keeps_the_time_already_trained(tmp_path):
+    """A stop mid-epoch saves the elapsed time so far, so a resumed run's total counts the interrupted part."""
+
+    class StopAtBatch2(Callback):
+        def on_batch_end(self, history):
+            return history["position"]["batch"] == 2
+
+    path = tmp_path / "ck.npz"
+    h = train(tiny(), epochs=1, checkpoint=path, callbacks=[StopAtBatch2()])
+    assert h["stopped"] and not h["epoch"]  # stopped inside the first epoch
+    saved = checkpoint.load(path).meta["trainer"]["history"]["elapsed"]
+    assert 0 < saved <= h["elapsed"]
+    resumed = train(tiny(seed=3), epochs=1, checkpoint=path, resume=True)
+    assert resumed["elapsed"] > saved

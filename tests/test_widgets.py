@@ -77,6 +77,49 @@ def test_feature_map_explorer_channel_range_and_digit(model, digits):
     assert is_png(filters)
 
 
+def test_feature_map_explorer_uses_one_scale_per_channel_across_digits(model, digits):
+    X, y = digits
+    ex = widgets.feature_map_explorer(model, X, y, max_channels=4, layer="pool5")
+    assert ex.state["layer_shape"][1:] == (1, 1)  # 1x1 maps: constant, black under per-map scaling
+    # each channel's scale is its range over all the explorer's digits, 0 included
+    acts = model.prepare(X)
+    for layer in model.layers:
+        acts = layer.forward(acts, training=False)
+        if layer.name == "pool5":
+            break
+    lo = np.minimum(acts[:, :4].min(axis=(0, 2, 3)), 0)
+    hi = np.maximum(acts[:, :4].max(axis=(0, 2, 3)), 0)
+    np.testing.assert_allclose(ex.state["scale"], np.stack([lo, hi], axis=1), rtol=1e-5, atol=1e-7)
+    # a constant, nonzero map is drawn at its value on that scale, not at the bottom (black)
+    maps, drawn = ex.state["maps"], ex.state["drawn"]
+    nonzero = maps[:, 0, 0] > 0
+    assert nonzero.any() and (drawn[nonzero] > 0).all()
+    np.testing.assert_allclose(drawn[:, 0, 0], (maps[:, 0, 0] - lo) / np.where(hi > lo, hi - lo, 1), rtol=1e-5)
+
+    # the same channel for two digits: the same scale, so equal values look equal and differences show
+    scale0, maps0, drawn0 = ex.state["scale"].copy(), maps.copy(), drawn.copy()
+    pic0 = ex.png("feature_maps")
+    other = next(i for i in range(1, len(X)) if y[i] != y[0])
+    ex.controls["digit"].value = other
+    np.testing.assert_array_equal(ex.state["scale"], scale0)
+    maps1, drawn1 = ex.state["maps"], ex.state["drawn"]
+    assert not np.allclose(maps1, maps0)
+    span = scale0[:, 1] - scale0[:, 0]
+    ok = span > 0
+    np.testing.assert_allclose(
+        (drawn1 - drawn0)[ok, 0, 0], ((maps1 - maps0)[ok, 0, 0]) / span[ok], rtol=1e-5, atol=1e-7
+    )
+    assert ex.png("feature_maps") != pic0
+
+    # on a larger layer too: drawn = (maps - lo) / (hi - lo), in [0, 1]
+    ex.controls["layer"].value = "relu2_2"
+    sc, m, d = ex.state["scale"], ex.state["maps"], ex.state["drawn"]
+    assert sc.shape == (m.shape[0], 2) and (sc[:, 0] <= 0).all() and (sc[:, 1] >= m.max(axis=(1, 2))).all()
+    assert d.min() >= 0 and d.max() <= 1
+    k = int(np.argmax(sc[:, 1] - sc[:, 0]))
+    np.testing.assert_allclose(d[k], (m[k] - sc[k, 0]) / (sc[k, 1] - sc[k, 0]), rtol=1e-5, atol=1e-7)
+
+
 def test_feature_map_explorer_takes_prepared_inputs_and_checks_arguments(model, digits):
     X, y = digits
     x = model.prepare(X[:3])

@@ -463,6 +463,8 @@ def _save(s: _State) -> None:
             f"the last good checkpoint {s.path} ({s.last_saved or 'none yet'}). Try a lower learning rate.",
             s.history,
         )
+    # the time trained so far, also mid-epoch (Ctrl-C, checkpoint_every): a resumed run counts it
+    s.history["elapsed"] = s.elapsed0 + time.perf_counter() - s.t_start
     state = {
         "epoch": s.epoch,
         "batch": s.batch,

@@ -37,6 +37,7 @@ __all__ = [
     "misclassified",
     "show_misclassified",
     "show_feature_maps",
+    "scale_feature_maps",
     "show_filters",
     "plot_probabilities",
 ]
@@ -359,6 +360,19 @@ def show_misclassified(
 # ------------------------------------------------------------------------------------------- inside the network
 
 
+def scale_feature_maps(maps: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Maps (C, H, W) -> values in [0, 1] on one fixed scale per channel: ``scale`` (C, 2) holds each channel's
+    (lo, hi); a value is drawn at ``(v - lo) / (hi - lo)``, clipped (0 where ``hi == lo``). With a scale shared by
+    many images (e.g. each channel's range over a set of digits), the same channel looks the same wherever its
+    values are the same, and a constant map is drawn at its value, not at the bottom of its own range."""
+    m = np.asarray(maps, dtype=np.float64)
+    sc = np.asarray(scale, dtype=np.float64)
+    if m.ndim != 3 or sc.shape != (m.shape[0], 2):
+        raise ValueError(f"scale_feature_maps: expected maps (C, H, W) and scale (C, 2), got {m.shape} and {sc.shape}")
+    lo, span = sc[:, :1, None], (sc[:, 1] - sc[:, 0])[:, None, None]
+    return np.where(span > 0, np.clip((m - lo) / np.where(span > 0, span, 1.0), 0.0, 1.0), 0.0)
+
+
 def show_feature_maps(
     maps: np.ndarray,
     ncols: int | None = None,
@@ -366,17 +380,55 @@ def show_feature_maps(
     ax=None,
     cmap: str = "viridis",
     first_channel: int = 0,
+    scale: np.ndarray | None = None,
 ):
-    """One sample's feature maps (C, H, W) as a mosaic, each channel scaled to its own range."""
+    """One sample's feature maps (C, H, W) as a mosaic.
+
+    ``scale=None``: each channel scaled to its own range. ``scale`` (C, 2): each channel drawn on its fixed
+    (lo, hi) range (:func:`scale_feature_maps`), every panel labelled with its channel number and that range,
+    and maps of a single pixel also with their value.
+    """
     m = np.asarray(maps)
     if m.ndim != 3:
         raise ValueError(f"show_feature_maps: expected one sample's maps (C, H, W), got shape {m.shape}")
     fig, ax = _axes(ax, (5.0, 5.0))
-    mosaic = tile(m, ncols=ncols, pad=max(1, m.shape[-1] // 16))
     import matplotlib as mpl
 
     cm = mpl.colormaps[cmap].with_extremes(bad="white")
-    ax.imshow(mosaic, cmap=cm, vmin=0, vmax=1, interpolation="nearest")
+    if scale is None:
+        mosaic = tile(m, ncols=ncols, pad=max(1, m.shape[-1] // 16))
+        ax.imshow(mosaic, cmap=cm, vmin=0, vmax=1, interpolation="nearest")
+    else:
+        c, h, w = m.shape
+        sc = np.asarray(scale, dtype=np.float64)
+        drawn = scale_feature_maps(m, sc)
+        pad = max(1, int(np.ceil(0.45 * h)))  # room under each panel for its label
+        ncols = int(np.ceil(np.sqrt(c))) if ncols is None else max(1, min(int(ncols), c))
+        mosaic = tile(drawn, ncols=ncols, pad=pad, normalize=None)
+        ax.imshow(mosaic, cmap=cm, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_ylim(-(-c // ncols) * (h + pad) - 0.5, -0.5)  # keep the gap under the last row (for its labels)
+        size = 7 if ncols > 2 else 8
+        for k in range(c):
+            r, col = divmod(k, ncols)
+            x0, y0 = col * (w + pad), r * (h + pad)
+            ax.text(
+                x0 + (w - 1) / 2,
+                y0 + h - 0.5 + pad / 2,
+                f"{first_channel + k}: {sc[k, 0]:.2g}…{sc[k, 1]:.2g}",
+                ha="center",
+                va="center",
+                fontsize=size,
+            )
+            if h * w == 1:
+                ax.text(
+                    x0,
+                    y0,
+                    f"{float(m[k, 0, 0]):.2g}",
+                    ha="center",
+                    va="center",
+                    fontsize=size + 1,
+                    color="white" if drawn[k, 0, 0] < 0.6 else "black",
+                )
     ax.axis("off")
     if title is None:
         last = first_channel + m.shape[0] - 1

@@ -135,6 +135,25 @@ def _activations(layers: list, x: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def _channel_scales(layers: list, x: np.ndarray, names: Sequence[str], batch: int = 32) -> dict[str, np.ndarray]:
+    """For each layer in ``names``: every channel's colour scale (C, 2) over all images ``x`` — the range of its
+    values over every image and position, widened to include 0 (so a dead channel is drawn at the bottom, and a
+    constant map at its value, not black). Computed batch by batch: only the (C, 2) numbers are kept."""
+    wanted = set(names)
+    scales: dict[str, np.ndarray] = {}
+    for start in range(0, len(x), batch):
+        h = x[start : start + batch]
+        for layer in layers:
+            h = layer.forward(h, training=False)
+            if layer.name in wanted:
+                lo, hi = h.min(axis=(0, 2, 3)), h.max(axis=(0, 2, 3))
+                if layer.name in scales:
+                    old = scales[layer.name]
+                    lo, hi = np.minimum(lo, old[:, 0]), np.maximum(hi, old[:, 1])
+                scales[layer.name] = np.stack([lo, hi], axis=1)
+    return {name: np.stack([np.minimum(sc[:, 0], 0), np.maximum(sc[:, 1], 0)], axis=1) for name, sc in scales.items()}
+
+
 def _seeded(seed: int, *more: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), *map(int, more)])
 
@@ -158,7 +177,12 @@ def feature_map_explorer(
     (N, C, H, W); ``labels`` (N,) optional. Controls: ``digit`` (index), ``layer`` (a slider over the conv, ReLU
     and pool layers), ``channels`` (first and last channel shown, at most ``max_channels``). Views:
     ``input``, ``feature_maps``, ``filters`` (first conv layer), ``predictions`` (Image) and ``info`` (HTML).
-    ``state`` holds ``maps`` (the shown channels, (k, H, W)), ``layer_shape`` (C, H, W) and ``probs`` (C,).
+
+    Colours: one fixed scale per channel, its range over all ``images`` (0 included), so the same channel of
+    two digits is drawn on the same scale and can be compared; each panel is labelled with its channel and that
+    range (1×1 maps also with their value). ``state`` holds ``maps`` (the shown channels, (k, H, W)),
+    ``scale`` (their (lo, hi) per channel, (k, 2)), ``drawn`` (what is drawn: ``maps`` on that scale, in
+    [0, 1]), ``layer_shape`` (C, H, W) and ``probs`` (C,).
     Used in ``notebooks/13_feature_maps.ipynb``.
     """
     w = _widgets()
@@ -176,6 +200,7 @@ def feature_map_explorer(
         raise ValueError("feature_map_explorer: the model has no layer with (C, H, W) feature maps")
     if layer is not None and layer not in names:
         raise ValueError(f"feature_map_explorer: layer {layer!r} is not one of {names}")
+    scales = _channel_scales(layers, x, names)
     first_conv = next((lay for lay in layers if "weights" in lay.params and lay.params["weights"].ndim == 4), None)
 
     digit = w.IntSlider(value=0, min=0, max=n - 1, description="digit", continuous_update=False)
@@ -243,13 +268,23 @@ def feature_map_explorer(
         lo, hi = channels.value
         hi = min(hi, lo + max_channels - 1, c - 1)
         maps = acts[lo : hi + 1]
-        ex.state.update(layer=layer_slider.value, layer_shape=acts.shape, channel_range=(lo, hi), maps=maps)
-        fig = viz.new_figure((4.6, 4.6))
+        scale = scales[layer_slider.value][lo : hi + 1]
+        ex.state.update(
+            layer=layer_slider.value,
+            layer_shape=acts.shape,
+            channel_range=(lo, hi),
+            maps=maps,
+            scale=scale,
+            drawn=viz.scale_feature_maps(maps, scale),
+        )
+        fig = viz.new_figure((4.6, 4.8))
         viz.show_feature_maps(
             maps,
             ax=fig.add_subplot(),
             first_channel=lo,
-            title=f"{layer_slider.value}: channels {lo}–{hi} of {c}, {acts.shape[1]}×{acts.shape[2]} each",
+            scale=scale,
+            title=f"{layer_slider.value}: channels {lo}–{hi} of {c}, {acts.shape[1]}×{acts.shape[2]} each\n"
+            f"colour: per channel, its range over {n} digits",
         )
         fig.tight_layout()
         _set_png(views["feature_maps"], fig)

@@ -165,8 +165,9 @@ def lesson() -> Notebook:
     Mathematicians call this a **cross-correlation**, written $y = x \star w$. The **convolution** of signal
     processing flips the kernel first: $(x * w)[o] = \sum_{i} x[o - i]\, w[i]$, which is the same as
     correlating with the kernel rotated by 180°. In a CNN the kernel is *learned*, so whether it is stored
-    flipped or not makes no difference to what the network can do; every deep-learning library therefore
-    computes the cheaper correlation and calls it convolution. So do we. (The flip comes back, for real, in
+    flipped or not makes no difference to what the network can do. Both cost exactly the same; by
+    convention, every deep-learning library computes the correlation (no flip to write down) and calls it
+    convolution. So do we. (The flip comes back, for real, in
     the backward pass — notebook 02.)
 
     Our X kernel is symmetric under a 180° rotation, so it cannot tell the two apart. An asymmetric kernel can;
@@ -271,8 +272,30 @@ def lesson() -> Notebook:
     | output $y$ | $(N, F, H_o, W_o)$ | $(N, 64, 224, 224)$ |
 
     A layer has $F\cdot C\cdot k^2 + F$ parameters ($64\cdot64\cdot9 + 64 = 36{,}928$ for `conv1_2`) and does
-    $F\cdot C\cdot k^2\cdot H_o W_o$ multiply-adds per image (1.85 billion for `conv1_2`!).
+    $F\cdot C\cdot k^2\cdot H_o W_o$ multiply-adds per image (1.85 billion for `conv1_2`!). Summed over all
+    thirteen convolutions and compared with the three fully connected layers, this is the "99%" of the
+    introduction:
+    """)
+    nb.code(r"""
+    F = C = 64
+    print(f"conv1_2: {F * C * 9 + F:,} parameters, {F * C * 9 * 224 * 224 / 1e9:.2f} billion multiply-adds per image")
 
+    # VGG16 on 224×224: (C, F) of every convolution, "M" for a 2×2 pool; then FC 25088 → 4096 → 4096 → 1000
+    vgg = [(3, 64), (64, 64), "M", (64, 128), (128, 128), "M", (128, 256), (256, 256), (256, 256), "M",
+           (256, 512), (512, 512), (512, 512), "M", (512, 512), (512, 512), (512, 512), "M"]
+    size, conv_macs = 224, 0
+    for cfg in vgg:
+        if cfg == "M":
+            size //= 2
+        else:
+            conv_macs += cfg[0] * cfg[1] * 9 * size * size
+    fc_macs = 7 * 7 * 512 * 4096 + 4096 * 4096 + 4096 * 1000
+    share = conv_macs / (conv_macs + fc_macs)
+    print(f"all 13 convolutions: {conv_macs / 1e9:.1f} billion, 3 FC layers: {fc_macs / 1e9:.2f} billion"
+          f" -> convolutions do {share:.1%} of the multiply-adds")
+    assert 0.985 < share < 0.995
+    """)
+    nb.md(r"""
     Written as loops, that formula has seven nested indices. `vgglib.reference` keeps exactly this version,
     as the yardstick every faster implementation in the library is tested against:
     """)
@@ -503,13 +526,14 @@ def lesson() -> Notebook:
     > The code runs without a warning. What does the first convolution see?
 
     `uint8` arithmetic is arithmetic modulo 256: $0 - 33 = 223$, $10 - 33 = 233$, $250 + 10 = 4$. The black
-    background turns light grey (223), the solid centres of the strokes (255 → 222) become the *same* grey,
+    background turns light grey (223), the solid centres of the strokes (255 → 222) become almost the same grey,
     and the faint anti-aliased rims wrap around to anything from black to white. The digit almost disappears.
     """)
     nb.code(r"""
     wrapped = images[4].copy()
     wrapped -= 33                                          # the bug: uint8 in, uint8 out, modulo 256
-    print("background pixel: 0 - 33 =", wrapped[0, 0], "| dtype", wrapped.dtype)
+    print("background pixel: 0 - 33 =", wrapped[0, 0], "| full-ink pixel: 255 - 33 =", np.uint8(255) - np.uint8(33),
+          "| dtype", wrapped.dtype)
 
     sobel = bank["vertical edges (Sobel)"]
     fig, axes = plt.subplots(1, 4, figsize=(11, 2.9))
@@ -552,7 +576,7 @@ def lesson() -> Notebook:
     | cross-correlation ("convolution" in CNNs) | $y[o_y,o_x] = \sum_{i,j} w[i,j]\,x[o_y+i,\,o_x+j]$ | no kernel flip |
     | with padding $p$, stride $s$ | $x_{\text{pad}}[o_y s+i,\ o_x s+j]$ | pad with zeros on all sides |
     | output size | $H_o = \lfloor (H + 2p - k)/s \rfloor + 1$ | VGG16: $k=3, p=1, s=1 \Rightarrow H_o = H$ |
-    | layer | $y[n,f] = b[f] + \sum_c W[f,c] \star x_{\text{pad}}[n,c]$ | $(N,C,H,W) \to (N,F,H_o,W_o)$, $W: (F,C,k,k)$, $b: (F,)$ |
+    | layer | $y[n,f] = b[f] + \sum_c x_{\text{pad}}[n,c] \star W[f,c]$ | $(N,C,H,W) \to (N,F,H_o,W_o)$, $W: (F,C,k,k)$, $b: (F,)$ |
     | cost | $F C k^2 + F$ parameters | $F C k^2 H_o W_o$ multiply-adds per image |
     | im2col | $Y = W_{(F,\,Ck^2)} \cdot \text{cols}_{(Ck^2,\,H_oW_o)}$ | one matrix product; $k^2\times$ the memory |
 
@@ -590,8 +614,9 @@ def lesson() -> Notebook:
     nb.md(r"""
     **Exercise 3 (medium).** Design a 3×3 kernel that detects **horizontal** edges: 0 on any flat patch, 0 on
     any patch whose brightness changes only from left to right, and **positive where a bright region lies
-    above a dark one**. Then apply it to the digit (uncomment the plotting lines) and check that the tops of the
-    strokes light up.
+    above a dark one**. Then apply it to the digit (uncomment the plotting lines) and check which edges light
+    up red. (Careful: the strokes are bright on a dark background, so "bright above dark" is the **bottom**
+    edge of a stroke; its top edge comes out blue.)
     """)
     nb.code(r"""
     my_kernel = None   # your answer: a 3×3 array
@@ -656,8 +681,9 @@ def solutions() -> Notebook:
     """)
     nb.md(r"""
     **Exercise 2.** The padded image is 7×7; windows start at padded rows and columns 0, 2, 4, so the output is
-    3×3 ($\lfloor(5 + 2 - 3)/2\rfloor + 1 = 3$). The top-left window covers the corner: two zero rings and
-    $x[0,0] = 1$ at the centre of the X, and $x[1,1] = 1$ at its bottom-right corner, so $y[0,0] = 2$. The
+    3×3 ($\lfloor(5 + 2 - 3)/2\rfloor + 1 = 3$). The top-left window covers the corner: the row and the
+    column of padding zeros, $x[0,0] = 1$ at the centre of the X, and $x[1,1] = 1$ at its bottom-right corner,
+    so $y[0,0] = 2$. The
     loops below do the same bookkeeping for all nine entries.
     """)
     nb.code(r"""
@@ -690,9 +716,21 @@ def solutions() -> Notebook:
     m = sum(my_kernel[i, j] * xp[i:i + 28, j:j + 28] for i in range(3) for j in range(3))
     plt.figure(figsize=(3, 3))
     plt.imshow(m, cmap="RdBu_r", vmin=-np.abs(m).max(), vmax=np.abs(m).max())
-    plt.title("horizontal edges: red = top of a stroke", fontsize=9)
+    plt.title("horizontal edges: red = bottom edge of a stroke", fontsize=9)
     plt.axis("off")
     plt.show()
+    """)
+    nb.md(r"""
+    The strokes are bright on a dark background, so "bright above dark" happens at the **bottom** edge of a
+    stroke: that edge is red, the top edge blue. Column 12 crosses the 4's horizontal bar; read it from top to
+    bottom:
+    """)
+    nb.code(r"""
+    rows = slice(15, 20)
+    print("rows        ", np.arange(28)[rows])
+    print("pixels      ", np.round(digit[rows, 12], 2))
+    print("response    ", np.round(m[rows, 12], 2))
+    assert m[16, 12] < -3 and m[18, 12] > 3          # above the bar: negative; below it: positive
     """)
     nb.md(r"""
     **Exercise 4.** For each kernel offset $(i, j)$ the strided slice of the padded input holds, for every

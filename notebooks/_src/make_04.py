@@ -390,9 +390,10 @@ def lesson() -> Notebook:
     >
     > With stride 1 this is correct. What happens with VGG16's stride 2?
 
-    Window $(o_y, o_x)$ starts at $(o_y s, o_x s)$. Without the factor $s$, every gradient lands up and to the
-    left of its winner, and all of them land in the top-left $(H_o + k - 1)$ rows and columns: for a 28×28 map,
-    the top-left 15×15. The rest of the map — three quarters of it — gets no gradient at all.
+    Window $(o_y, o_x)$ starts at $(o_y s, o_x s)$. Without the factor $s$, every gradient but window
+    $(0, 0)$'s lands up and/or to the left of its winner, and all of them land in the top-left $(H_o + k - 1)$
+    rows and columns: for a 28×28 map ($H_o = 14$, $k = 2$), the top-left 15×15. The rest of the map — about
+    71% of it — gets no gradient at all (the cell below counts it).
     """)
     nb.code(r"""
     def maxpool_backward_ignoring_stride(dy, x, k=2, s=2):
@@ -424,24 +425,34 @@ def lesson() -> Notebook:
         ax.set_yticks([])
     plt.tight_layout()
     plt.show()
+
+    reached = panels[1][2] != 0
+    rows, cols = np.nonzero(reached)
+    print(f"stride ignored: gradients land in rows 0–{rows.max()}, columns 0–{cols.max()}; "
+          f"{1 - 15 * 15 / 28 ** 2:.0%} of the 28×28 map lies outside the top-left 15×15 and gets none")
+    assert rows.max() < 15 and cols.max() < 15
     """)
     nb.md(r"""
     **How the checks catch it** — and how they could miss it. The numerical gradient check flags the bug at
-    once with stride 2. With stride 1 the buggy code *is* correct, so a test suite that only ever tried
-    stride 1 (or only pool sizes equal to 1) passes. That is why vgglib's tests run every layer over several
-    strides, overlapping windows included.
+    once with stride 2. With stride 1 the buggy code *is* correct ($o_y \cdot 1 = o_y$), whatever the pool size;
+    with any other stride it is wrong — even for pool size 1, where each window is a single pixel but window
+    $(o_y, o_x)$ still sits at $(o_y s, o_x s)$. Only stride 1 passes, so a test suite that only ever tried
+    stride 1 would miss the bug. That is why vgglib's tests run every layer over several strides, overlapping
+    windows included. The cell runs the buggy code for pool sizes 1, 2, 3 and strides 1, 2, 3:
     """)
     nb.code(r"""
     rng = np.random.default_rng(2)
-    for k, s in [(2, 1), (2, 2), (3, 2)]:
-        x = rng.standard_normal((8, 8))
-        y, _ = pool2d_naive(x, k, s)
-        r = rng.standard_normal(y.shape)
-        numeric = numerical_gradient(lambda: float(np.sum(pool2d_naive(x, k, s)[0] * r)), x)
-        right = np.abs(pool2d_backward_naive(r, x, k, s) - numeric).max()
-        buggy = np.abs(maxpool_backward_ignoring_stride(r, x, k, s) - numeric).max()
-        print(f"k={k}, s={s}: max |error| correct {below(right, 1e-8)},  stride-ignoring {buggy:.2f}")
-        assert (buggy < 1e-8) == (s == 1)
+    for k in (1, 2, 3):
+        for s in (1, 2, 3):
+            x = rng.standard_normal((8, 8))
+            y, _ = pool2d_naive(x, k, s)
+            r = rng.standard_normal(y.shape)
+            numeric = numerical_gradient(lambda: float(np.sum(pool2d_naive(x, k, s)[0] * r)), x)
+            right = np.abs(pool2d_backward_naive(r, x, k, s) - numeric).max()
+            buggy = np.abs(maxpool_backward_ignoring_stride(r, x, k, s) - numeric).max()
+            verdict = "passes" if buggy < 1e-8 else "FAILS"
+            print(f"k={k}, s={s}: max |error| correct {below(right, 1e-8)},  stride-ignoring {buggy:.2f}  {verdict}")
+            assert (buggy < 1e-8) == (s == 1)
     """)
 
     # ------------------------------------------------------------------------------------------ summary

@@ -19,9 +19,11 @@ def lesson() -> Notebook:
     nb.md(r"""
     # 07 · MNIST, byte by byte
 
-    The seed project trained VGG16 on **MNIST**: 70,000 handwritten digits, 28×28 grey pixels each, collected by
-    Yann LeCun, Corinna Cortes and Christopher Burges from US Census Bureau employees and high-school students —
-    60,000 for training and 10,000 for testing. Before a single convolution runs, the data has to be read,
+    The seed project trained VGG16 on **MNIST**: 70,000 handwritten digits, 28×28 grey pixels each — 60,000 for
+    training and 10,000 for testing. The handwriting was collected by NIST, the US National Institute of
+    Standards and Technology, from Census Bureau employees and high-school students; Yann LeCun, Corinna Cortes
+    and Christopher Burges remixed NIST's sets into a new training and test split (writers of both kinds in
+    each) and size-normalised and centred every digit in a 28×28 box — the "Modified NIST" of the name. Before a single convolution runs, the data has to be read,
     looked at, scaled, resized and shuffled. The seed did all of these, and two of them went wrong in ways
     that no error message reports: the pixels were normalised with integer arithmetic that **wraps around**,
     and images and labels were **shuffled apart**. A network cannot learn from labels that belong to other
@@ -237,6 +239,8 @@ def lesson() -> Notebook:
     print(f"standardize: dtype {x_std.dtype}, mean {x_std.mean():.3f}, std {x_std.std():.3f}, "
           f"background = {x_std.min():.4f}")
     assert x.dtype == np.float32 and images.dtype == np.uint8 and abs(x_std.mean()) < 0.05
+    print(f"μ and σ were computed over all 60,000 × 28 × 28 = {60_000 * 28 * 28:,} training pixels; "
+          f"pixel 0 → {(0 - MNIST_MEAN) / MNIST_STD:.2f}, pixel 255 → {(1 - MNIST_MEAN) / MNIST_STD:.2f}")
     """)
     nb.md(r"""
     ## 🐞 Spot the bug: normalising uint8 pixels in place
@@ -324,6 +328,7 @@ def lesson() -> Notebook:
                          ("float32 32×32 (padded)", n * 32 * 32 * 4),
                          ("float32 64×64 (the seed's zoom)", n * 64 * 64 * 4)):
         print(f"60,000 training images as {what:<32}: {nbytes / 2**20:>6.0f} MiB")
+    print(f"pixels per image: 64² / 32² = {64**2 / 32**2:.0f}×,  64² / 28² = {64**2 / 28**2:.1f}×")
     """)
     nb.md(r"""
     Almost a gigabyte for the zoomed training set — which is why vgglib's trainer keeps the uint8 images and
@@ -413,9 +418,38 @@ def lesson() -> Notebook:
     plt.show()
     """)
     nb.md(r"""
-    With the labels shuffled apart there is nothing to learn: the training loss never goes below $\ln 10$ (it
-    even rises a little — each step chases noise) and the test accuracy is chance, about 10%. Nothing crashes, the code "trains" — only the numbers tell.
+    With the labels shuffled apart there is nothing to learn that carries over to new digits: the test accuracy
+    is chance, about 10%. Nothing crashes, the code "trains" — only the numbers tell.
 
+    Why does the training loss *rise*, though? Not because of noise: this is full-batch gradient descent,
+    every step uses the exact gradient over all 6,000 pairs, and there is nothing random left to chase. It
+    rises because the step is **too large** for this problem: after one step the loss dips just below $\ln 10$,
+    then the steps overshoot along the most curved directions of the loss, and it climbs. (With the correct
+    labels the same step worked: the loss fell to 0.28.)
+    With a step 0.03 instead of 0.1 the loss falls steadily — below $\ln 10$, and even below the best loss
+    that knowing only the class frequencies allows: the classifier starts to **memorise** which training image
+    carries which random label. That does not help on the test set, whose accuracy stays near chance:
+    """)
+    nb.code(r"""
+    losses_small, acc_small = train_and_test(X_seed, y_seed, lr=0.03)
+    share = np.bincount(y_seed, minlength=10) / len(y_seed)
+    prior_loss = -np.sum(share * np.log(share))            # best loss from the class frequencies alone
+    print(f"step 0.1:  loss {losses_bug[0]:.3f} → lowest {min(losses_bug):.3f} (after step {np.argmin(losses_bug)})"
+          f" → {losses_bug[-1]:.3f} after {len(losses_bug)} steps")
+    print(f"step 0.03: loss {losses_small[0]:.3f} → {losses_small[-1]:.3f}, falling at every step; "
+          f"test accuracy {acc_small:.1%}")
+    print(f"ln 10 = {np.log(10):.3f};  class frequencies alone: {prior_loss:.3f}")
+    assert np.argmin(losses_bug) <= 1 and losses_bug[-1] > np.log(10)
+    assert np.all(np.diff(losses_small) < 0) and losses_small[-1] < prior_loss - 0.03 and acc_small < 0.2
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(losses_bug, label="shuffled apart, step 0.1")
+    ax.plot(losses_small, label="shuffled apart, step 0.03")
+    ax.axhline(np.log(10), color="0.6", ls=":", lw=1)
+    ax.set_xlabel("step"); ax.set_ylabel("training loss"); ax.legend()
+    plt.show()
+    """)
+    nb.md(r"""
     **How a check catches it:** shuffle an index array with the data and verify that every image still has
     its original label (as above), or simply *look* at a few shuffled pairs. `vgglib.preprocess.shuffle` draws one
     permutation and applies it to both arrays, and its unit test verifies exactly this pairing:
@@ -528,7 +562,8 @@ def solutions() -> Notebook:
     assert result.correct
     """)
     nb.md(r"""
-    **Exercise 2.** $20 - 33 = -13$, and modulo 256 that is $-13 + 256 = 243$: a nearly white background.
+    **Exercise 2.** $20 - 33 = -13$, and modulo 256 that is $-13 + 256 = 243$: a faint rim pixel becomes
+    almost full ink.
     """)
     nb.code(r"""
     x = np.array([20], dtype=np.uint8)

@@ -61,7 +61,7 @@ def lesson() -> Notebook:
     ## 1 · By hand: one filter, one feature map
 
     A 3×3 filter that responds to vertical edges (dark on the left, bright on the right), slid over a 5×5 image
-    with a bright right half. Each output value is the sum of the filter times the 3×3 patch under it; the ReLU
+    whose two right-hand columns are bright. Each output value is the sum of the filter times the 3×3 patch under it; the ReLU
     then keeps only the positive responses. The map lights up exactly where the edge is — that is all a feature
     map is: *where* in the image the filter's pattern occurs, and how strongly.
     """)
@@ -216,9 +216,10 @@ def lesson() -> Notebook:
 
     **The first layer's filters** are the only ones that can be read directly: 3×3 weights applied to the pixels
     (red positive, blue negative, one colour scale per panel). After a short training they have hardly moved from
-    their random start: Adam moves each weight by at most about its learning rate per step — $10^{-3}$ × 125 steps
-    — while He initialisation made them about $\sqrt{2/9} pprox 0.47$ large. The **change** (right, on its own
-    scale) shows what training did do: it made the filters a little more like oriented edge and stroke detectors.
+    their random start: Adam moves each weight by at most about its learning rate per step — $10^{-3}$ × 126
+    steps ($\lceil 2000/32 \rceil = 63$ per epoch) $\approx 0.13$ in all — while He initialisation made them
+    about $\sqrt{2/9} \approx 0.47$ large (the cell under the figure prints both). The **change** (right, on its
+    own scale) shows what training did do: it made the filters a little more like oriented edge and stroke detectors.
     (Large networks trained for many epochs on photos end up with clean edge and colour detectors in their first
     layer; 3×3 filters on digits stay less legible.)
     """)
@@ -231,6 +232,14 @@ def lesson() -> Notebook:
     show_filters(after - before, ax=axes[2], title="the change (own scale)")
     plt.tight_layout()
     plt.show()
+    """)
+    nb.code(r"""
+    # NBVAL_IGNORE_OUTPUT
+    # (trained numbers differ in the last digits between BLAS builds and thread counts)
+    print(f"conv1_1 weights at initialisation: standard deviation {before.std():.2f} "
+          f"(He: sqrt(2/9) = {np.sqrt(2 / 9):.2f})")
+    print(f"the largest change training made to one of them: {np.abs(after - before).max():.3f}, "
+          f"the typical change: {np.abs(after - before).mean():.3f}")
     """)
     nb.md(r"""
     **One digit through the network.** Below, the first eight channels at four depths (after the ReLU of the last
@@ -263,9 +272,12 @@ def lesson() -> Notebook:
 
     A tempting way to show a layer's maps is one `imshow` of the whole stack with a common colour scale. The
     channels' ranges differ by large factors, so the strongest channel sets the scale and the weaker ones come
-    out dark — it looks as if they detected little or nothing. Each map has to be scaled to its own range (what
-    `vgglib.viz.tile` does by default, `normalize="each"`); a map that is black *then* really is zero — a "dead"
-    channel whose ReLU never fires for this input.
+    out dark — it looks as if they detected little or nothing. Scaling each map to its own range (what
+    `vgglib.viz.tile` does by default, `normalize="each"`) shows every channel's pattern — but it has a blind spot
+    of its own: a *constant* map has no range, so it is drawn in the lowest colour whatever its value, a dead
+    channel (all zero) and a channel that is 1.2 everywhere alike. Every 1×1 map of `pool5` at 32×32 input is
+    constant. And per-map scaling cannot compare two digits: each is stretched to fill the colours. The cure is
+    **one scale per channel**, fixed over many images — what the explorer of section 8 does.
     """)
     nb.code(r"""
     maps = outputs["relu2_2"]
@@ -286,13 +298,16 @@ def lesson() -> Notebook:
 
     Choose a test digit, a layer (the slider runs through every convolution, ReLU and pooling layer, from
     `conv1_1` to `pool5`) and a range of channels (at most 16 are shown at once). The explorer shows the input,
-    the first layer's filters, the selected feature maps (each scaled to its own range) and the model's top
-    predictions, and it names the model it explores. Things to try: follow one digit from `conv1_1` to `pool5`;
-    compare the same channel for a 1 and for an 8; find channels that stay black for most digits; set
+    the first layer's filters, the selected feature maps and the model's top predictions, and it names the
+    model it explores. Each channel has one colour scale for all the explorer's digits (the first 100 test
+    digits) — from 0 (or the channel's lowest value, if negative) to its highest value over them, written under
+    each map — so the same channel of two digits can be compared by colour, and a 1×1 map is drawn at its value
+    (also printed in it). Things to try: follow one digit from `conv1_1` to `pool5`; compare the same channel
+    for a 1 and for an 8; find channels that stay at the bottom colour (zero) for most digits; set
     `MODEL = "fresh"` above and look again.
     """)
     nb.code(r"""
-    explorer = feature_map_explorer(model, X_test[:50], y_test[:50], max_channels=16, title=f"Exploring {source}")
+    explorer = feature_map_explorer(model, X_test[:100], y_test[:100], max_channels=16, title=f"Exploring {source}")
     explorer
     """)
     nb.md(r"""
@@ -308,6 +323,28 @@ def lesson() -> Notebook:
     explorer.controls["layer"].value = "conv1_1"
     explorer.controls["digit"].value = 0
     """)
+    nb.md(r"""
+    The question "the same channel for a 1 and for an 8", answered from `explorer.state`: at `pool5` every map is a
+    single number; `scale` holds each shown channel's (lowest, highest) over the 100 digits, and `drawn` where
+    on that scale the number falls (0 = bottom colour, 1 = top):
+    """)
+    nb.code(r"""
+    # NBVAL_IGNORE_OUTPUT
+    # (trained numbers differ in the last digits between BLAS builds and thread counts)
+    one, eight = int(np.flatnonzero(y_test[:100] == 1)[0]), int(np.flatnonzero(y_test[:100] == 8)[0])
+    explorer.controls["layer"].value = "pool5"
+    seen = {}
+    for i in (one, eight):
+        explorer.controls["digit"].value = i
+        seen[y_test[i]] = (explorer.state["maps"][:6, 0, 0].copy(), explorer.state["drawn"][:6, 0, 0].copy())
+    scale = explorer.state["scale"][:6]
+    print(f"channel   scale (over 100 digits)   value for the 1 (#{one})   value for the 8 (#{eight})")
+    for c in range(6):
+        print(f"{c:7d}   {scale[c, 0]:6.2f} ... {scale[c, 1]:5.2f}        "
+              f"{seen[1][0][c]:5.2f} ({seen[1][1][c]:4.0%})           {seen[8][0][c]:5.2f} ({seen[8][1][c]:4.0%})")
+    explorer.controls["layer"].value = "conv1_1"
+    explorer.controls["digit"].value = 0
+    """)
 
     # ------------------------------------------------------------------------------------------------ summary
     nb.md(r"""
@@ -320,7 +357,7 @@ def lesson() -> Notebook:
     | channels | one per filter | $64, 128, 256, 512, 512$ |
     | receptive field | $r_l = r_{l-1} + (k_l - 1)J_{l-1}$, $J_l = J_{l-1}s_l$ | conv1_2: 5, conv3_1: 24, conv4_1: 60, pool5: 212 |
     | check | bounding box of $\partial(\text{unit})/\partial x \ne 0$ | equals the formula inside the image |
-    | showing maps | scale each channel to its own range | a black map is then a dead channel |
+    | showing maps | one colour scale per channel, fixed over many digits | a constant map then shows its value |
     | in vgglib | `feature_map_explorer(model, images, labels)`, `viz.show_feature_maps`, `viz.show_filters` | |
 
     Next: **14 · Making it fast** — why these notebooks run in seconds, not hours.

@@ -54,17 +54,17 @@ def lesson() -> Notebook:
 
     The seed project called its network "very slow to train", and it was: its convolution visited every output
     pixel, every filter, every channel and every kernel tap in Python loops. One 64×64 digit through VGG16 is
-    1.27 billion multiply-adds; at the few million operations per second a Python loop manages, that is hours
-    per image. This notebook climbs the ladder from those loops to the fast path in `vgglib.fast`, which trains
-    VGG16 on a laptop CPU faster than PyTorch at 64×64 input and within about 1.1× of it at 32×32 — in plain
-    numpy.
+    1.27 billion multiply-adds; at the few million operations per second a Python loop manages, that is minutes
+    per image for the forward pass alone, and hours for one training step of 32 images. This notebook climbs the
+    ladder from those loops to the fast path in `vgglib.fast`, which trains VGG16 on a small two-core CPU faster
+    than PyTorch at 64×64 input and within about 1.1× of it at 32×32 — in plain numpy.
 
     Every rung is checked against the readable layers of notebooks 01–05: speed never changes the answer.
 
     **Learning goals** — after this notebook you can
 
     - count the work of a network (multiply-adds, FLOPs) and turn a timing into GFLOP/s;
-    - explain why im2col + one matrix product (GEMM) beats loops by 4 orders of magnitude, and gather the
+    - explain why im2col + one matrix product (GEMM) beats loops by three to four orders of magnitude, and gather the
       windows of a channels-last (NHWC) array with `as_strided`;
     - derive Winograd's F(2, 3) trick — 4 multiplications where the definition needs 6 — and its 2-D form;
     - say where the time of a training step goes, and what limits it further (GEMM peak, memory, threads).
@@ -138,7 +138,7 @@ def lesson() -> Notebook:
     macs_per_s = 200_000 / best_time(loop)
     step_macs = 3 * summary(VGG16.spec(1, 10, 64), print_table=False).total_macs * 32
     print(f"a Python loop: {macs_per_s / 1e6:.0f} M multiply-adds per second -> one 64x64 training step "
-          f"of 32 images would take {step_macs / macs_per_s / 3600:.0f} hours")
+          f"of 32 images would take {step_macs / macs_per_s / 3600:.1f} hours")
     """)
 
     # ------------------------------------------------------------------------------------------ 2 ladder
@@ -149,7 +149,9 @@ def lesson() -> Notebook:
     batch of 8. Four implementations:
 
     1. **pixel loops** — `vgglib.reference.conv2d_forward_naive`, the formula written out (the seed's way);
-    2. **vectorised windows** — `sliding_window_view` + `np.einsum`: no Python loops, but no BLAS either;
+    2. **vectorised windows** — `sliding_window_view` + `np.einsum(..., optimize=False)`: no Python loops, but
+       no BLAS either (with `optimize=True`, einsum would hand the product to BLAS via `tensordot` — we time that
+       too, as an aside);
     3. **im2col + matmul** — the readable `vgglib.layers.Convolution2D` of notebook 01;
     4. **the fast path** — `vgglib.fast.Convolution2D`: the same layer (same constructor, weights and
        checkpoints; `fast.to_reference(layer)` gives the readable one sharing its weights), computed by
@@ -164,10 +166,11 @@ def lesson() -> Notebook:
     x = rng.standard_normal((8, 16, 24, 24)).astype(np.float32)
     w, b = layer.params["weights"], layer.params["bias"]
 
-    def windows_einsum(x):
+    def windows_einsum(x, optimize=False):
+        # optimize=False: einsum's own C loop, no BLAS; optimize=True would route the product through BLAS
         xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
         win = sliding_window_view(xp, (3, 3), axis=(2, 3))            # (N, C, H, W, 3, 3), a view
-        return np.einsum("nchwij,fcij->nfhw", win, w, optimize=True) + b[:, None, None]
+        return np.einsum("nchwij,fcij->nfhw", win, w, optimize=optimize) + b[:, None, None]
 
     readable_layer = fast.to_reference(layer)                      # a vgglib.layers.Convolution2D, same weights
 
@@ -185,15 +188,28 @@ def lesson() -> Notebook:
     """)
     nb.code(r"""
     # NBVAL_IGNORE_OUTPUT
-    t_loops = best_time(lambda: reference.conv2d_forward_naive(x[:1, :, :3], w[:2], b[:2], 1, 1), repeat=1)
-    t_loops *= (16 / 2) * (24 / 1) * 8            # 2 filters x 1 output row of 1 image -> the whole batch
+    x_slice, w_slice = x[:1, :, :3], w[:2]                          # 1 image, 3 input rows, 2 of the 16 filters
+    y_slice = reference.conv2d_forward_naive(x_slice, w_slice, b[:2], 1, 1)
+    t_slice = best_time(lambda: reference.conv2d_forward_naive(x_slice, w_slice, b[:2], 1, 1), repeat=1)
+    rows_covered = y_slice.shape[2]                                 # padding 1: 3 input rows give 3 output rows
+    scale = (x.shape[0] / y_slice.shape[0]) * (w.shape[0] / y_slice.shape[1]) * (y_fast.shape[2] / rows_covered)
+    print(f"loop slice: {y_slice.shape[0]} image, {y_slice.shape[1]} filters, {rows_covered} of "
+          f"{y_fast.shape[2]} output rows -> times {scale:.0f} for the whole batch")
+    t_loops = t_slice * scale
     times = {"pixel loops (extrapolated)": t_loops,
              "vectorised windows (einsum)": best_time(lambda: windows_einsum(x)),
              "im2col + matmul (readable)": best_time(lambda: readable(x)),
              "vgglib.fast": best_time(lambda: layer.forward(x))}
+    t_einsum_blas = best_time(lambda: windows_einsum(x, optimize=True))
     flops = 2 * 8 * 24 * 24 * 16 * 16 * 9
+    print(f"{'':28s} {'time':>10s}    {'speed':>14s}   {'vs loops':>9s}  {'vs the rung above':>17s}")
+    previous = None
     for name, t in times.items():
-        print(f"{name:28s} {t * 1e3:10.2f} ms   {flops / t / 1e9:8.3f} GFLOP/s   {t_loops / t:9,.0f}x")
+        step = "" if previous is None else f"{previous / t:,.1f}x"
+        print(f"{name:28s} {t * 1e3:10.2f} ms {flops / t / 1e9:8.3f} GFLOP/s   {t_loops / t:8,.0f}x  {step:>17s}")
+        previous = t
+    print(f"aside: einsum with optimize=True (BLAS via tensordot) {t_einsum_blas * 1e3:.2f} ms, "
+          f"{times['vectorised windows (einsum)'] / t_einsum_blas:.1f}x faster than optimize=False")
     fig, ax = plt.subplots(figsize=(7, 2.6))
     ax.barh(list(times)[::-1], [t * 1e3 for t in times.values()][::-1], color="tab:blue")
     ax.set_xscale("log")
@@ -206,7 +222,7 @@ def lesson() -> Notebook:
     The big jump is from Python to compiled code; the second one, from `einsum` to im2col, is from "compiled"
     to "a GEMM": a matrix product reuses every number it loads many times from the CPU's caches and registers,
     and the BLAS library behind `np.matmul` is tuned for exactly that. On the full-size layer (64 channels,
-    64×64) the gap between the first and last rung is more than **10,000×** (see the benchmark below).
+    64×64) the gap between the first and last rung is larger still — the benchmark in section 8 measures it.
     """)
 
     # ------------------------------------------------------------------------------------------ 3 layout
@@ -215,7 +231,7 @@ def lesson() -> Notebook:
 
     numpy stores an array as one line of memory; `strides` say how many bytes to jump along each axis. The
     readable code keeps activations NCHW. The fast convolution works in **NHWC** ("channels last"): a 3×3
-    window then is three runs of $3C$ neighbouring numbers instead of nine runs of 3, so copying windows is a
+    window then is three runs of $3C$ neighbouring numbers instead of $3C$ runs of 3, so copying windows is a
     few long copies. It hands back an array of NCHW *shape* whose memory is NHWC — a transposed view, which
     is what PyTorch calls `channels_last`. Nothing downstream can tell, except by looking at the strides; the
     next ReLU and pooling keep that order, and the next convolution gets its NHWC input without copying.
@@ -312,21 +328,24 @@ def lesson() -> Notebook:
     with a private copy — one read of each, a fraction of the transform's cost — so a weight changed in place,
     a new array or another dtype is always noticed; a stale $U$ is impossible. The second batch also stores $U$
     transposed and contiguous, (16, C, F), once: the forward's 16 GEMMs run faster on it than on a transposed
-    view. From the third batch on, VGG16's 512-channel layers save 3–4 ms each, the largest single item of
-    inference at 32×32 input.
+    view. From the third batch on, each of VGG16's 512-channel layers skips its weight transform; the cell below
+    measures what that saves for one such layer on this machine (a few milliseconds on the benchmark machine,
+    where these layers' transforms are the largest single item of inference at 32×32 input; on a busy machine
+    the difference can drown in noise).
     """)
     nb.code(r"""
     # NBVAL_IGNORE_OUTPUT
     deep = Convolution2D(512, 512, 3, padding=1, rng=rng)       # conv4_2 of VGG16 at 32x32 input: 4x4 maps
     xd = rng.standard_normal((8, 512, 4, 4)).astype(np.float32)
-    for step in range(2):
-        t0 = time.perf_counter()
-        deep.forward(xd, training=True)
-    print(f"a training forward (transforms the weights every time): {1e3 * (time.perf_counter() - t0):5.1f} ms")
+    t_train = best_time(lambda: deep.forward(xd, training=True))
+    print(f"a training forward (transforms the weights every time): {1e3 * t_train:5.1f} ms")
     for batch in range(4):
         t0 = time.perf_counter()
         out = deep.forward(xd, training=False)
         print(f"inference batch {batch}: {1e3 * (time.perf_counter() - t0):5.1f} ms")
+    t_cached = best_time(lambda: deep.forward(xd, training=False))
+    print(f"from the third batch on: {1e3 * t_cached:5.1f} ms (best of 3) -> the cached transform saves "
+          f"{1e3 * (t_train - t_cached):.1f} ms per batch for this layer ({100 * (1 - t_cached / t_train):.0f}%)")
     """)
     nb.code(r"""
     first = deep.forward(xd, training=False)
@@ -401,9 +420,11 @@ def lesson() -> Notebook:
     nb.md(r"""
     ## 7 · Where the time goes
 
-    Timing every layer of a training step (a narrow VGG16 here, so it runs in a second) shows the usual
-    picture: the convolutions are nearly everything, their backward about twice their forward, and ReLU,
-    pooling and the optimizer are a few percent.
+    Timing every layer's `forward` and `backward` in a training step (a narrow VGG16 here, so it runs in a
+    second; the optimizer's update is not part of it) shows the usual picture: the convolutions take most of the
+    time. Their backward computes two products per layer ($dx$ and $dW$, section 5) against the forward's one, so
+    it should cost about twice the forward — less where the first layer skips $dx$, more where the small late
+    layers pay fixed costs. The cell prints the measured shares and the backward / forward ratio.
     """)
     nb.code(r"""
     # NBVAL_IGNORE_OUTPUT
@@ -430,6 +451,11 @@ def lesson() -> Notebook:
         logits = model.forward(xs)
         model.backward(softmax_cross_entropy(logits, labels)[1])
     total = sum(spent.values())
+    conv_fwd, conv_bwd = spent["Convolution2D forward"], spent["Convolution2D backward"]
+    print(f"convolutions: {100 * (conv_fwd + conv_bwd) / total:.0f}% of the layers' time "
+          f"(forward {1e3 * conv_fwd:.1f} ms, backward {1e3 * conv_bwd:.1f} ms: {conv_bwd / conv_fwd:.1f}x the forward)")
+    print(f"everything else (ReLU, pooling, dropout, flatten, fully connected): "
+          f"{100 * (1 - (conv_fwd + conv_bwd) / total):.0f}%")
     top = sorted(spent.items(), key=lambda kv: -kv[1])[:8]
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.barh([k for k, _ in top][::-1], [100 * v / total for _, v in top][::-1], color="tab:orange")
@@ -465,6 +491,11 @@ def lesson() -> Notebook:
         print(f"{row['size']}x{row['size']} {row['task']:38s} vgglib {row['vgglib_img_s']:6.1f} img/s  "
               f"PyTorch {row['torch_img_s']:6.1f} img/s  vgglib {row['vgglib_gflops']:4.0f} GFLOP/s "
               f"({row['pct_gemm_peak']:.0f}% of the GEMM peak)")
+    lad = bench["ladder"]
+    print(f"the ladder on the full-size layer ({lad['layer']}, method {lad['fast_method']}), per image: "
+          f"pixel loops {lad['naive_loops_s_per_image']:.1f} s (extrapolated), "
+          f"im2col + matmul {1e3 * lad['readable_s_per_image']:.1f} ms, vgglib.fast {1e3 * lad['fast_s_per_image']:.1f} ms "
+          f"-> loops / fast = {lad['naive_loops_s_per_image'] / lad['fast_s_per_image']:,.0f}x")
     """)
     nb.md(r"""
     What limits it further: memory traffic outside BLAS — gathering windows, the Winograd transforms, the
@@ -509,14 +540,29 @@ def lesson() -> Notebook:
     nb.md(r"""
     ## Summary
 
-    | step | what it removes | typical gain |
-    | --- | --- | --- |
-    | loops → vectorised windows | the Python interpreter per multiply-add | 100–1,000× |
-    | vectorised → im2col + GEMM | cache misses; uses the tuned BLAS kernel | 10–100× |
-    | NHWC windows, chunked | long copies instead of short ones; the window matrix stays in cache | 1.5–3× |
-    | Winograd F(2×2, 3×3) | 2.25× fewer multiplications on 3×3 layers | 1.1–1.5× on those layers |
-    | worker threads | numpy's one-core copies and ufuncs | up to the number of cores |
+    | step | what it removes |
+    | --- | --- |
+    | loops → vectorised windows | the Python interpreter per multiply-add |
+    | vectorised → im2col + GEMM | cache misses; uses the tuned BLAS kernel |
+    | NHWC windows, chunked | long copies instead of short ones; the window matrix stays in cache |
+    | Winograd F(2×2, 3×3) | 2.25× fewer multiplications on 3×3 layers with ≥ 64 channels |
+    | worker threads | numpy's one-core copies and ufuncs |
 
+    The gains, as measured in this notebook (sections 2 and 6, on this machine) and in the committed benchmark
+    (section 8, the full-size 64-channel layer at 64×64, where `vgglib.fast` uses Winograd):
+    """)
+    nb.code(r"""
+    # NBVAL_IGNORE_OUTPUT
+    print("| step | gain measured here (16 -> 16 channels, 24x24) |")
+    for (a, ta), (b, tb) in zip(list(times.items())[:-1], list(times.items())[1:]):
+        print(f"| {a} -> {b} | {ta / tb:,.1f}x |")
+    print(f"| worker threads ({fast.worker_count()}) vs one thread (section 6) | {t1 / tn:.1f}x |")
+    print(f"| benchmark layer: pixel loops -> im2col + matmul | "
+          f"{lad['naive_loops_s_per_image'] / lad['readable_s_per_image']:,.0f}x |")
+    print(f"| benchmark layer: im2col + matmul -> vgglib.fast ({lad['fast_method']}, NHWC, threads) | "
+          f"{lad['readable_s_per_image'] / lad['fast_s_per_image']:.1f}x |")
+    """)
+    nb.md(r"""
     Checks: every fast result equals the readable one (float32 tolerance) and the loops (float64); nothing
     handed out aliases reused memory. A model picks its layers: `VGG16(..., fast=True)` (the default) or
     `fast=False`, and `model.to_reference()` / `model.to_fast()` switch later, keeping the weights.

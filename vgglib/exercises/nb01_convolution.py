@@ -153,7 +153,8 @@ def check_horizontal_edge_kernel(kernel: Any) -> ExerciseResult:
         name,
         True,
         "zero on flat patches and on left-right changes, positive where bright lies "
-        "above dark. Apply it to the digit to see the tops of its strokes light up.",
+        "above dark. Apply it to the digit: the strokes are bright on dark, so their bottom edges "
+        "light up (positive) and their top edges go negative.",
         "",
     )
 
