@@ -919,3 +919,14 @@ def test_conversion_leaves_no_forward_state_behind(to):
         assert all(getattr(other, key, None) is None for key in ("_cols", "_mask", "_y", "_fast_cache", "_x"))
         with pytest.raises(RuntimeError, match="before forward"):
             other.backward(np.ones(layer._output_shape, np.float32))
+
+
+def test_model_fast_flag_follows_its_layers():
+    from vgglib import layers
+    from vgglib.model import Sequential
+
+    head_only = Sequential([layers.Flatten(), layers.Dropout(0.5)])  # nothing that has a fast version
+    assert head_only.fast and not fast.has_fast_version(head_only.layers[0])
+    mixed = Sequential([layers.Flatten(), layers.FullyConnected(4, 2), fast.ReLU()])
+    assert fast.has_fast_version(mixed.layers[1]) and not fast.has_fast_version(mixed.layers[2])
+    assert not mixed.fast and mixed.to_fast().fast and not mixed.to_reference().fast

@@ -29,7 +29,7 @@ from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 
-from .fast import is_fast, to_fast, to_reference
+from .fast.layers import has_fast_version, to_fast, to_reference
 from .layers import (
     Avgpooling2D,
     Convolution2D,
@@ -199,7 +199,7 @@ class Sequential:
     @property
     def fast(self) -> bool:
         """True when every layer that has a :mod:`vgglib.fast` counterpart uses it."""
-        return all(is_fast(layer) or to_fast(layer) is layer for layer in self.layers)
+        return not any(has_fast_version(layer) for layer in self.layers)
 
     def to_fast(self) -> Sequential:
         """Use the fast backend's layers (:mod:`vgglib.fast`), keeping the same weight arrays; returns ``self``."""

@@ -35,6 +35,7 @@ __all__ = [
     "to_fast",
     "to_reference",
     "is_fast",
+    "has_fast_version",
 ]
 
 #: dtypes the fast backend computes in; other float dtypes run the readable code
@@ -269,6 +270,11 @@ def _convert(layer: reference.Layer, cls: type[reference.Layer]) -> reference.La
 def is_fast(layer: reference.Layer) -> bool:
     """True for a layer of the fast backend."""
     return type(layer) in _REFERENCE
+
+
+def has_fast_version(layer: reference.Layer) -> bool:
+    """True for a readable layer that :func:`to_fast` would replace (Flatten and Dropout have no fast version)."""
+    return type(layer) in _FAST
 
 
 def to_fast(layer: reference.Layer) -> reference.Layer:
