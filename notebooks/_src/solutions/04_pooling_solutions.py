@@ -1,0 +1,95 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Solutions · 04 Pooling
+#
+# Worked solutions to the exercises of `../04_pooling.ipynb`. Each cell computes the answer, runs the same
+# self-check, and asserts that it passes.
+
+# %%
+import numpy as np
+
+import vgglib
+from vgglib.gradcheck import numerical_gradient
+from vgglib.exercises import check_maxpool_backward, check_maxpool_dx_by_hand, check_pool_by_hand, check_tie_gradient
+
+print("vgglib", vgglib.__version__)
+x_ex = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.float64)
+
+# %% [markdown]
+# **Exercise 1.** The four windows are the four 2×2 quadrants: top-left $\{1,1,5,6\}$, top-right
+# $\{2,4,7,8\}$, bottom-left $\{3,2,1,2\}$, bottom-right $\{1,0,3,4\}$. Their minima are 1, 2, 1, 0 and their
+# means $13/4, 21/4, 8/4, 8/4$.
+
+# %%
+quadrants = x_ex.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(2, 2, 4)   # (Ho, Wo, window)
+answer = {"min": quadrants.min(axis=-1), "avg": quadrants.mean(axis=-1)}
+print(answer)
+result = check_pool_by_hand(answer)
+print(result)
+assert result.correct
+
+# %% [markdown]
+# **Exercise 2.** The four 3×3 windows start at $(0,0), (0,1), (1,0), (1,1)$. Their maxima: 7 at $(1,2)$,
+# 8 at $(1,3)$, 7 at $(1,2)$ again, 8 at $(1,3)$ again. So the 7 collects $dy[0,0] + dy[1,0] = 1 + 3 = 4$ and
+# the 8 collects $dy[0,1] + dy[1,1] = 2 + 4 = 6$; everything else is 0. The entries of $dx$ add up to the sum
+# of $dy$, 10, as they must.
+
+# %%
+answer = np.zeros((4, 4))
+answer[1, 2] = 1 + 3
+answer[1, 3] = 2 + 4
+print(answer)
+result = check_maxpool_dx_by_hand(answer)
+print(result)
+assert result.correct
+
+# %% [markdown]
+# **Exercise 3.** With $a = b$: $\max(a+\varepsilon, b) = a + \varepsilon$, and $\max(a-\varepsilon, b) = b = a$.
+# The difference is $\varepsilon$, divided by $2\varepsilon$: $\tfrac12$. The check averages the slope from the
+# right (1) and from the left (0). `numerical_gradient` confirms it.
+
+# %%
+ab = np.array([3.0, 3.0])
+numeric = numerical_gradient(lambda: float(ab.max()), ab)
+answer = float(numeric[0])
+print("numerical gradient of max(a, b) at a = b:", numeric)
+result = check_tie_gradient(answer)
+print(result)
+assert result.correct
+
+
+# %% [markdown]
+# **Exercise 4.** A fully vectorised version: gather the windows (as `im2col` does, one strided slice per
+# offset), find every window's winner with one `argmax`, then put $dy$ back offset by offset. For each offset
+# $(i, j)$, the windows whose winner is at that offset add their $dy$ into the strided slice of $dx$ that
+# the offset reads — `+=` on a strided slice, so overlapping windows accumulate.
+
+# %%
+def maxpool_backward(dy, x, pool_size, stride):
+    k, s = pool_size, stride
+    n, c, ho, wo = dy.shape
+    windows = np.stack([x[:, :, i:i + s * ho:s, j:j + s * wo:s] for i in range(k) for j in range(k)], axis=2)
+    winners = windows.argmax(axis=2)                                     # (N, C, Ho, Wo): flat i*k + j
+    dx = np.zeros_like(x)
+    for i in range(k):
+        for j in range(k):
+            dx[:, :, i:i + s * ho:s, j:j + s * wo:s] += np.where(winners == i * k + j, dy, 0.0)
+    return dx
+
+
+result = check_maxpool_backward(maxpool_backward)
+print(result)
+assert result.correct

@@ -1,0 +1,66 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Solutions · 08 The VGG16 architecture
+#
+# Worked solutions to the exercises of `../08_vgg16_architecture.ipynb`. Each cell computes the answer,
+# runs the same self-check, and asserts that it passes.
+
+# %%
+import vgglib
+from vgglib.exercises import check_activation_count, check_conv_macs, check_fc1_inputs
+from vgglib.model import VGG16
+from vgglib.summarize import summary
+
+print("vgglib", vgglib.__version__)
+
+# %% [markdown]
+# **Exercise 1.** Five halvings: $32 \to 16 \to 8 \to 4 \to 2 \to 1$. The last map is $512\times1\times1$, so
+# `fc1` reads 512 values.
+
+# %%
+side = 32 // 2 ** 5
+answer = 512 * side * side
+result = check_fc1_inputs(answer)
+print(answer, result)
+assert result.correct
+
+# %% [markdown]
+# **Exercise 2.** `conv1_2` maps 64 channels to 64 at 64×64 (padding 1 keeps the size). Each of the
+# $64\cdot64\cdot64$ outputs sums $64\cdot3\cdot3$ products.
+
+# %%
+answer = (64 * 64) * 64 * (64 * 3 * 3)
+result = check_conv_macs(answer)
+print(f"{answer:,}", result)
+assert result.correct
+
+# %% [markdown]
+# **Exercise 3.** Block by block: the conv outputs have the block's channels at the block's input side, the
+# pool output the same channels at half the side; then the three FC outputs and the input image.
+
+# %%
+blocks = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
+side, total = 64, 1 * 64 * 64                       # the input image
+for channels, convs in blocks:
+    total += convs * channels * side * side         # conv outputs (ReLU in place)
+    side //= 2
+    total += channels * side * side                 # pool output
+total += 4096 + 4096 + 10                           # fc1, fc2, fc3
+answer = total
+result = check_activation_count(answer)
+print(f"{answer:,}", result)
+assert result.correct
+assert answer == summary(VGG16.spec(1, 10, 64), print_table=False).total_activations
