@@ -29,3 +29,14 @@ def test_every_exercise_module_is_named_after_its_notebook():
     for name in modules:
         doc = importlib.import_module(f"vgglib.exercises.{name}").__doc__
         assert f"notebooks/{name[2:]}.ipynb" in doc, name
+
+
+def test_reveal_prints_the_guess_next_to_the_run(capsys):
+    from vgglib.exercises import reveal
+
+    assert "no prediction" in reveal(None, 2.303)
+    assert "(close)" in reveal(2.3, 2.303)
+    assert "not close" in reveal(5, 2.303)
+    assert "not close" in reveal(2.0, 2.303, rel_tol=0.1)
+    assert "(the same)" in reveal((3, 2), (3, 2)) and "different" in reveal((2, 3), (3, 2))
+    assert capsys.readouterr().out.count("\n") == 6

@@ -196,3 +196,14 @@ def test_figure_to_png_is_deterministic():
 
     a, b = draw(), draw()
     assert a[:8] == b"\x89PNG\r\n\x1a\n" and a == b
+
+
+def test_one_digit_colour_scheme():
+    from matplotlib.colors import to_hex
+
+    assert len(set(viz.DIGIT_COLORS)) == 10
+    assert [viz.digit_color(d) for d in range(10)] == list(viz.DIGIT_COLORS)
+    assert viz.DIGIT_COLORS[3] == to_hex("tab:red")
+    for bad in (-1, 10):
+        with pytest.raises(ValueError, match="0..9"):
+            viz.digit_color(bad)

@@ -26,6 +26,11 @@ from .checks import check_class_ids
 from .metrics import confusion_matrix  # the numpy implementation; re-exported here for the notebooks
 
 __all__ = [
+    "DIGIT_COLORS",
+    "IMAGE_CMAP",
+    "SIGNED_CMAP",
+    "WRONG_COLOR",
+    "digit_color",
     "figure_to_png",
     "new_figure",
     "tile",
@@ -41,6 +46,27 @@ __all__ = [
     "show_filters",
     "plot_probabilities",
 ]
+
+
+# ------------------------------------------------------------------------------------------- one colour scheme
+#: every notebook colours digit (class) d with DIGIT_COLORS[d]: matplotlib's tab10, the same in every figure
+DIGIT_COLORS: tuple[str, ...] = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+#: images (digits, feature maps of one sign) are drawn in grey: 0 black, the largest value white
+IMAGE_CMAP = "gray"
+#: signed values (kernels, gradients, differences) on one symmetric scale: red positive, blue negative, white 0
+SIGNED_CMAP = "RdBu_r"
+#: a wrong prediction, a failed check
+WRONG_COLOR = "crimson"
+
+
+def digit_color(digit: int) -> str:
+    """The colour of digit (class) 0..9 in every figure of the series."""
+    d = int(digit)
+    if not 0 <= d <= 9:
+        raise ValueError(f"digit_color: expected a digit 0..9, got {digit!r}")
+    return DIGIT_COLORS[d]
 
 
 # ------------------------------------------------------------------------------------------- rendering

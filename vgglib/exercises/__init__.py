@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ._common import ExerciseResult
+from ._common import ExerciseResult, reveal
 
-__all__ = ["ExerciseResult"]
+__all__ = ["ExerciseResult", "reveal"]
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     if _info.name.startswith("_"):

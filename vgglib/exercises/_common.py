@@ -78,3 +78,23 @@ def _not_a_number(name: str, answer: Any, what: str) -> ExerciseResult:
     if answer is None:
         return verdict(name, False, "", f"no answer yet: replace None with {what}")
     return verdict(name, False, "", f"expected {what}, got {type(answer).__name__} {answer!r}")
+
+
+def reveal(guess: Any, actual: Any, *, rel_tol: float = 0.05, what: str = "the run") -> str:
+    """A "predict, then run" question's answer, printed after the run: your guess next to the computed value.
+
+    ``guess`` is what the student wrote before running the cell (None: no guess written); numbers within
+    ``rel_tol`` of ``actual`` count as close. Returns the line it prints.
+    """
+    if guess is None:
+        line = f"{what} gives {actual!r} (you wrote no prediction: set `guess` before running, then compare)"
+    else:
+        g, a = _as_float(guess), _as_float(actual)
+        if g is not None and a is not None:
+            close = abs(g - a) <= rel_tol * max(abs(a), 1e-12)
+            mark = "close" if close else "not close: find the step of your reasoning that differs"
+        else:
+            mark = "the same" if guess == actual else "different: find the step of your reasoning that differs"
+        line = f"you predicted {guess!r}; {what} gives {actual!r} ({mark})"
+    print(line)
+    return line
