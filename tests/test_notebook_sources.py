@@ -93,3 +93,27 @@ def test_sources_are_plain_jupytext_percent_scripts():
         text = script.read_text()
         assert "format_name: percent" in text and "# %%" in text, script
         assert jupytext.reads(text, fmt="py:percent").cells, script
+
+
+def _tagged(path: Path, prefix: str) -> dict[int, str]:
+    cells = {}
+    for cell in jupytext.read(path).cells:
+        for tag in cell.metadata.get("tags", []):
+            if tag.startswith(prefix + "-"):
+                number = int(tag.split("-", 1)[1])
+                assert number not in cells, f"{path.name}: two cells tagged {tag}"
+                cells[number] = cell.source
+    return cells
+
+
+@pytest.mark.parametrize("script", [s for s, n in build.pairs() if n.parent.name != "solutions"], ids=lambda p: p.stem)
+def test_each_exercise_cell_has_its_solution_cell(script):
+    """The coursework kit pairs `exercise-K` (the student's cell) with `solution-K` (the worked solution)."""
+    exercises = _tagged(script, "exercise")
+    solutions = _tagged(script.parent / "solutions" / f"{script.stem}_solutions.py", "solution")
+    assert exercises and sorted(exercises) == list(range(1, len(exercises) + 1)), sorted(exercises)
+    assert sorted(solutions) == sorted(exercises)
+    for k, source in exercises.items():
+        check = [line for line in source.splitlines() if line.startswith("check_")]
+        assert check, f"exercise {k}: the student's cell ends with its self-check call"
+        assert check[-1].split("(")[0] in solutions[k], f"exercise {k}: the solution runs the same check"

@@ -49,13 +49,13 @@ def from_source(script: Path, notebook: Path) -> nbformat.NotebookNode:
     """The notebook that ``script`` describes, with the outputs of unchanged cells kept from ``notebook``."""
     nb = jupytext.read(script)
     old = nbformat.read(notebook, as_version=4) if notebook.exists() else None
-    stored = {cell_key(c): c for c in old.cells} if old else {}
+    stored = {cell_key(c)[:2]: c for c in old.cells} if old else {}  # outputs follow the text, not the tags
     prefix = id_prefix(notebook)
     for i, cell in enumerate(nb.cells):
         cell["source"] = cell["source"].strip("\n")
         cell["id"] = f"{prefix}-{i:03d}"
         if cell.cell_type == "code":
-            prev = stored.get(cell_key(cell))
+            prev = stored.get(cell_key(cell)[:2])
             cell["outputs"] = prev["outputs"] if prev else []
             cell["execution_count"] = prev.get("execution_count") if prev else None
     # notebook metadata (language_info, the widget state an executed notebook stores) stays with the notebook

@@ -373,7 +373,7 @@ plt.show()
 # **Exercise 1 (easy).** Three 3×3 convolutions (stride 1) are stacked. What is the side of the receptive
 # field of one neuron of the third layer, in input pixels?
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # a whole number
 check_receptive_field(answer)
 
@@ -381,7 +381,7 @@ check_receptive_field(answer)
 # **Exercise 2 (easy).** AlexNet, the 2012 network VGG set out to improve, used 5×5 convolutions in its second
 # layer. How many parameters (weights and biases) does a 5×5 convolution from 96 to 256 channels have?
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # a whole number
 check_conv_parameter_count(answer)
 
@@ -389,6 +389,6 @@ check_conv_parameter_count(answer)
 # **Exercise 3 (medium).** Feed VGG16 a 96×96 image. How long is the vector that `Flatten` hands to `fc1`?
 # (You may use `vgg16_layers` from section 1 to check yourself — after answering.)
 
-# %%
+# %% tags=["exercise-3"]
 answer = None   # a whole number
 check_flatten_size(answer)

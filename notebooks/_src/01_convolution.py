@@ -575,7 +575,7 @@ except TypeError as e:
 # **Exercise 1 (easy).** Write `conv_output_size(size, kernel_size, padding, stride)` — without looking at
 # section 3 if you can. The check tries ten cases, including strides that do not divide evenly.
 
-# %%
+# %% tags=["exercise-1"]
 def conv_output_size(size, kernel_size, padding, stride):
     return None   # your code here
 
@@ -586,7 +586,7 @@ check_output_size(conv_output_size)
 # **Exercise 2 (easy).** By hand (pencil and paper, then type it in): the worked example's image and X
 # kernel with **padding 1 and stride 2**. First work out the output's shape, then each entry.
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # your answer: a nested list or an array
 check_convolution_by_hand(answer)
 
@@ -597,7 +597,7 @@ check_convolution_by_hand(answer)
 # up red. (Careful: the strokes are bright on a dark background, so "bright above dark" is the **bottom**
 # edge of a stroke; its top edge comes out blue.)
 
-# %%
+# %% tags=["exercise-3"]
 my_kernel = None   # your answer: a 3×3 array
 
 # m = correlate2d(digit, np.asarray(my_kernel, dtype=float), padding=1)
@@ -614,7 +614,7 @@ check_horizontal_edge_kernel(my_kernel)
 # at that offset; `np.einsum` or `np.tensordot` can do the sum over channels. The check compares with the
 # naive loops on six cases.
 
-# %%
+# %% tags=["exercise-4"]
 def conv2d(x, weights, bias, stride=1, padding=0):
     '''x (N, C, H, W), weights (F, C, k, k), bias (F,) -> (N, F, Ho, Wo).'''
     raise NotImplementedError   # your code here

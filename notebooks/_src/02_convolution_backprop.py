@@ -467,7 +467,7 @@ print("dx", dx.shape, " dW", dw.shape, " db", db.shape, "— each the shape of w
 # **Exercise 1 (easy).** A convolution layer with 16 filters of 3×3, stride 2 and padding 1 receives a batch
 # $x$ of shape $(8, 3, 32, 32)$. Give the shapes of `dy`, `dx`, `dW` and `db` as a dict of tuples.
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # e.g. {"dy": (...), "dx": (...), "dW": (...), "db": (...)}
 check_backward_shapes(answer)
 
@@ -477,7 +477,7 @@ check_backward_shapes(answer)
 # $dy = \begin{bmatrix}1&0&0\\0&0&0\\0&0&2\end{bmatrix}$. What is $dx$ (5×5)? Think "stamps", as in the
 # picture of section 4.
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # a 5×5 nested list or array
 check_dx_by_hand(answer)
 
@@ -486,7 +486,7 @@ check_dx_by_hand(answer)
 # **Exercise 3 (medium).** Write `dilate(dy, stride)` for a whole batch: $(N, F, H_o, W_o) \to
 # (N, F, (H_o-1)s+1, (W_o-1)s+1)$ with $s-1$ zeros between neighbouring entries, no loops.
 
-# %%
+# %% tags=["exercise-3"]
 def dilate(dy, stride):
     raise NotImplementedError   # your code here
 
@@ -500,7 +500,7 @@ check_dilate(dilate)
 # rotate, trim, crop — section 6 does it for one channel) rather than the offset loop of section 5. No
 # Python loops over pixels; `sliding_window_view` and `np.einsum` are your friends. Return `(dx, dW, db)`.
 
-# %%
+# %% tags=["exercise-4"]
 def conv_backward_conv_form(dy, x, weights, stride, padding):
     raise NotImplementedError   # your code here
 

@@ -463,7 +463,7 @@ assert 0.1 < buggy["dx"] < 1
 # **Exercise 1 (easy).** Write `my_relu_backward(dy, x)` — without looking at section 2. The check includes
 # inputs that are exactly 0.
 
-# %%
+# %% tags=["exercise-1"]
 def my_relu_backward(dy, x):
     raise NotImplementedError   # your code here
 
@@ -474,7 +474,7 @@ check_relu_backward(my_relu_backward)
 # **Exercise 2 (easy).** What is the He-initialisation standard deviation of VGG16's `conv4_2` (512 input
 # channels, 512 filters of 3×3)? Give a number.
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # a number
 check_he_std(answer)
 
@@ -485,7 +485,7 @@ check_he_std(answer)
 # layer to layer (784 → 400 → 100 → 256 → 64 → …), initialises it with your function, and passes 256 random
 # inputs through it: the activations must keep their scale within a factor 4.
 
-# %%
+# %% tags=["exercise-3"]
 def init_std(fan_in):
     return 0.01   # the classic guess; improve it
 

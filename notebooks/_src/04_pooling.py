@@ -460,7 +460,7 @@ for k in (1, 2, 3):
 # **Exercise 1 (easy).** By hand: min pooling and average pooling (2×2, stride 2) of the worked example
 # `x_ex`. Give both as a dict.
 
-# %%
+# %% tags=["exercise-1"]
 answer = {"min": None, "avg": None}   # two 2×2 nested lists or arrays
 check_pool_by_hand(answer)
 
@@ -468,7 +468,7 @@ check_pool_by_hand(answer)
 # **Exercise 2 (medium).** By hand: max pooling of `x_ex` with **pool size 3 and stride 1** (overlapping
 # windows) gives a 2×2 output. With $dy = \begin{bmatrix}1&2\\3&4\end{bmatrix}$, what is $dx$ (4×4)?
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # a 4×4 nested list or array
 check_maxpool_dx_by_hand(answer)
 
@@ -477,7 +477,7 @@ check_maxpool_dx_by_hand(answer)
 # $\big(\max(a+\varepsilon, b) - \max(a-\varepsilon, b)\big)/2\varepsilon$ give as the derivative of
 # $\max(a, b)$ with respect to $a$? (Work it out on paper, then confirm with `numerical_gradient`.)
 
-# %%
+# %% tags=["exercise-3"]
 answer = None   # a number
 check_tie_gradient(answer)
 
@@ -488,7 +488,7 @@ check_tie_gradient(answer)
 # loops over the batch or the channels. Loops over the output positions are allowed; a fully vectorised
 # version (loops over the $k\times k$ offsets only) is a bonus.
 
-# %%
+# %% tags=["exercise-4"]
 def maxpool_backward(dy, x, pool_size, stride):
     raise NotImplementedError   # your code here
 

@@ -497,7 +497,7 @@ print(f"bias after one step has shape {b.shape} instead of (6,); the next forwar
 # **Exercise 1 (easy).** The seed's VGG16 ends its convolutions with a $(512, 2, 2)$ feature map per image.
 # After `Flatten`, at which position (counting from 0) is the entry of channel 3, row 1, column 0?
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # your answer: a whole number
 check_flatten_index(answer)
 
@@ -505,7 +505,7 @@ check_flatten_index(answer)
 # **Exercise 2 (medium).** How many parameters (weights *and* biases) do the three FC layers of the original
 # VGG16 have (224×224×3 input, 1000 classes)? Compute it without looking at the table above.
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # your answer: a whole number
 check_fc_parameter_count(answer)
 
@@ -515,7 +515,7 @@ check_fc_parameter_count(answer)
 # loops), returning `(dx, dW, db)`. The check tries a non-square $W$, a square one and a batch of one, and
 # compares with the layer contract and with vgglib.
 
-# %%
+# %% tags=["exercise-3"]
 def fc_backward(x, W, dy):
     '''x (N, D), W (D, M), dy (N, M) -> dx (N, D), dW (D, M), db (M,).'''
     raise NotImplementedError

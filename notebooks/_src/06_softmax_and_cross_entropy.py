@@ -460,7 +460,7 @@ plt.show()
 # **Exercise 1 (easy).** VGG16 was designed for ImageNet, with 1000 classes. What loss should an untrained
 # VGG16 report on its first ImageNet batch, if its logits start out small? (A number, to at least 3 decimals.)
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # your answer: a number
 check_initial_loss(answer)
 
@@ -469,7 +469,7 @@ check_initial_loss(answer)
 # is **2** (counting from 0). What is $\partial \ell/\partial z$? Compute the three numbers (you may use
 # `softmax`, but not `softmax_cross_entropy`).
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # your answer: three numbers
 check_seed_gradient(answer)
 
@@ -479,7 +479,7 @@ check_seed_gradient(answer)
 # integer labels $(N,)$, returning `(loss, dlogits)`: the mean loss and its gradient. It must survive logits of
 # $\pm 1000$ and must not use `vgglib.losses`.
 
-# %%
+# %% tags=["exercise-3"]
 def my_softmax_cross_entropy(logits, labels):
     '''logits (N, C), labels (N,) ints -> (mean loss: float, dlogits: (N, C))'''
     raise NotImplementedError

@@ -478,7 +478,7 @@ for xb, yb in batches(images, labels, batch_size=64, rng=np.random.default_rng(1
 # (a `bytes` object; it may be longer than the header) and returns `(type_code, shape)` — e.g. `(8, (6000, 28, 28))`
 # for the sample's images — without using `vgglib.mnist`. The check tries five headers, with sizes over 65,535.
 
-# %%
+# %% tags=["exercise-1"]
 def parse_idx_header(data):
     '''bytes -> (type_code: int, shape: tuple of ints)'''
     raise NotImplementedError
@@ -490,7 +490,7 @@ check_parse_idx_header(parse_idx_header)
 # **Exercise 2 (easy).** `x` is a uint8 array holding a pixel of value 20. After `x -= 33`, what value does that
 # pixel hold? Work it out first, then confirm it in a scratch cell.
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # your answer: a whole number
 check_uint8_wraparound(answer)
 
@@ -500,7 +500,7 @@ check_uint8_wraparound(answer)
 # their first axis so that every image keeps its label, using only the generator `rng` it is given (so the
 # same seed gives the same order). Do not use `vgglib.preprocess.shuffle`.
 
-# %%
+# %% tags=["exercise-3"]
 def shuffle_together(X, y, rng):
     '''X (N, ...), y (N,), rng: np.random.Generator -> (X_shuffled, y_shuffled)'''
     raise NotImplementedError

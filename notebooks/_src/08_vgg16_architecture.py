@@ -475,7 +475,7 @@ print(f"one epoch of 60,000 images, forward + backward (≈3× forward): about {
 # **Exercise 1 (easy).** MNIST digits padded to 32×32×1 (`VGG16(input_size=32)`, the choice of the later
 # notebooks): how many inputs does `fc1` have?
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # your answer: a whole number
 check_fc1_inputs(answer)
 
@@ -483,7 +483,7 @@ check_fc1_inputs(answer)
 # **Exercise 2 (medium).** How many multiply-adds does `conv1_2` perform for one image in the seed's 64×64×1
 # model?
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # your answer: a whole number
 check_conv_macs(answer)
 
@@ -491,6 +491,6 @@ check_conv_macs(answer)
 # **Exercise 3 (harder).** How many activation values does one forward pass of the seed's 64×64×1 model
 # produce for one image, counted the standard way (the input, plus every conv, pool and FC output once)?
 
-# %%
+# %% tags=["exercise-3"]
 answer = None   # your answer: a whole number
 check_activation_count(answer)

@@ -415,7 +415,7 @@ else:
 # **Exercise 1 (easy).** The full run trains on 55,000 images (5,000 held out) in batches of 64. How many batches
 # make one epoch, if every image is used exactly once?
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # your answer: a whole number
 check_batches_per_epoch(answer)
 
@@ -426,7 +426,7 @@ check_batches_per_epoch(answer)
 # (stop) once `history["val_accuracy"]` has gone `patience` epochs in a row without beating its best value so
 # far, and `False` otherwise. (Use it as `model.train(..., val_data=..., callbacks=[make_early_stopping(3)])`.)
 
-# %%
+# %% tags=["exercise-2"]
 def make_early_stopping(patience):
     '''-> callback(history) -> bool: True once val_accuracy has not improved for `patience` epochs'''
     raise NotImplementedError
@@ -440,7 +440,7 @@ check_early_stopping(make_early_stopping)
 # fraction) and the confusion matrix, `confusion[t, p]` = number of images of true class `t` predicted as `p`.
 # Vectorise it: no Python loop over the images.
 
-# %%
+# %% tags=["exercise-3"]
 def accuracy_and_confusion(y_true, y_pred, num_classes):
     '''y_true, y_pred (N,) ints -> (accuracy: float, confusion: (num_classes, num_classes) ints)'''
     raise NotImplementedError

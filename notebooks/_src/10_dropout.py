@@ -530,7 +530,7 @@ plt.show()
 # **Exercise 1 (easy).** A dropout layer with $p = 0.2$ keeps a unit. By what factor does inverted dropout
 # multiply its activation?
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # your answer: a number
 check_dropout_scale(answer)
 
@@ -539,7 +539,7 @@ check_dropout_scale(answer)
 # $p = 0.5$. What is the variance of its output $y$ (over the random mask)? Derive it from the two values $y$
 # can take rather than from the formula in the summary.
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # your answer: a number
 check_dropout_variance(answer)
 
@@ -549,7 +549,7 @@ check_dropout_variance(answer)
 # any shape, vectorised (no Python loops), without `vgglib.layers.Dropout`. It must return a new array of
 # `x`'s dtype, and leave `x` unchanged.
 
-# %%
+# %% tags=["exercise-3"]
 def my_dropout(x, p, rng):
     '''x: any shape; p: drop probability in [0, 1); rng: np.random.Generator -> y of x's shape and dtype'''
     raise NotImplementedError

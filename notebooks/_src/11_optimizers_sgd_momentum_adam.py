@@ -398,7 +398,7 @@ for name, step_fn in (("with correction", adam_step), ("without", adam_step_no_c
 #
 # **Exercise 1 (easy).** Gradient descent on $f(w) = 5w^2$. Above which learning rate does it stop converging?
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # your answer: a number
 check_largest_stable_lr(answer)
 
@@ -407,7 +407,7 @@ check_largest_stable_lr(answer)
 # at every step. In the long run, how many times larger is its step than plain SGD's with the same learning
 # rate?
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # your answer: a number
 check_momentum_speedup(answer)
 
@@ -417,7 +417,7 @@ check_momentum_speedup(answer)
 # moments `m` and `v` (arrays of `p`'s shape), the step number `t` (1 for the first step) and the
 # hyperparameters, and returns the new `(p, m, v)`. Do not use `vgglib.optim`.
 
-# %%
+# %% tags=["exercise-3"]
 def my_adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
     '''One Adam step; t counts from 1. Returns (p, m, v).'''
     raise NotImplementedError

@@ -379,7 +379,7 @@ assert min(per_class[0], per_class[1]) > max(per_class[3], per_class[5], per_cla
 # **Exercise 1 (easy).** Which of these transforms keep the label of *every* MNIST digit? Answer with a set of
 # names copied from `TRANSFORMS`.
 
-# %%
+# %% tags=["exercise-1"]
 print(TRANSFORMS)
 answer = None   # your answer: a set of names, e.g. {"shift by 2 pixels"}
 check_label_preserving(answer)
@@ -390,7 +390,7 @@ check_label_preserving(answer)
 # columns right (negative values move up / left), the uncovered border filled with 0 and nothing wrapped
 # around. No `np.roll`, no loops over pixels.
 
-# %%
+# %% tags=["exercise-2"]
 def my_shift(image, dy, dx):
     '''image (H, W); dy, dx integers -> shifted image (H, W), zero border'''
     raise NotImplementedError
@@ -403,7 +403,7 @@ check_shift(my_shift)
 # **Exercise 3 (harder).** Write `my_zca_matrix(X, eps)` for data $X$ of shape $(N, D)$: the ZCA whitening matrix
 # $W$ $(D, D)$ of section 2 (use `np.linalg.eigh`, not `ZCAWhitening`).
 
-# %%
+# %% tags=["exercise-3"]
 def my_zca_matrix(X, eps):
     '''X (N, D) -> W (D, D) with W = U (Λ + eps)^(-1/2) Uᵀ for the covariance of the centred X'''
     raise NotImplementedError

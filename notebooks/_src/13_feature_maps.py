@@ -348,7 +348,7 @@ explorer.controls["digit"].value = 0
 # **Exercise 1 (easy).** The seed's VGG16 has full width (64 filters in block 1) and 64×64 inputs. What is the
 # shape $(C, H, W)$ of `pool3`'s output for one image?
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # your answer: a tuple (C, H, W)
 check_pool3_shape(answer)
 
@@ -356,7 +356,7 @@ check_pool3_shape(answer)
 # **Exercise 2 (medium).** Without running code: how many input pixels wide is the receptive field of one unit of
 # `conv3_1`? Apply the recursion of section 2 layer by layer.
 
-# %%
+# %% tags=["exercise-2"]
 answer = None   # your answer: a whole number
 check_conv3_1_receptive_field(answer)
 
@@ -367,7 +367,7 @@ check_conv3_1_receptive_field(answer)
 # `channel` has the largest mean, largest first. Then use it on the model above (in the solutions it shows the
 # digits one `relu3_3` channel likes best).
 
-# %%
+# %% tags=["exercise-3"]
 def top_activating(maps, channel, k):
     '''maps (N, C, H, W) -> indices (k,) of the images with the largest mean activation in `channel`'''
     raise NotImplementedError

@@ -527,7 +527,7 @@ print(f"| benchmark layer: im2col + matmul -> vgglib.fast ({lad['fast_method']},
 # **Exercise 1 (easy).** How many multiply-adds does VGG16's `conv2_1` do for one image at 64×64 input? It
 # maps 64 → 128 channels with 3×3 kernels and padding 1, on 32×32 maps (after the first pooling).
 
-# %%
+# %% tags=["exercise-1"]
 answer = None   # a number
 check_conv2_1_macs(answer)
 
@@ -537,7 +537,7 @@ check_conv2_1_macs(answer)
 # `x` (N, H, W, C) as a matrix (N·Ho·Wo, k·k·C), rows ordered (n, oy, ox), columns (i, j, c). Use
 # `as_strided` (section 3); reshaping the overlapping view makes the copy.
 
-# %%
+# %% tags=["exercise-2"]
 def im2col_nhwc(x, k):
     raise NotImplementedError   # your code here
 
@@ -550,7 +550,7 @@ check_im2col_nhwc(im2col_nhwc)
 # with only **4** products that involve both inputs and weights. The check runs your function on "counting
 # numbers" that tally those products.
 
-# %%
+# %% tags=["exercise-3"]
 def winograd_1d(d, g):
     raise NotImplementedError   # your code here
 
@@ -564,7 +564,7 @@ check_winograd_1d(winograd_1d)
 # window's maximum — **the first one in row-major order** when several are equal. Odd sizes drop the last
 # row/column.
 
-# %%
+# %% tags=["exercise-4"]
 def pool2x2(x):
     raise NotImplementedError   # your code here
 

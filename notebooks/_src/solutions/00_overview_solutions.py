@@ -29,7 +29,7 @@ print("vgglib", vgglib.__version__)
 # $r = 1 + 2 + 2 + 2 = 7$. One 7×7 layer would need $49C^2$ weights; the stack needs $3\cdot9C^2 = 27C^2$ —
 # 45% fewer — and has three ReLUs.
 
-# %%
+# %% tags=["solution-1"]
 r = 1
 for k in (3, 3, 3):
     r += k - 1
@@ -40,7 +40,7 @@ assert result.correct
 # %% [markdown]
 # **Exercise 2.** Weights $(F, C, k, k) = (256, 96, 5, 5)$ plus one bias per filter.
 
-# %%
+# %% tags=["solution-2"]
 answer = 256 * 96 * 5 * 5 + 256
 result = check_conv_parameter_count(answer)
 print(f"{answer:,}", result)
@@ -50,7 +50,7 @@ assert result.correct
 # **Exercise 3.** The convolutions keep the size; the five pools halve it: $96 / 2^5 = 3$. The last block has
 # 512 channels, so `fc1` reads $512 \cdot 3 \cdot 3 = 4608$ values.
 
-# %%
+# %% tags=["solution-3"]
 side = 96
 for _ in range(5):
     side //= 2

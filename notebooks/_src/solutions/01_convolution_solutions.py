@@ -36,7 +36,7 @@ print("vgglib", vgglib.__version__)
 # **Exercise 1.** Windows start at $0, s, 2s, \dots$ and the last must fit inside the padded input:
 # $(H_o-1)s + k \le H + 2p$. Integer division `//` is the floor.
 
-# %%
+# %% tags=["solution-1"]
 def conv_output_size(size, kernel_size, padding, stride):
     return (size + 2 * padding - kernel_size) // stride + 1
 
@@ -52,7 +52,7 @@ assert result.correct
 # so $y[0,0] = 2$. The
 # loops below do the same bookkeeping for all nine entries.
 
-# %%
+# %% tags=["solution-2"]
 image = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], float)
 kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], float)
 xp = np.pad(image, 1)
@@ -68,7 +68,7 @@ assert result.correct
 # give 0), and bright-above-dark gives a positive sum. The Sobel weights $1, 2, 1$ add a little smoothing
 # along the edge. It is the vertical-edge Sobel kernel turned by 90°.
 
-# %%
+# %% tags=["solution-3"]
 my_kernel = np.array([[1, 2, 1],
                       [0, 0, 0],
                       [-1, -2, -1]], dtype=float)
@@ -105,7 +105,7 @@ assert m[16, 12] < -3 and m[18, 12] > 3          # above the bar: negative; belo
 # it by the weights $W[:, :, i, j]$ of shape $(F, C)$ and sums over the channels $c$. Nine slices, nine
 # einsums, and no loop over pixels.
 
-# %%
+# %% tags=["solution-4"]
 def conv2d(x, weights, bias, stride=1, padding=0):
     '''x (N, C, H, W), weights (F, C, k, k), bias (F,) -> (N, F, Ho, Wo).'''
     n, c, h, w = x.shape

@@ -32,7 +32,7 @@ print("vgglib", vgglib.__version__)
 # filter, so $dy$ is $(8, 16, 16, 16)$. Every other gradient has the shape of what it differentiates: $dx$
 # that of $x$ (padding cropped), $dW$ that of the weights $(F, C, k, k)$, $db$ that of the bias $(F,)$.
 
-# %%
+# %% tags=["solution-1"]
 ho = (32 + 2 * 1 - 3) // 2 + 1
 answer = {"dy": (8, 16, ho, ho), "dx": (8, 3, 32, 32), "dW": (16, 3, 3, 3), "db": (16,)}
 result = check_backward_shapes(answer)
@@ -44,7 +44,7 @@ assert result.correct
 # it stamps $1\cdot w$ there. Output $(2,2)$ read rows 2–4, columns 2–4: it stamps $2\cdot w$ there. The stamps
 # overlap at pixel $(2,2)$, which gets $w[2,2]\cdot1 + w[0,0]\cdot2 = 1 + 2 = 3$.
 
-# %%
+# %% tags=["solution-2"]
 w = np.array([[1, 2, 0], [0, 1, 0], [3, 0, 1]], dtype=float)
 answer = np.zeros((5, 5))
 answer[0:3, 0:3] += 1 * w
@@ -59,7 +59,7 @@ assert result.correct
 # **Exercise 3.** Allocate the zeros, then write $dy$ into every $s$-th row and column with one strided
 # assignment.
 
-# %%
+# %% tags=["solution-3"]
 def dilate(dy, stride):
     n, f, ho, wo = dy.shape
     out = np.zeros((n, f, (ho - 1) * stride + 1, (wo - 1) * stride + 1), dtype=dy.dtype)
@@ -81,7 +81,7 @@ assert result.correct
 # - $dx_{\text{pad}}[n,c] = \sum_f \text{pad}_{k-1}(\tilde{dy}[n,f]) \star \text{rot180}(W[f,c])$: windows of
 #   the padded $\tilde{dy}$ of size $k\times k$; fill up rows no window read with zeros; crop $p$.
 
-# %%
+# %% tags=["solution-4"]
 def conv_backward_conv_form(dy, x, weights, stride, padding):
     k, p = weights.shape[-1], padding
     h, wd = x.shape[2:]

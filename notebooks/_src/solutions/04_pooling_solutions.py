@@ -33,7 +33,7 @@ x_ex = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=
 # $\{2,4,7,8\}$, bottom-left $\{3,2,1,2\}$, bottom-right $\{1,0,3,4\}$. Their minima are 1, 2, 1, 0 and their
 # means $13/4, 21/4, 8/4, 8/4$.
 
-# %%
+# %% tags=["solution-1"]
 quadrants = x_ex.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(2, 2, 4)   # (Ho, Wo, window)
 answer = {"min": quadrants.min(axis=-1), "avg": quadrants.mean(axis=-1)}
 print(answer)
@@ -47,7 +47,7 @@ assert result.correct
 # the 8 collects $dy[0,1] + dy[1,1] = 2 + 4 = 6$; everything else is 0. The entries of $dx$ add up to the sum
 # of $dy$, 10, as they must.
 
-# %%
+# %% tags=["solution-2"]
 answer = np.zeros((4, 4))
 answer[1, 2] = 1 + 3
 answer[1, 3] = 2 + 4
@@ -61,7 +61,7 @@ assert result.correct
 # The difference is $\varepsilon$, divided by $2\varepsilon$: $\tfrac12$. The check averages the slope from the
 # right (1) and from the left (0). `numerical_gradient` confirms it.
 
-# %%
+# %% tags=["solution-3"]
 ab = np.array([3.0, 3.0])
 numeric = numerical_gradient(lambda: float(ab.max()), ab)
 answer = float(numeric[0])
@@ -77,7 +77,7 @@ assert result.correct
 # $(i, j)$, the windows whose winner is at that offset add their $dy$ into the strided slice of $dx$ that
 # the offset reads — `+=` on a strided slice, so overlapping windows accumulate.
 
-# %%
+# %% tags=["solution-4"]
 def maxpool_backward(dy, x, pool_size, stride):
     k, s = pool_size, stride
     n, c, ho, wo = dy.shape

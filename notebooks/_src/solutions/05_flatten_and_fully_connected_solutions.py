@@ -31,7 +31,7 @@ print("vgglib", vgglib.__version__)
 # 2 values of channel 3, then column 0: $i = 3\cdot4 + 1\cdot2 + 0 = 14$. `np.ravel_multi_index` does the same
 # computation.
 
-# %%
+# %% tags=["solution-1"]
 C, H, W = 512, 2, 2
 answer = 3 * H * W + 1 * W + 0
 assert answer == np.ravel_multi_index((3, 1, 0), (C, H, W))
@@ -43,7 +43,7 @@ assert result.correct
 # **Exercise 2.** Five poolings halve 224 five times: $224 / 2^5 = 7$, so `fc1` reads
 # $512\cdot7\cdot7 = 25{,}088$ values. Each layer has $D\cdot M$ weights and $M$ biases.
 
-# %%
+# %% tags=["solution-2"]
 layers = [(512 * 7 * 7, 4096), (4096, 4096), (4096, 1000)]
 answer = sum(d * m + m for d, m in layers)
 result = check_fc_parameter_count(answer)
@@ -55,7 +55,7 @@ assert result.correct
 # **Exercise 3.** The three formulas of section 3, each one matrix product or sum. The shapes confirm them:
 # $X^\top dY$ is $(D, M)$, $dY\,W^\top$ is $(N, D)$, and summing $dY$ over the batch axis gives $(M,)$.
 
-# %%
+# %% tags=["solution-3"]
 def fc_backward(x, W, dy):
     '''x (N, D), W (D, M), dy (N, M) -> dx (N, D), dW (D, M), db (M,).'''
     dx = dy @ W.T

@@ -30,7 +30,7 @@ print("vgglib", vgglib.__version__)
 # %% [markdown]
 # **Exercise 1.** Small logits give every class $p = 1/1000$, so $L = -\ln(1/1000) = \ln 1000 \approx 6.908$.
 
-# %%
+# %% tags=["solution-1"]
 answer = np.log(1000)
 result = check_initial_loss(answer)
 print(f"{answer:.4f}", result)
@@ -40,7 +40,7 @@ assert result.correct
 # **Exercise 2.** $\partial\ell/\partial z = p - y$ with $y = (0, 0, 1)$: the first two entries are the
 # probabilities themselves, the last is $p_2 - 1$.
 
-# %%
+# %% tags=["solution-2"]
 z = np.array([2.33, -1.46, 0.56])
 p = softmax(z[None])[0]
 answer = p - np.array([0.0, 0.0, 1.0])
@@ -53,7 +53,7 @@ assert result.correct
 # **Exercise 3.** Log-softmax with the maximum subtracted gives the loss without overflow or $\log 0$; the
 # gradient is $(P - Y)/N$, with $P = e^{\log P}$.
 
-# %%
+# %% tags=["solution-3"]
 def my_softmax_cross_entropy(logits, labels):
     '''logits (N, C), labels (N,) ints -> (mean loss: float, dlogits: (N, C))'''
     n = len(logits)

@@ -33,7 +33,7 @@ print("vgglib", vgglib.__version__)
 # **Exercise 1.** Byte 2 is the type code and byte 3 the number of dimensions; then each size is a
 # big-endian unsigned 32-bit integer (`">I"`).
 
-# %%
+# %% tags=["solution-1"]
 def parse_idx_header(data):
     '''bytes -> (type_code: int, shape: tuple of ints)'''
     type_code, ndim = data[2], data[3]
@@ -50,7 +50,7 @@ assert result.correct
 # **Exercise 2.** $20 - 33 = -13$, and modulo 256 that is $-13 + 256 = 243$: a faint rim pixel becomes
 # almost full ink.
 
-# %%
+# %% tags=["solution-2"]
 x = np.array([20], dtype=np.uint8)
 x -= 33
 answer = int(x[0])
@@ -63,7 +63,7 @@ assert result.correct
 # %% [markdown]
 # **Exercise 3.** Draw *one* permutation from `rng` and index both arrays with it.
 
-# %%
+# %% tags=["solution-3"]
 def shuffle_together(X, y, rng):
     '''X (N, ...), y (N,), rng: np.random.Generator -> (X_shuffled, y_shuffled)'''
     perm = rng.permutation(len(X))

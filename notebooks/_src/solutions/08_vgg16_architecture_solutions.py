@@ -30,7 +30,7 @@ print("vgglib", vgglib.__version__)
 # **Exercise 1.** Five halvings: $32 \to 16 \to 8 \to 4 \to 2 \to 1$. The last map is $512\times1\times1$, so
 # `fc1` reads 512 values.
 
-# %%
+# %% tags=["solution-1"]
 side = 32 // 2 ** 5
 answer = 512 * side * side
 result = check_fc1_inputs(answer)
@@ -41,7 +41,7 @@ assert result.correct
 # **Exercise 2.** `conv1_2` maps 64 channels to 64 at 64×64 (padding 1 keeps the size). Each of the
 # $64\cdot64\cdot64$ outputs sums $64\cdot3\cdot3$ products.
 
-# %%
+# %% tags=["solution-2"]
 answer = (64 * 64) * 64 * (64 * 3 * 3)
 result = check_conv_macs(answer)
 print(f"{answer:,}", result)
@@ -51,7 +51,7 @@ assert result.correct
 # **Exercise 3.** Block by block: the conv outputs have the block's channels at the block's input side, the
 # pool output the same channels at half the side; then the three FC outputs and the input image.
 
-# %%
+# %% tags=["solution-3"]
 blocks = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
 side, total = 64, 1 * 64 * 64                       # the input image
 for channels, convs in blocks:

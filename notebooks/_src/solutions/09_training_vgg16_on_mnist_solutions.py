@@ -32,7 +32,7 @@ print("vgglib", vgglib.__version__)
 # **Exercise 1.** $55{,}000 / 64 = 859.375$: 859 full batches and one of $55{,}000 - 859 \cdot 64 = 24$ images,
 # $\lceil 859.375 \rceil = 860$ batches.
 
-# %%
+# %% tags=["solution-1"]
 answer = math.ceil(55_000 / 64)
 print(answer, "batches; the last one has", 55_000 - 64 * (answer - 1), "images")
 result = check_batches_per_epoch(answer)
@@ -44,7 +44,7 @@ assert result.correct
 # **Exercise 2.** The epochs since the best accuracy are the number of entries after the (first) position of the
 # maximum; stop when that reaches `patience`. The callback reads the history, so it needs no state of its own.
 
-# %%
+# %% tags=["solution-2"]
 def make_early_stopping(patience):
     '''-> callback(history) -> bool: True once val_accuracy has not improved for `patience` epochs'''
     def callback(history):
@@ -66,7 +66,7 @@ assert result.correct
 # **Exercise 3.** Encode each (true, predicted) pair as one number $t \cdot C + p$ and count them with
 # `np.bincount`; the accuracy is the diagonal's share.
 
-# %%
+# %% tags=["solution-3"]
 def accuracy_and_confusion(y_true, y_pred, num_classes):
     '''y_true, y_pred (N,) ints -> (accuracy: float, confusion: (num_classes, num_classes) ints)'''
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

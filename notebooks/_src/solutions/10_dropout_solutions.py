@@ -30,7 +30,7 @@ print("vgglib", vgglib.__version__)
 # **Exercise 1.** A unit is kept with probability $1 - p = 0.8$; to keep $\mathbb{E}[y] = x$ the survivors are
 # divided by 0.8, i.e. multiplied by $1/0.8 = 1.25$.
 
-# %%
+# %% tags=["solution-1"]
 p = 0.2
 answer = 1 / (1 - p)
 result = check_dropout_scale(answer)
@@ -42,7 +42,7 @@ assert result.correct
 # $\mathbb{E}[y] = 0.5 \cdot 4 = 2 = x$, $\mathbb{E}[y^2] = 0.5 \cdot 16 = 8$, and
 # $\operatorname{Var}[y] = 8 - 2^2 = 4$ — the same as $x^2 p/(1-p) = 4 \cdot 1 = 4$.
 
-# %%
+# %% tags=["solution-2"]
 x, p = 2.0, 0.5
 values = np.array([x / (1 - p), 0.0])
 probs = np.array([1 - p, p])
@@ -57,7 +57,7 @@ assert result.correct
 # **Exercise 3.** One uniform number per element; a unit is kept when it is at least $p$ (probability $1-p$).
 # The boolean mask becomes 0/1 in `x`'s dtype, and the scale is applied in the same dtype.
 
-# %%
+# %% tags=["solution-3"]
 def my_dropout(x, p, rng):
     '''x: any shape; p: drop probability in [0, 1); rng: np.random.Generator -> y of x's shape and dtype'''
     keep = rng.random(x.shape) >= p

@@ -30,7 +30,7 @@ print("vgglib", vgglib.__version__)
 # **Exercise 1.** $f(w) = 5w^2 = \tfrac12 \cdot 10\, w^2$ has curvature $a = f''(w) = 10$. A step multiplies $w$ by
 # $1 - 10\eta$, which has magnitude below 1 exactly for $0 < \eta < 2/10 = 0.2$.
 
-# %%
+# %% tags=["solution-1"]
 a = 10.0
 answer = 2 / a
 for lr in (answer - 1e-3, answer + 1e-3):
@@ -43,7 +43,7 @@ assert result.correct
 # **Exercise 2.** The velocity settles where $v = \mu v + g$, i.e. $v = g/(1 - \mu) = 20 g$. The step is
 # $\eta v = 20\,\eta g$: twenty times plain SGD's $\eta g$.
 
-# %%
+# %% tags=["solution-2"]
 mu, v = 0.95, 0.0
 for _ in range(1000):
     v = mu * v + 1.0
@@ -57,7 +57,7 @@ assert result.correct
 # %% [markdown]
 # **Exercise 3.** The formulas of section 2, with the bias correction using this step's $t$.
 
-# %%
+# %% tags=["solution-3"]
 def my_adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
     '''One Adam step; t counts from 1. Returns (p, m, v).'''
     m = beta1 * m + (1 - beta1) * g

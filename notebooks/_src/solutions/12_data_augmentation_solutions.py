@@ -30,7 +30,7 @@ print("vgglib", vgglib.__version__)
 # **Exercise 1.** Small shifts, small rotations and mild zooms mimic how people write. Both mirrors turn most
 # digits into non-digits, and a rotation by 180° turns a 6 into a 9.
 
-# %%
+# %% tags=["solution-1"]
 answer = {"shift by 2 pixels", "rotate by 10 degrees", "zoom in by 10%"}
 assert answer <= set(TRANSFORMS)
 result = check_label_preserving(answer)
@@ -42,7 +42,7 @@ assert result.correct
 # **Exercise 2.** Copy the part of the image that stays inside the frame into a zero array: the source rows
 # start at $\max(0, -d_y)$ and the destination rows at $\max(0, d_y)$ (columns likewise).
 
-# %%
+# %% tags=["solution-2"]
 def my_shift(image, dy, dx):
     '''image (H, W); dy, dx integers -> shifted image (H, W), zero border'''
     h, w = image.shape
@@ -62,7 +62,7 @@ assert result.correct
 # **Exercise 3.** Centre, covariance, eigendecomposition, then $U\,\mathrm{diag}(1/\sqrt{\lambda + \epsilon})\,U^\top$
 # (dividing the columns of $U$ by the square roots does the diagonal product).
 
-# %%
+# %% tags=["solution-3"]
 def my_zca_matrix(X, eps):
     '''X (N, D) -> W (D, D) with W = U (Λ + eps)^(-1/2) Uᵀ for the covariance of the centred X'''
     centred = X - X.mean(axis=0)

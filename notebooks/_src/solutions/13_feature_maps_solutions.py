@@ -39,7 +39,7 @@ print("vgglib", vgglib.__version__)
 # poolings up to `pool3` halve 64 three times: $64/8 = 8$. `summary` of the architecture's spec agrees (without
 # allocating the 40 million weights):
 
-# %%
+# %% tags=["solution-1"]
 answer = (256, 8, 8)
 rows = {row.name: row for row in summary(VGG16.spec(input_size=64), print_table=False).rows}
 print("pool3 output:", rows["pool3"].output_shape)
@@ -51,7 +51,7 @@ assert result.correct and rows["pool3"].output_shape == answer
 # **Exercise 2.** Start with $r = 1$, $J = 1$. conv1_1: $r = 3$; conv1_2: $5$; pool1: $6$, $J = 2$; conv2_1:
 # $6 + 2\cdot 2 = 10$; conv2_2: $14$; pool2: $14 + 2 = 16$, $J = 4$; conv3_1: $16 + 2 \cdot 4 = 24$.
 
-# %%
+# %% tags=["solution-2"]
 r, jump = 1, 1
 for k, s in [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1)]:   # conv1_1 ... conv3_1
     r, jump = r + (k - 1) * jump, jump * s
@@ -65,7 +65,7 @@ assert result.correct
 # **Exercise 3.** Average over the two spatial axes, then sort descending (a stable `argsort` of the negated means).
 # Applied to a `relu3_3` channel of a quickly trained model, over 500 test digits:
 
-# %%
+# %% tags=["solution-3"]
 def top_activating(maps, channel, k):
     '''maps (N, C, H, W) -> indices (k,) of the images with the largest mean activation in `channel`'''
     means = maps[:, channel].mean(axis=(1, 2))

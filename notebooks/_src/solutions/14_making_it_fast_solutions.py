@@ -31,7 +31,7 @@ print("vgglib", vgglib.__version__)
 # **Exercise 1.** Padding 1 keeps the 32×32 map: $32\cdot 32$ pixels × 128 filters = 131,072 outputs, each a
 # sum of $C k^2 = 64\cdot 9 = 576$ products.
 
-# %%
+# %% tags=["solution-1"]
 answer = 32 * 32 * 128 * 64 * 3 * 3
 print(f"{answer:,} multiply-adds")
 result = check_conv2_1_macs(answer)
@@ -43,7 +43,7 @@ assert result.correct
 # **Exercise 2.** The view's window axes step one row (`s1`) and one pixel (`s2`) of the input, exactly like
 # the output axes; `reshape` of that overlapping view cannot be a view, so numpy copies.
 
-# %%
+# %% tags=["solution-2"]
 def im2col_nhwc(x, k):
     n, h, w, c = x.shape
     ho, wo = h - k + 1, w - k + 1
@@ -61,7 +61,7 @@ assert result.correct
 # **Exercise 3.** Section 4's formulas. The weight sums $(g_0 + g_1 + g_2)/2$ and $(g_0 - g_1 + g_2)/2$
 # involve no data, so they are not counted.
 
-# %%
+# %% tags=["solution-3"]
 def winograd_1d(d, g):
     m1 = (d[0] - d[2]) * g[0]
     m2 = (d[1] + d[2]) * ((g[0] + g[1] + g[2]) / 2)
@@ -79,7 +79,7 @@ assert result.correct
 # **Exercise 4.** Compare within each row first (`b > a`: the right one wins only if strictly larger), then
 # the bottom row's maximum against the top row's (strictly larger again), so ties go to the earlier element.
 
-# %%
+# %% tags=["solution-4"]
 def pool2x2(x):
     h2, w2 = 2 * (x.shape[2] // 2), 2 * (x.shape[3] // 2)
     a, b = x[:, :, 0:h2:2, 0:w2:2], x[:, :, 0:h2:2, 1:w2:2]
