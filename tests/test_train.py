@@ -321,8 +321,9 @@ def test_progress_is_plain_lines_when_stderr_is_not_a_terminal(capsys):
         ["epoch", "2/2", "batch", "12/12"],
     ]
     assert all("val accuracy" in ln for ln in epoch_lines)
-    batch_lines = [ln for ln in lines if "train loss" not in ln]
+    batch_lines = [ln for ln in lines if "train loss" not in ln and not ln.startswith("time ")]
     assert len(batch_lines) == 2 * 5 and batch_lines[0].startswith("epoch 1/2  batch 2/12  loss ")
+    assert lines[-1].startswith("time ") and "network" in lines[-1] and "evaluation" in lines[-1]
     fit(tiny(), (X, Y), epochs=1, batch_size=16, progress=False)
     assert capsys.readouterr().err == ""
 
@@ -497,3 +498,26 @@ def test_a_mid_epoch_checkpoint_keeps_the_time_already_trained(tmp_path):
     assert 0 < saved <= h["elapsed"]
     resumed = train(tiny(seed=3), epochs=1, checkpoint=path, resume=True)
     assert resumed["elapsed"] > saved
+
+
+def test_the_time_split_adds_up_to_the_run(tmp_path):
+    """history["time_split"]: seconds per part (network, augmentation, preparation, evaluation, checkpoints);
+    with "other" they add up to the elapsed time, and a resumed run keeps counting from its checkpoint."""
+    from vgglib.augment import RandomShift
+    from vgglib.train import TIME_PARTS, format_time_split, time_split
+
+    ck = tmp_path / "ck.npz"
+    h = fit(tiny(), (X, Y), epochs=1, batch_size=8, val_data=(X[:8], Y[:8]), augment=RandomShift(1),
+            checkpoint=ck, progress=False)  # fmt: skip
+    split = time_split(h)
+    assert list(split) == [*TIME_PARTS, "other"]
+    assert all(v > 0 for k, v in split.items() if k != "other"), split
+    assert sum(split.values()) == pytest.approx(h["elapsed"], rel=1e-9)
+    assert split["network"] > split["augmentation"]
+    h2 = fit(tiny(), (X, Y), epochs=2, batch_size=8, augment=RandomShift(1), checkpoint=ck, resume=True,
+             progress=False, verbose=False)  # fmt: skip
+    assert time_split(h2)["network"] > split["network"] and time_split(h2)["evaluation"] == split["evaluation"]
+    line = format_time_split(h2)
+    assert line.startswith("time ") and line.count("%") == len(TIME_PARTS) + 1
+    assert time_split({"elapsed": 3.0}) == {**dict.fromkeys(TIME_PARTS, 0.0), "other": 3.0}  # an old history
+    assert time_split({"elapsed": 1.0, "time_split": {"network": "x", "evaluation": -1}})["other"] == 1.0

@@ -53,7 +53,18 @@ from .model import Sequential
 from .optim import Adam, Optimizer
 from .runstate import StopFlag, capture, generators, reseed, restore, sigint_sets
 
-__all__ = ["fit", "evaluate", "predict", "Callback", "JSONLogger", "TrainingDivergedError", "new_history"]
+__all__ = [
+    "fit",
+    "evaluate",
+    "predict",
+    "Callback",
+    "JSONLogger",
+    "TrainingDivergedError",
+    "new_history",
+    "TIME_PARTS",
+    "time_split",
+    "format_time_split",
+]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -62,6 +73,35 @@ class TrainingDivergedError(FloatingPointError):
     def __init__(self, message: str, history: dict[str, Any]) -> None:
         super().__init__(message)
         self.history = history
+
+
+#: where a run's wall time goes (``history["time_split"]``, printed at the end of ``fit``): the network's steps
+#: (forward, loss, backward, update), augmentation, the rest of batch preparation (conversion, resizing,
+#: standardising), evaluation on ``val_data``, checkpoint writes; "other" is the rest (callbacks, progress, bookkeeping)
+TIME_PARTS = ("network", "augmentation", "preparation", "evaluation", "checkpoints")
+
+
+def time_split(history: dict[str, Any]) -> dict[str, float]:
+    """Seconds per part of a run (:data:`TIME_PARTS` and ``"other"``) from its history; zeros for an old history."""
+    stored = history.get("time_split")
+    split = {part: 0.0 for part in TIME_PARTS}
+    if isinstance(stored, dict):
+        for part in TIME_PARTS:
+            value = stored.get(part)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+                split[part] = float(value)
+    elapsed = history.get("elapsed")
+    total = float(elapsed) if isinstance(elapsed, (int, float)) and math.isfinite(elapsed) else sum(split.values())
+    split["other"] = max(total - sum(split.values()), 0.0)
+    return split
+
+
+def format_time_split(history: dict[str, Any]) -> str:
+    """One line, e.g. ``time 812 s: network 79%, augmentation 6%, preparation 3%, evaluation 9%, ...``."""
+    split = time_split(history)
+    total = sum(split.values())
+    parts = ", ".join(f"{k} {100 * v / total:.0f}%" if total > 0 else f"{k} 0%" for k, v in split.items())
+    return f"time {total:.0f} s: {parts}"
 
 
 def new_history() -> dict[str, Any]:
@@ -76,6 +116,7 @@ def new_history() -> dict[str, Any]:
         "time": [],
         "batch_loss": [],
         "elapsed": 0.0,
+        "time_split": {part: 0.0 for part in TIME_PARTS},
         "interrupted": False,
         "stopped": None,
         "position": None,
@@ -150,6 +191,7 @@ class _State:
     t_start: float = 0.0
     t_epoch: float = 0.0
     elapsed0: float = 0.0  # seconds trained before a resume
+    split: dict[str, float] = field(default_factory=lambda: {part: 0.0 for part in TIME_PARTS})
 
     def __post_init__(self) -> None:
         self.rng = reseed(self.model, self.seed)
@@ -271,6 +313,9 @@ def fit(
         elif s.last_saved is None:  # nothing to train (epochs=0): the checkpoint holds the untrained weights
             _save(s)
     s.history["elapsed"] = s.elapsed0 + time.perf_counter() - s.t_start
+    s.history["time_split"] = dict(s.split)
+    if (s.batch or s.epoch) and report.mode is not None:  # the run's last progress line: where the time went
+        report.say(format_time_split(s.history))
     for cb in cbs:
         cb.on_train_end(s.history)
     return s.history
@@ -367,6 +412,7 @@ def _resume(s: _State, report: Progress) -> None:
     s.history = state["history"]
     s.history.update(s.fit_info, epochs=s.epochs, interrupted=False, stopped=None)
     s.elapsed0 = float(s.history.get("elapsed", 0.0))
+    s.split = {part: time_split(s.history)[part] for part in TIME_PARTS}
     s.epoch, s.batch, s.running = state["epoch"], state["batch"], state["running"]
     s.perm = loaded.arrays.get("perm") if s.batch > 0 else None
     if s.batch > 0 and (s.perm is None or len(s.perm) != s.n):
@@ -389,7 +435,20 @@ def _train_batch(s: _State, X: np.ndarray, y: np.ndarray, augment: Any, schedule
     e, b = s.epoch, s.batch
     assert s.perm is not None  # drawn (or restored) when the epoch began
     idx = s.perm[b * s.batch_size : (b + 1) * s.batch_size]
-    xb, yb = s.model.prepare(X[idx], augment, s.rng), y[idx]
+    t0 = time.perf_counter()
+    augmenting = 0.0
+
+    def timed_augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        nonlocal augmenting
+        ta = time.perf_counter()
+        out = augment(x, rng)
+        augmenting += time.perf_counter() - ta
+        return out
+
+    xb, yb = s.model.prepare(X[idx], timed_augment if augment is not None else None, s.rng), y[idx]
+    t1 = time.perf_counter()
+    s.split["augmentation"] += augmenting
+    s.split["preparation"] += t1 - t0 - augmenting
     if schedule is not None:
         value = schedule(e + b / s.nb, s.epochs)
         try:
@@ -420,6 +479,7 @@ def _train_batch(s: _State, X: np.ndarray, y: np.ndarray, augment: Any, schedule
     s.model.backward(dlogits, input_grad=False)  # the images need no gradient
     s.in_step = True  # weights, sums and position change together
     s.optimizer.step(s.model)
+    s.split["network"] += time.perf_counter() - t1
     s.running["loss"] += loss * len(yb)
     s.running["correct"] += int(np.sum(logits.argmax(axis=1) == yb))
     s.running["seen"] += len(yb)
@@ -434,7 +494,11 @@ def _train_batch(s: _State, X: np.ndarray, y: np.ndarray, augment: Any, schedule
 
 def _end_epoch(s: _State, val_data: tuple[np.ndarray, np.ndarray] | None) -> None:
     """The epoch's metrics (validation included) into the history; then the position moves to the next epoch."""
-    val = evaluate(s.model, *val_data, batch_size=s.batch_size) if val_data is not None else None
+    val = None
+    if val_data is not None:
+        t0 = time.perf_counter()
+        val = evaluate(s.model, *val_data, batch_size=s.batch_size)
+        s.split["evaluation"] += time.perf_counter() - t0
     r, h = s.running, s.history
     s.in_step = True  # the history and the position change together
     h["epoch"].append(s.epoch + 1)
@@ -464,7 +528,9 @@ def _save(s: _State) -> None:
             s.history,
         )
     # the time trained so far, also mid-epoch (Ctrl-C, checkpoint_every): a resumed run counts it
-    s.history["elapsed"] = s.elapsed0 + time.perf_counter() - s.t_start
+    t0 = time.perf_counter()
+    s.history["elapsed"] = s.elapsed0 + t0 - s.t_start
+    s.history["time_split"] = dict(s.split)
     state = {
         "epoch": s.epoch,
         "batch": s.batch,
@@ -480,6 +546,7 @@ def _save(s: _State) -> None:
         meta={**s.meta, "trainer": state},
         arrays={"perm": s.perm} if s.perm is not None and s.batch > 0 else None,
     )
+    s.split["checkpoints"] += time.perf_counter() - t0
     s.last_saved = s.where
 
 
