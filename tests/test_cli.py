@@ -50,12 +50,14 @@ def test_train_evaluate_resume(tmp_path, capsys):
     assert main(["train", *TINY, "--epochs", "1", "--val-size", "16", "--out", str(out), "--log", str(log)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1].startswith("test accuracy ") and "/40 sample MNIST test images" in lines[-1]
+    assert lines[-2].startswith("time ") and "network" in lines[-2] and "evaluation" in lines[-2]  # the split
     assert any(line.startswith("epoch 1/1: loss") and "val accuracy" in line for line in lines)
     stored = json.loads(log.read_text())
     assert stored["history"]["epoch"] == [1] and stored["test"]["n"] == 40
     assert stored["recipe"]["limit"] == 64 and stored["recipe"]["val_size"] == 16
     assert stored["versions"]["numpy"] and stored["machine"]["cpus"] and "--limit 64" in stored["command"]
     assert len(stored["test"]["confusion"]) == 10
+    assert stored["history"]["time_split"]["network"] > 0
     accuracy = stored["test"]["accuracy"]
 
     assert main(["evaluate", "--weights", str(out), "--limit", "40"]) == 0

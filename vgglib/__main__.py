@@ -334,7 +334,7 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     from .atomicfile import atomic_write
     from .preprocess import train_val_split
     from .recipes import RECIPES, get_recipe
-    from .train import JSONLogger, evaluate, fit
+    from .train import JSONLogger, evaluate, fit, format_time_split
 
     if args.list_recipes:
         for name, r in RECIPES.items():
@@ -408,6 +408,8 @@ def _cmd_train(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     if history["stopped"]:
         print(f"Stopped ({history['stopped']}); continue with the same command and --resume.", flush=True)
         return 130 if history["interrupted"] else 0
+    if args.no_progress and history["batch_loss"]:  # where the training time went (with progress on, fit says it)
+        print(format_time_split(history), flush=True)
     result = evaluate(model, Xt, yt, batch_size=recipe.batch_size)
     wall = time.perf_counter() - t0
     if args.log:
