@@ -42,12 +42,18 @@ def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--width", type=float, default=None, help="VGG16 channel multiplier (default 1; smoke 1/16)")
     ap.add_argument("--threads", type=int, default=2, help="threads for numpy's BLAS and for PyTorch (default 2)")
     ap.add_argument("--reps", type=int, default=None, help="timed repetitions of each task (default 5; smoke 1)")
+    ap.add_argument(
+        "--no-recipe",
+        action="store_true",
+        help="skip the rows of the model students train (recipe mnist-vgg16's width, input size and batch)",
+    )
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     ap.add_argument("--no-rss", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument(
         "--json", default=None, help="where to write the JSON (default results/benchmark/bench_vgg16.json; smoke: none)"
     )
     ap.add_argument("--child", choices=["rss"], help=argparse.SUPPRESS)
+    ap.add_argument("--child-key", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--framework", choices=["vgglib", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.smoke:
@@ -106,6 +112,8 @@ from vgglib.optim import SGD  # noqa: E402
 from vgglib.summarize import summary  # noqa: E402
 
 LR = 0.01
+#: the recipe of the stored full run (results/mnist-vgg16/): the model students train to 99.5%
+FULL_RUN_RECIPE = "mnist-vgg16"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -178,6 +186,29 @@ def machine_info(threads: int, with_torch: bool) -> dict:
 def macs_per_image(size: int, width: float) -> int:
     """Multiply-adds of one forward pass (conv Ho·Wo·F·C·k·k, FC in·out), from :func:`vgglib.summarize.summary`."""
     return summary(VGG16.spec(1, 10, size, width), print_table=False).total_macs
+
+
+def configs(args: argparse.Namespace) -> list[dict]:
+    """The models timed: VGG16 at ``--width``/``--batch`` for each of ``--sizes`` (key: the size), then the model
+    the full-MNIST recipe trains (key ``"recipe"``: its input size, width and batch) unless ``--no-recipe``."""
+    out = [
+        {"key": str(s), "model": f"VGG16 width {args.width:g}", "size": s, "width": args.width, "batch": args.batch}
+        for s in args.sizes
+    ]
+    if not args.no_recipe:
+        from vgglib.recipes import get_recipe
+
+        r = get_recipe(FULL_RUN_RECIPE)
+        out.append(
+            {
+                "key": "recipe",
+                "model": f"recipe {r.name} (width {r.width:g})",
+                "size": r.input_size,
+                "width": r.width,
+                "batch": r.batch_size,
+            }
+        )
+    return out
 
 
 def vgglib_model(size: int, width: float) -> VGG16:
@@ -393,7 +424,7 @@ def peak_rss_mb() -> float:
 
 def rss_child(args: argparse.Namespace) -> None:
     """Child process: build one model, run three training steps, print the peak RSS as JSON."""
-    size = args.sizes[0]
+    size = args.sizes[0]  # the parent passes one config: --sizes S --width W --batch B
     if args.framework == "torch":
         import torch
 
@@ -408,7 +439,8 @@ def rss_child(args: argparse.Namespace) -> None:
     print(json.dumps({"peak_rss_mb": peak_rss_mb(), "after_imports_mb": base}))
 
 
-def measure_rss(framework: str, size: int, args: argparse.Namespace) -> dict:
+def measure_rss(framework: str, cfg: dict, args: argparse.Namespace) -> dict:
+    size = cfg["size"]
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -419,15 +451,15 @@ def measure_rss(framework: str, size: int, args: argparse.Namespace) -> dict:
         "--sizes",
         str(size),
         "--batch",
-        str(args.batch),
+        str(cfg["batch"]),
         "--width",
-        repr(args.width),
+        repr(cfg["width"]),
         "--threads",
         str(args.threads),
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), check=False)
     if out.returncode != 0:
-        raise RuntimeError(f"peak-RSS child for {framework} {size} failed:\n{out.stderr[-2000:]}")
+        raise RuntimeError(f"peak-RSS child for {framework} {cfg['key']} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -457,6 +489,14 @@ def fmt_ms(s: float | None) -> str:
     return "—" if s is None else f"{s * 1e3:.0f} ms"
 
 
+def _label(res: dict, key: str) -> str:
+    """``"VGG16 width 1, 64×64×1, batch 32"`` for a config key (a size, or "recipe")."""
+    cfg = next((c for c in res["config"].get("models", []) if c["key"] == key), None)
+    if cfg is None:
+        return f"{key}×{key}×1"
+    return f"{cfg['model']}, {cfg['size']}×{cfg['size']}×1, batch {cfg['batch']}"
+
+
 def print_table(res: dict) -> None:
     m = res["machine"]
     print(
@@ -477,26 +517,27 @@ def print_table(res: dict) -> None:
         )
     print()
     print(
-        "| input | task | vgglib | PyTorch | vgglib / PyTorch | vgglib img/s | PyTorch img/s | vgglib GFLOP/s "
-        "| % of GEMM peak |"
+        "| model | input | batch | task | vgglib | PyTorch | vgglib / PyTorch | vgglib img/s | PyTorch img/s "
+        "| vgglib GFLOP/s | % of GEMM peak |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in res["rows"]:
         ratio = "—" if row["ratio"] is None else f"{row['ratio']:.2f}×"
         timg = "—" if row["torch_img_s"] is None else f"{row['torch_img_s']:.1f}"
         print(
-            f"| {row['size']}×{row['size']}×1 | {row['task']} | {fmt_ms(row['vgglib_s'])} | "
+            f"| {row.get('model', 'VGG16')} | {row['size']}×{row['size']}×1 | {row.get('batch', '')} | "
+            f"{row['task']} | {fmt_ms(row['vgglib_s'])} | "
             f"{fmt_ms(row['torch_s'])} | {ratio} | {row['vgglib_img_s']:.1f} | {timg} | "
             f"{row['vgglib_gflops']:.0f} | {row['pct_gemm_peak']:.0f}% |"
         )
     if res.get("rss"):
-        print("\n| input | peak RSS, training: vgglib | PyTorch | ratio |")
+        print("\n| model | peak RSS, training: vgglib | PyTorch | ratio |")
         print("| --- | ---: | ---: | ---: |")
         for size, r in res["rss"].items():
             t = r.get("torch")
             ratio = "—" if t is None else f"{r['vgglib']['peak_rss_mb'] / t['peak_rss_mb']:.2f}×"
             tt = "—" if t is None else f"{t['peak_rss_mb']:.0f} MB"
-            print(f"| {size}×{size}×1 | {r['vgglib']['peak_rss_mb']:.0f} MB | {tt} | {ratio} |")
+            print(f"| {_label(res, size)} | {r['vgglib']['peak_rss_mb']:.0f} MB | {tt} | {ratio} |")
     lad = res["ladder"]
     print(f"\nSpeed-up ladder, forward of one layer ({lad['layer']}), per image:")
     print("| implementation | time per image | vs pixel loops |")
@@ -513,7 +554,8 @@ def print_table(res: dict) -> None:
         print(f"| {name} | {shown} | {lad['naive_loops_s_per_image'] / t:,.0f}× |")
     for size, prof in res["profile"].items():
         print(
-            f"\nWhere vgglib's training step goes, {size}×{size}×1 (one profiled step: {prof['step_s'] * 1e3:.0f} ms):"
+            f"\nWhere vgglib's training step goes, {_label(res, size)} "
+            f"(one profiled step: {prof['step_s'] * 1e3:.0f} ms):"
         )
         print("| layer type | time | share |")
         print("| --- | ---: | ---: |")
@@ -546,23 +588,26 @@ def run(args: argparse.Namespace) -> dict:
     tasks: dict[str, callable] = {}
     gemm_n = 256 if args.smoke else 2048
     tasks["gemm"] = gemm_task(gemm_n)
+    models = configs(args)
     runners, checks = {}, {}
-    for size in args.sizes:
-        vg = VgglibRunner(size, args.width, args.batch)
+    for cfg in models:
+        key, size, width, batch = cfg["key"], cfg["size"], cfg["width"], cfg["batch"]
+        vg = VgglibRunner(size, width, batch)
         # inference runs on a model of its own, batch after batch with the same weights (like evaluating a test
         # set); "infer-cold", on a third, times the first batch after a weight update (infer_after_update)
-        vgi, vgc = VgglibRunner(size, args.width, args.batch), VgglibRunner(size, args.width, args.batch)
-        runners[size] = vg
-        tasks[f"vgglib train {size}"] = vg.train_step
-        tasks[f"vgglib infer {size}"] = vgi.infer
-        tasks[f"vgglib infer-cold {size}"] = vgc.infer_after_update
+        vgi, vgc = VgglibRunner(size, width, batch), VgglibRunner(size, width, batch)
+        runners[key] = vg
+        tasks[f"vgglib train {key}"] = vg.train_step
+        tasks[f"vgglib infer {key}"] = vgi.infer
+        tasks[f"vgglib infer-cold {key}"] = vgc.infer_after_update
         if with_torch:
             tr = TorchRunner(vg)
             ref, ours = tr.infer(), vgi.infer()
-            checks[size] = float(np.abs(ref - ours).max() / (np.abs(ref).max() + 1e-30))
-            print(f"{size}x{size}: vgglib and PyTorch logits agree to {checks[size]:.1e} (relative, max)")
-            tasks[f"torch train {size}"] = tr.train_step
-            tasks[f"torch infer {size}"] = tr.infer
+            checks[key] = float(np.abs(ref - ours).max() / (np.abs(ref).max() + 1e-30))
+            agree = f"{checks[key]:.1e} (relative, max)"
+            print(f"{cfg['model']}, {size}x{size}: vgglib and PyTorch logits agree to {agree}")
+            tasks[f"torch train {key}"] = tr.train_step
+            tasks[f"torch infer {key}"] = tr.infer
     print(f"timing {len(tasks)} tasks x {args.reps} interleaved repetitions (+1 warm-up) ...", flush=True)
     p0, t0 = cpu_pressure_total(), time.perf_counter()
     times = time_interleaved(tasks, args.reps)
@@ -572,46 +617,52 @@ def run(args: argparse.Namespace) -> dict:
     peak = 2 * gemm_n**3 / med["gemm"] / 1e9
 
     rows = []
-    for size in args.sizes:
-        fwd = 2 * macs_per_image(size, args.width)
+    for cfg in models:
+        key, size, batch = cfg["key"], cfg["size"], cfg["batch"]
+        fwd = 2 * macs_per_image(size, cfg["width"])
         names = {"train": "training step", "infer": "inference", "infer-cold": "inference, first batch after an update"}
         for task, flops in (("train", 3 * fwd), ("infer", fwd), ("infer-cold", fwd)):
-            v = med[f"vgglib {task} {size}"]
-            t = med.get(f"torch {task.split('-')[0]} {size}")
-            gflops = flops * args.batch / v / 1e9
+            v = med[f"vgglib {task} {key}"]
+            t = med.get(f"torch {task.split('-')[0]} {key}")
+            gflops = flops * batch / v / 1e9
             rows.append(
                 {
+                    "key": key,
+                    "model": cfg["model"],
                     "size": size,
+                    "width": cfg["width"],
+                    "batch": batch,
                     "task": names[task],
                     "vgglib_s": v,
                     "torch_s": t,
                     "ratio": None if t is None else v / t,
-                    "vgglib_img_s": args.batch / v,
-                    "torch_img_s": None if t is None else args.batch / t,
+                    "vgglib_img_s": batch / v,
+                    "torch_img_s": None if t is None else batch / t,
                     "vgglib_gflops": gflops,
                     "pct_gemm_peak": 100 * gflops / peak,
                     "flops_per_image": flops,
                 }
             )
 
-    print("profiling one training step per size ...", flush=True)
-    profile = {str(size): profile_step(runners[size]) for size in args.sizes}
+    print("profiling one training step per model ...", flush=True)
+    profile = {cfg["key"]: profile_step(runners[cfg["key"]]) for cfg in models}
     print("timing the speed-up ladder ...", flush=True)
     lad = ladder(args.sizes[0], args.width, args.batch, with_torch, args.reps)
     del runners, tasks
     rss = {}
     if not args.no_rss:
         print("measuring peak RSS in separate processes ...", flush=True)
-        for size in args.sizes:
-            rss[str(size)] = {"vgglib": measure_rss("vgglib", size, args)}
+        for cfg in models:
+            rss[cfg["key"]] = {"vgglib": measure_rss("vgglib", cfg, args)}
             if with_torch:
-                rss[str(size)]["torch"] = measure_rss("torch", size, args)
+                rss[cfg["key"]]["torch"] = measure_rss("torch", cfg, args)
     return {
         "machine": machine,
         "config": {
             "batch": args.batch,
             "width": args.width,
             "sizes": args.sizes,
+            "models": models,
             "reps": args.reps,
             "dtype": "float32",
             "lr": LR,

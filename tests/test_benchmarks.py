@@ -30,17 +30,23 @@ def test_bench_vgg16_smoke_mode(tmp_path):
     assert any(b["user_api"] == "blas" for b in res["machine"]["blas"])
     assert "threadpoolctl: blas" in run.stdout  # the BLAS kernel is printed
     assert res["config"]["smoke"] and res["config"]["width"] == 1 / 16
-    rows = {(r["size"], r["task"]) for r in res["rows"]}
-    assert rows == {
-        (s, t) for s in (64, 32) for t in ("training step", "inference", "inference, first batch after an update")
-    }
+    rows = {(r["key"], r["task"]) for r in res["rows"]}
+    tasks = ("training step", "inference", "inference, first batch after an update")
+    assert rows == {(k, t) for k in ("64", "32", "recipe") for t in tasks}
+    # the model students train: the default recipe's input size, width and batch, by default
+    from vgglib.recipes import get_recipe
+
+    recipe = get_recipe("mnist-vgg16")
+    ours = [r for r in res["rows"] if r["key"] == "recipe"]
+    assert {(r["size"], r["width"], r["batch"]) for r in ours} == {(recipe.input_size, recipe.width, recipe.batch_size)}
+    assert "| recipe mnist-vgg16 (width 0.25) | 32×32×1 | 64 | training step |" in run.stdout
     for row in res["rows"]:
         assert row["vgglib_s"] > 0 and row["torch_s"] is None and row["flops_per_image"] > 0
     # FLOPs: training counts 3x the forward pass; 64x64 has about 4x the work of 32x32
-    train = {r["size"]: r["flops_per_image"] for r in res["rows"] if r["task"] == "training step"}
-    infer = {r["size"]: r["flops_per_image"] for r in res["rows"] if r["task"] == "inference"}
-    assert train[64] == 3 * infer[64] and 3 < infer[64] / infer[32] < 4.5
-    for size in ("64", "32"):
+    train = {r["key"]: r["flops_per_image"] for r in res["rows"] if r["task"] == "training step"}
+    infer = {r["key"]: r["flops_per_image"] for r in res["rows"] if r["task"] == "inference"}
+    assert train["64"] == 3 * infer["64"] and 3 < infer["64"] / infer["32"] < 4.5
+    for size in ("64", "32", "recipe"):
         assert res["rss"][size]["vgglib"]["peak_rss_mb"] >= res["rss"][size]["vgglib"]["after_imports_mb"] > 0
         assert set(res["profile"][size]["by_type_s"]) >= {
             "Convolution2D forward",
@@ -50,7 +56,7 @@ def test_bench_vgg16_smoke_mode(tmp_path):
         }
     ladder = res["ladder"]
     assert {"naive_loops_s_per_image", "readable_s_per_image", "fast_s_per_image"} <= set(ladder)
-    assert "| input | task | vgglib | PyTorch |" in run.stdout  # the markdown table
+    assert "| model | input | batch | task | vgglib | PyTorch |" in run.stdout  # the markdown table
 
 
 def test_bench_vgg16_rejects_bad_arguments(tmp_path):
