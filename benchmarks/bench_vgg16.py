@@ -24,8 +24,7 @@ import argparse
 import os
 import sys
 
-PINNING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+from torch_twin import PINNING_VARS, THREAD_VARS, clean_environment, torch_model  # benchmarks/torch_twin.py
 
 
 def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,19 +68,6 @@ def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if any(s < 32 or s % 32 for s in args.sizes):
         ap.error("--sizes must be multiples of 32 (VGG16 halves the size five times)")
     return args
-
-
-def clean_environment(threads: int) -> None:
-    """Drop the OpenBLAS pinning variables and fix the thread count; re-exec if numpy is already loaded."""
-    wanted = {var: str(threads) for var in THREAD_VARS}
-    dirty = any(var in os.environ for var in PINNING_VARS) or any(os.environ.get(k) != v for k, v in wanted.items())
-    if not dirty:
-        return
-    for var in PINNING_VARS:
-        os.environ.pop(var, None)
-    os.environ.update(wanted)
-    if "numpy" in sys.modules:  # too late for this process: OpenBLAS read the variables at load time
-        os.execve(sys.executable, [sys.executable, *sys.argv], dict(os.environ))
 
 
 ARGS = _parse_args() if __name__ == "__main__" else None
@@ -213,39 +199,6 @@ def configs(args: argparse.Namespace) -> list[dict]:
 
 def vgglib_model(size: int, width: float) -> VGG16:
     return VGG16(1, 10, size, width=width, dropout=0.5, rng=np.random.default_rng(0))
-
-
-def torch_model(model: VGG16):
-    """The same network in PyTorch, with vgglib's weights copied in."""
-    import torch
-    from torch import nn
-
-    layers = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "Convolution2D":
-            conv = nn.Conv2d(layer.inputs_channel, layer.num_filters, layer.kernel_size, layer.stride, layer.padding)
-            with torch.no_grad():
-                conv.weight.copy_(torch.from_numpy(layer.params["weights"]))
-                conv.bias.copy_(torch.from_numpy(layer.params["bias"]))
-            layers.append(conv)
-        elif kind == "ReLU":
-            layers.append(nn.ReLU())
-        elif kind in ("Maxpooling2D", "Pooling2D"):
-            layers.append(nn.MaxPool2d(layer.pool_size, layer.stride))
-        elif kind == "Flatten":
-            layers.append(nn.Flatten())
-        elif kind == "FullyConnected":
-            fc = nn.Linear(layer.num_inputs, layer.num_outputs)
-            with torch.no_grad():
-                fc.weight.copy_(torch.from_numpy(layer.params["weights"].T.copy()))
-                fc.bias.copy_(torch.from_numpy(layer.params["bias"]))
-            layers.append(fc)
-        elif kind == "Dropout":
-            layers.append(nn.Dropout(layer.p))
-        else:
-            raise ValueError(f"no PyTorch equivalent for {kind}")
-    return nn.Sequential(*layers)
 
 
 class VgglibRunner:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "bench_vgg16.py"
 
@@ -68,3 +70,50 @@ def test_bench_vgg16_rejects_bad_arguments(tmp_path):
         timeout=120,
     )
     assert run.returncode != 0 and "multiples of 32" in run.stderr
+
+
+def test_torch_recipe_names_its_missing_dependency_or_runs(tmp_path):
+    """Without PyTorch the reference says how to install it; with it, a smoke run writes its JSON."""
+    out = tmp_path / "torch.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "torch_recipe.py"), "--smoke", "--json", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert run.returncode == 1 and "needs PyTorch" in run.stderr and ".[bench]" in run.stderr
+        assert "Traceback" not in run.stderr
+        return
+    assert run.returncode == 0, run.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert res["recipe"]["width"] == 1 / 16 and res["history"]["epoch"] == [1]
+    assert set(res["history"]["time_split"]) == {"network", "augmentation", "preparation", "evaluation", "other"}
+
+
+def test_time_to_accuracy_summary(tmp_path):
+    """The summary: mean and standard deviation over seeds of test accuracy and training time, per framework."""
+
+    def write(fw, seed, acc, secs, rss):
+        data = {"test": {"accuracy": acc}, "history": {"elapsed": secs}, "process": {"peak_rss_mb": rss}}
+        (tmp_path / f"{fw}-mnist-vgg16-seed{seed}.json").write_text(json.dumps(data))
+
+    for seed, (acc, secs) in enumerate([(0.995, 600.0), (0.996, 660.0), (0.994, 540.0)]):
+        write("vgglib", seed, acc, secs, 900.0)
+    write("torch", 0, 0.995, 500.0, 1200.0)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), "--summary-only", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())["frameworks"]
+    assert summary["vgglib"]["test_accuracy"]["mean"] == pytest.approx(0.995)
+    assert summary["vgglib"]["test_accuracy"]["std"] == pytest.approx(0.001)
+    assert summary["vgglib"]["training_seconds"]["mean"] == pytest.approx(600.0)
+    assert summary["torch"]["training_seconds"]["std"] == 0.0 and len(summary["torch"]["runs"]) == 1
+    assert "vgglib : 3 seeds, test accuracy 99.50% ± 0.10" in run.stdout

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Time to accuracy, side by side: vgglib's CLI and the PyTorch reference train the same recipe, seed by seed.
+
+For each seed it runs ``python -m vgglib train --recipe R --data full --seed S`` (the command a student runs) and
+``benchmarks/torch_recipe.py`` with the same recipe and seed, one after the other on this machine, and writes each
+run's JSON (history, test accuracy, wall time, time split, peak RSS) under ``results/time-to-accuracy/``; then
+the mean ± standard deviation over the seeds of test accuracy and wall time per framework (``summary.json``)::
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/time_to_accuracy.py --data-dir ../shared/data/mnist --seeds 0 1 2
+    .venv/bin/python benchmarks/time_to_accuracy.py --summary-only      # recompute the summary from the JSONs
+
+A run whose JSON exists is not repeated (delete it to rerun), and an interrupted vgglib run resumes from its
+checkpoint (``runs/``), so a long measurement can span sessions. Time only on a quiet machine: both runs of a seed
+share it, and every other heavy process skews the ratio. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed and
+the thread count set (default 2) for both runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from torch_twin import PINNING_VARS, THREAD_VARS  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--recipe", default="mnist-vgg16")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--data-dir", default=None, help="the four MNIST files (default: $VGGLIB_DATA)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--frameworks", nargs="+", choices=["vgglib", "torch"], default=["vgglib", "torch"])
+    ap.add_argument("--out", default=str(ROOT / "results" / "time-to-accuracy"), help="folder of the JSONs")
+    ap.add_argument("--summary-only", action="store_true", help="only recompute summary.json from the runs")
+    ap.add_argument(
+        "--extra",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="recipe overrides for both runs, last: --width, --limit, --val-size, --epochs, --batch-size",
+    )
+    return ap.parse_args(argv)
+
+
+def child_env(threads: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PINNING_VARS}
+    env.update({var: str(threads) for var in THREAD_VARS})
+    return env
+
+
+def run_json(path: Path, cmd: list[str], env: dict[str, str]) -> None:
+    """Run ``cmd``; add its wall time and peak RSS (the child's ru_maxrss) to the JSON it wrote at ``path``."""
+    print("$", " ".join(cmd), flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"{' '.join(cmd[:4])} ... exited with {code}; its partial state is kept (rerun to resume)")
+    data = json.loads(path.read_text())
+    data["process"] = {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "command": cmd}  # ru_maxrss: KB
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def summarize(out: Path, recipe: str) -> dict:
+    summary: dict = {"recipe": recipe, "frameworks": {}}
+    for fw in ("vgglib", "torch"):
+        runs = sorted(out.glob(f"{fw}-{recipe}-seed*.json"))
+        if not runs:
+            continue
+        data = [json.loads(p.read_text()) for p in runs]
+        acc = [d["test"]["accuracy"] for d in data]
+        wall = [d["history"]["elapsed"] for d in data]
+        rss = [d["process"]["peak_rss_mb"] for d in data if "process" in d]
+
+        def ms(v: list[float]) -> dict:
+            return {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else 0.0, "values": v}
+
+        summary["frameworks"][fw] = {
+            "runs": [p.name for p in runs],
+            "test_accuracy": ms(acc),
+            "training_seconds": ms(wall),
+            "peak_rss_mb": ms(rss) if rss else None,
+        }
+        a, w = summary["frameworks"][fw]["test_accuracy"], summary["frameworks"][fw]["training_seconds"]
+        print(
+            f"{fw:7}: {len(runs)} seeds, test accuracy {100 * a['mean']:.2f}% ± {100 * a['std']:.2f} "
+            f"(min {100 * min(acc):.2f}%), training {w['mean'] / 60:.1f} ± {w['std'] / 60:.1f} min"
+        )
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    env = child_env(args.threads)
+    data = ["--data-dir", args.data_dir] if args.data_dir else []
+    for seed in [] if args.summary_only else args.seeds:
+        for fw in args.frameworks:
+            path = out / f"{fw}-{args.recipe}-seed{seed}.json"
+            if path.exists():
+                print(f"{path.name} exists: skipped", flush=True)
+                continue
+            if fw == "vgglib":
+                ckpt = ROOT / "runs" / f"tta-{args.recipe}-seed{seed}.npz"
+                cmd = [sys.executable, "-m", "vgglib", "train", "--recipe", args.recipe, "--data", "full", *data,
+                       "--seed", str(seed), "--no-progress", "--out", str(ckpt), "--log", str(path)]  # fmt: skip
+                if ckpt.exists():
+                    cmd.append("--resume")
+            else:
+                cmd = [sys.executable, str(HERE / "torch_recipe.py"), "--recipe", args.recipe, *data,
+                       "--seed", str(seed), "--threads", str(args.threads), "--json", str(path)]  # fmt: skip
+            run_json(path, cmd + args.extra, env)
+    summarize(out, args.recipe)
+
+
+if __name__ == "__main__":
+    main()
