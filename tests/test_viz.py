@@ -88,7 +88,12 @@ def test_show_images_titles_mark_wrong_predictions():
     titles = [ax.get_title() for ax in fig.axes]
     colors = [ax.title.get_color() for ax in fig.axes]
     assert titles == ["1→1", "2→5", "3→3"]
-    assert colors[1] == "crimson" and colors[0] == "black"
+    assert colors[1] == viz.WRONG_COLOR and colors[0] == "black"
+    assert all(ax.images[0].get_cmap().name == viz.IMAGE_CMAP for ax in fig.axes)
+    fig = viz.show_images(imgs, ncols=3)  # no labels: every panel still has a title
+    assert [ax.get_title() for ax in fig.axes] == ["#0", "#1", "#2"]
+    fig = viz.show_images(imgs, labels=[1, 2, 3], titles=["a", "b", "c"], ncols=2)
+    assert [ax.get_title() for ax in fig.axes if ax.images] == ["a", "b", "c"]
     with pytest.raises(ValueError, match="labels"):
         viz.show_images(imgs, labels=[1, 2])
 
@@ -180,10 +185,16 @@ def test_feature_maps_and_filters_render_mosaics():
 
 
 def test_plot_probabilities_marks_the_label():
+    from matplotlib.colors import to_hex
+
     fig = viz.plot_probabilities({"a": np.full(10, 0.1), "b": np.eye(10)[3]}, label=3)
     ax = fig.axes[0]
     assert len(ax.patches) == 20
-    assert ax.get_xticklabels()[3].get_color() == "crimson"
+    assert ax.get_xticklabels()[3].get_fontweight() == "bold"
+    assert all(ax.patches[k].get_linewidth() == 1.5 for k in (3, 13))  # the true class's bars outlined
+    assert ax.get_xlabel() == "digit (true: 3)" and ax.get_ylabel() == "probability"
+    one = viz.plot_probabilities(np.full(10, 0.1)).axes[0]
+    assert [to_hex(bar.get_facecolor()) for bar in one.patches] == list(viz.DIGIT_COLORS)  # per-class bars
     with pytest.raises(ValueError):
         viz.plot_probabilities({"a": np.ones(3), "b": np.ones(4)})
 
@@ -207,3 +218,71 @@ def test_one_digit_colour_scheme():
     for bad in (-1, 10):
         with pytest.raises(ValueError, match="0..9"):
             viz.digit_color(bad)
+
+
+# ------------------------------------------------------------------------------------------- labels and colours
+def _every_figure():
+    """One figure from every plotting function (with and without its optional parts), by name."""
+    rng = np.random.default_rng(3)
+    imgs = rng.random((4, 1, 6, 6))
+    hist = {"loss": [2.0, 1.0], "val_loss": [2.1, 1.2], "accuracy": [0.3, 0.6], "val_accuracy": [0.2, 0.5]}
+    training = {"batch_loss": [2.3, 2.0, 1.5, 1.2], "epoch": [1, 2], "train_loss": [2.1, 1.3],
+                "val_loss": [2.2, 1.4], "train_accuracy": [0.3, 0.6], "val_accuracy": [0.2, 0.5],
+                "batches_per_epoch": 2}  # fmt: skip
+    maps = rng.random((6, 4, 4))
+    scale = np.stack([maps.min(axis=(1, 2)), maps.max(axis=(1, 2))], axis=1)
+    return {
+        "show_images": viz.show_images(imgs, ncols=2),
+        "show_images labelled": viz.show_images(imgs, labels=[1, 2, 3, 4], predictions=[1, 2, 0, 4], ncols=4),
+        "plot_history": viz.plot_history(hist),
+        "plot_training": viz.plot_training(training),
+        "plot_training partial": viz.plot_training({"batch_loss": [2.3], "epoch": [], "batches_per_epoch": 3}),
+        "plot_confusion_matrix": viz.plot_confusion_matrix(np.array([[3, 1], [0, 2]])),
+        "show_misclassified": viz.show_misclassified(imgs[:, 0], [0, 1, 2, 3], [0, 5, 2, 1], ncols=2),
+        "show_feature_maps": viz.show_feature_maps(maps),
+        "show_feature_maps scaled": viz.show_feature_maps(maps, scale=scale),
+        "show_filters": viz.show_filters(rng.standard_normal((4, 1, 3, 3))),
+        "plot_probabilities": viz.plot_probabilities(np.full(10, 0.1), label=2),
+        "plot_probabilities series": viz.plot_probabilities({"a": np.full(3, 1 / 3), "b": np.eye(3)[0]}),
+    }
+
+
+def _shares_x(ax, other):
+    return ax is not other and ax.get_shared_x_axes().joined(ax, other)
+
+
+def test_every_plot_labels_its_axes():
+    figures = _every_figure()
+    for key, fig in figures.items():
+        assert fig.axes, key
+        for ax in fig.axes:
+            if ax.images:  # an image panel: a title says what it shows
+                assert ax.get_title(), (key, "image panel without a title")
+                if ax.axison:  # a matrix with meaningful rows and columns
+                    assert ax.get_xlabel() and ax.get_ylabel(), (key, "matrix without axis labels")
+            elif ax.lines or ax.patches or ax.collections or ax.texts:  # a plot: both axes say what they measure
+                xlabel = ax.get_xlabel() or next((o.get_xlabel() for o in fig.axes if _shares_x(ax, o)), "")
+                assert xlabel, (key, "plot without an x label")
+                assert ax.get_ylabel(), (key, "plot without a y label")
+
+
+def test_plots_use_the_one_colour_scheme():
+    figures = _every_figure()
+    cmaps = {key: [im.get_cmap().name for ax in fig.axes for im in ax.images] for key, fig in figures.items()}
+    assert set(cmaps["show_images"]) == {viz.IMAGE_CMAP}
+    assert set(cmaps["show_feature_maps"]) == set(cmaps["show_feature_maps scaled"]) == {viz.IMAGE_CMAP}
+    assert set(cmaps["show_filters"]) == {viz.SIGNED_CMAP}
+    wrong = [ax.title.get_color() for ax in figures["show_images labelled"].axes if "→" in ax.get_title()]
+    assert wrong.count(viz.WRONG_COLOR) == 1  # 3→0 is the one mistake
+    assert {ax.title.get_color() for ax in figures["show_misclassified"].axes if ax.images} == {viz.WRONG_COLOR}
+
+
+def test_no_literal_colour_where_the_scheme_has_a_name():
+    # the scheme's colours are written once, at the top of viz.py; everything else refers to them by name
+    import inspect
+
+    source = inspect.getsource(viz)
+    for literal in ('"crimson"', '"gray"', '"RdBu_r"', '"viridis"', '"tab:red"'):
+        assert source.count(literal) <= 1, literal
+    for digit in viz.DIGIT_COLORS:
+        assert source.count(f'"{digit}"') == 1, digit

@@ -5,9 +5,13 @@ Used in ``notebooks/09_training_vgg16_on_mnist.ipynb`` (curves, confusion matrix
 filters); the widgets in :mod:`vgglib.widgets` draw with the same functions.
 
 Every ``plot_*``/``show_*`` function takes an optional matplotlib ``ax`` (or ``fig``) and returns the Figure;
-without one it makes a new pyplot figure, so a notebook cell ends with ``plt.show()``. The widgets pass
-axes of a standalone :class:`matplotlib.figure.Figure` (not pyplot: no duplicate inline plot) and turn it into
-PNG bytes with :func:`figure_to_png`.
+without one it makes a new pyplot figure, so a notebook cell ends with ``plt.show()``. The widgets pass axes of
+a standalone :class:`matplotlib.figure.Figure` (not pyplot: no duplicate inline plot) and turn it into PNG bytes
+with :func:`figure_to_png`.
+
+Every function labels what it draws: x and y labels on axes whose positions mean something, a title on every
+image panel. All of them use the one colour scheme defined below (digit colours, the image and signed colour
+maps, the colour of a mistake).
 
 Why one module: every function is a short matplotlib recipe sharing the same axes/figure helpers; splitting
 them would only scatter the helpers.
@@ -59,6 +63,8 @@ IMAGE_CMAP = "gray"
 SIGNED_CMAP = "RdBu_r"
 #: a wrong prediction, a failed check
 WRONG_COLOR = "crimson"
+#: the gaps between the panels of a grey mosaic (white would look like the largest value)
+_GAP_COLOR = "lightsteelblue"
 
 
 def digit_color(digit: int) -> str:
@@ -158,17 +164,20 @@ def show_images(
     predictions: Sequence[Any] | None = None,
     ncols: int = 10,
     title: str | None = None,
-    cmap: str = "gray",
+    cmap: str = IMAGE_CMAP,
     fig=None,
     size: float = 1.0,
+    titles: Sequence[str] | None = None,
 ):
-    """A grid of images with optional labels (and predictions, shown red where they differ). Returns the Figure.
+    """A grid of images, each panel titled. Returns the Figure.
 
-    ``images`` (N, H, W) or (N, 1, H, W). Each image gets its own subplot; ``fig`` draws into an existing figure.
+    ``images`` (N, H, W) or (N, 1, H, W). Each image gets its own subplot, titled by ``titles`` (one string per
+    image), else by its label (``label→prediction`` with ``predictions``, in :data:`WRONG_COLOR` where they
+    differ), else by its index ``#i``. ``fig`` draws into an existing figure.
     """
     x = _as_stack(images, "show_images")
     n = len(x)
-    for name, seq in (("labels", labels), ("predictions", predictions)):
+    for name, seq in (("labels", labels), ("predictions", predictions), ("titles", titles)):
         if seq is not None and len(seq) != n:
             raise ValueError(f"show_images: got {len(seq)} {name} for {n} images")
     ncols = max(1, min(ncols, n))
@@ -176,19 +185,22 @@ def show_images(
     if fig is None:
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(size * ncols, size * nrows * (1.25 if labels is not None else 1.0)))
+        fig = plt.figure(figsize=(size * ncols, size * nrows * 1.25))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
         ax.imshow(x[i], cmap=cmap)
-        if labels is not None:
-            text, color = f"{labels[i]}", "black"
+        text, color = f"#{i}", "black"
+        if titles is not None:
+            text = f"{titles[i]}"
+        elif labels is not None:
+            text = f"{labels[i]}"
             if predictions is not None:
                 text = f"{labels[i]}→{predictions[i]}"
-                color = "black" if predictions[i] == labels[i] else "crimson"
-            ax.set_title(text, fontsize=9, color=color, pad=2)
+                color = "black" if predictions[i] == labels[i] else WRONG_COLOR
+        ax.set_title(text, fontsize=9, color=color, pad=2)
     if title:
         fig.suptitle(title)
     return fig
@@ -379,7 +391,7 @@ def show_misclassified(
     )
     if probs is not None:
         for ax, i in zip(fig.axes, idx):
-            ax.set_title(f"{t[i]}→{p[i]} {100 * probs[i, p[i]]:.0f}%", fontsize=8, color="crimson", pad=2)
+            ax.set_title(f"{t[i]}→{p[i]} {100 * probs[i, p[i]]:.0f}%", fontsize=8, color=WRONG_COLOR, pad=2)
     return fig
 
 
@@ -404,11 +416,13 @@ def show_feature_maps(
     ncols: int | None = None,
     title: str | None = None,
     ax=None,
-    cmap: str = "viridis",
+    cmap: str = IMAGE_CMAP,
     first_channel: int = 0,
     scale: np.ndarray | None = None,
 ):
-    """One sample's feature maps (C, H, W) as a mosaic.
+    """One sample's feature maps (C, H, W) as a mosaic, titled (by default: which channels, what size).
+
+    Drawn in :data:`IMAGE_CMAP`, like images (the maps after a ReLU are of one sign); pass ``cmap`` for others.
 
     ``scale=None``: each channel scaled to its own range. ``scale`` (C, 2): each channel drawn on its fixed
     (lo, hi) range (:func:`scale_feature_maps`), every panel labelled with its channel number and that range,
@@ -420,7 +434,7 @@ def show_feature_maps(
     fig, ax = _axes(ax, (5.0, 5.0))
     import matplotlib as mpl
 
-    cm = mpl.colormaps[cmap].with_extremes(bad="white")
+    cm = mpl.colormaps[cmap].with_extremes(bad=_GAP_COLOR if cmap == IMAGE_CMAP else "white")
     if scale is None:
         mosaic = tile(m, ncols=ncols, pad=max(1, m.shape[-1] // 16))
         ax.imshow(mosaic, cmap=cm, vmin=0, vmax=1, interpolation="nearest")
@@ -464,7 +478,8 @@ def show_feature_maps(
 
 
 def show_filters(weights: np.ndarray, ax=None, title: str | None = None, max_filters: int = 64):
-    """First-layer filters (F, 1, k, k) or (F, k, k) as a mosaic on one symmetric colour scale (red +, blue −)."""
+    """First-layer filters (F, 1, k, k) or (F, k, k) as a titled mosaic in :data:`SIGNED_CMAP`, on one symmetric
+    colour scale (red +, blue −, white 0)."""
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim == 4:
         if w.shape[1] != 1:
@@ -479,7 +494,7 @@ def show_filters(weights: np.ndarray, ax=None, title: str | None = None, max_fil
     mosaic = tile(w, pad=1, normalize=None)
     import matplotlib as mpl
 
-    cm = mpl.colormaps["RdBu_r"].with_extremes(bad="white")
+    cm = mpl.colormaps[SIGNED_CMAP].with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cm, vmin=-top, vmax=top, interpolation="nearest")
     ax.axis("off")
     ax.set_title(title or f"{w.shape[0]} filters {w.shape[1]}×{w.shape[2]}", fontsize=10)
@@ -493,7 +508,11 @@ def plot_probabilities(
     class_names: Sequence[str] | None = None,
     title: str | None = None,
 ):
-    """Bar chart of class probabilities; a dict draws several series side by side. ``label`` is marked."""
+    """Bar chart of class probabilities; a dict draws several series side by side. ``label`` is marked.
+
+    One series: each class's bar in its digit colour (:func:`digit_color`, up to 10 classes). Several: one colour
+    per series, with a legend. The true ``label``: its tick bold, its bars outlined. Returns the Figure.
+    """
     given = dict(probs) if isinstance(probs, Mapping) else {"p": probs}
     series = {k: np.asarray(v, dtype=np.float64) for k, v in given.items()}
     c = len(next(iter(series.values())))
@@ -502,13 +521,19 @@ def plot_probabilities(
     fig, ax = _axes(ax, (4.0, 2.5))
     width = 0.8 / len(series)
     for i, (name, v) in enumerate(series.items()):
-        ax.bar(np.arange(c) + (i - (len(series) - 1) / 2) * width, v, width, label=name)
+        colors = {"color": list(DIGIT_COLORS[:c])} if len(series) == 1 and c <= len(DIGIT_COLORS) else {}
+        bars = ax.bar(np.arange(c) + (i - (len(series) - 1) / 2) * width, v, width, label=name, **colors)
+        if label is not None:
+            bars[int(label)].set_edgecolor("black")
+            bars[int(label)].set_linewidth(1.5)
     names = [str(i) for i in range(c)] if class_names is None else list(class_names)
     ax.set_xticks(range(c), names)
     ax.set_ylim(0, 1)
+    ax.set_xlabel("class" if class_names is not None else "digit", fontsize=8)
+    ax.set_ylabel("probability", fontsize=8)
     if label is not None:
-        ax.get_xticklabels()[int(label)].set_color("crimson")
         ax.get_xticklabels()[int(label)].set_fontweight("bold")
+        ax.set_xlabel(f"{ax.get_xlabel()} (true: {names[int(label)]})", fontsize=8)
     if len(series) > 1:
         ax.legend(fontsize=7, loc="upper right")
     if title:
