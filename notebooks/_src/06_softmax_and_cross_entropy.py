@@ -39,10 +39,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import vgglib
-from vgglib import Dropout, FullyConnected, numerical_gradient, relative_error
+from vgglib import Dropout, FullyConnected, numerical_gradient, relative_error, viz
 from vgglib.mnist import load_mnist
 from vgglib.preprocess import standardize, to_float
-from vgglib.exercises import check_initial_loss, check_seed_gradient, check_softmax_cross_entropy
+from vgglib.exercises import check_initial_loss, check_seed_gradient, check_softmax_cross_entropy, reveal
 from vgglib.losses import cross_entropy, log_softmax, softmax, softmax_cross_entropy
 
 np.set_printoptions(precision=8, suppress=True)
@@ -77,18 +77,22 @@ p = softmax(z[None])[0]                     # vgglib works on batches (N, C)
 seed = np.array([0.83827314, 0.01894129, 0.14278557])
 print("vgglib: ", p.round(8), "  max |difference| to the seed's values < 5e-9:", np.abs(p - seed).max() < 5e-9)
 assert np.allclose(p, seed, rtol=0, atol=5e-9) and np.isclose(p.sum(), 1.0)
+print(f"p[0] / p[1] = {p[0] / p[1]:.1f} = e^(z[0] - z[1]) = e^{z[0] - z[1]:.2f}")
+assert np.isclose(p[0] / p[1], np.exp(z[0] - z[1]))
 
 # %% [markdown]
-# The exponential exaggerates differences: a logit 3.8 higher than another gives a probability $e^{3.8}
-# \approx 45$ times higher. Scaling all logits by a factor shows the two extremes — small logits give nearly
-# **uniform** probabilities (remember this for section 4), large ones nearly a one-hot vector:
+# The exponential exaggerates differences: the ratio of two probabilities is $p_0/p_1 = e^{z_0 - z_1}$, so
+# class 0's logit, $3.79$ above class 1's, gives it a probability $e^{3.79} \approx 44$ times higher (printed
+# above). Scaling all logits by a factor shows the two extremes — small logits give nearly **uniform**
+# probabilities (remember this for section 5), large ones nearly a one-hot vector:
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(12, 2.6), sharey=True)
 for ax, scale in zip(axes, (0.1, 0.5, 1.0, 3.0)):
-    ax.bar(range(3), softmax((scale * z)[None])[0], color=["tab:blue", "tab:orange", "tab:green"])
+    ax.bar(range(3), softmax((scale * z)[None])[0], color=[viz.digit_color(k) for k in range(3)])
     ax.set_title(f"softmax({scale} · z)")
-    ax.set_xticks(range(3), ["class 0", "class 1", "class 2"])
+    ax.set_xticks(range(3), ["0", "1", "2"])
+    ax.set_xlabel("class")
     ax.axhline(1 / 3, color="0.6", ls=":", lw=1)
 axes[0].set_ylabel("probability")
 plt.tight_layout()
@@ -157,10 +161,10 @@ assert np.allclose(log_softmax(z2), [[0.0, -800.0]])
 # %%
 fig, ax = plt.subplots(figsize=(5.5, 3))
 q = np.linspace(0.005, 1, 400)
-ax.plot(q, -np.log(q))
-for pk, name in zip(p, ("class 0", "class 1", "class 2")):
-    ax.plot(pk, -np.log(pk), "o")
-    offset = (-150, 10) if pk > 0.5 else (8, 4)
+ax.plot(q, -np.log(q), color="0.3")
+for k, (pk, name) in enumerate(zip(p, ("class 0", "class 1", "class 2"))):
+    ax.plot(pk, -np.log(pk), "o", color=viz.digit_color(k))
+    offset = (-110, 22) if pk > 0.5 else (8, 4)
     ax.annotate(f"true = {name}: {-np.log(pk):.3f}", (pk, -np.log(pk)), xytext=offset, textcoords="offset points")
 ax.set_xlabel("probability of the true class"); ax.set_ylabel("loss  -log p")
 ax.set_title("cross-entropy for the seed's logits")
@@ -343,23 +347,25 @@ assert history[-1] < 0.5 * history[0] and accuracy > 0.8
 
 # %%
 probs = softmax(fc.forward(X_test[:6]))
-fig, axes = plt.subplots(2, 6, figsize=(12, 3.6), gridspec_kw={"height_ratios": [1.4, 1]})
+fig, axes = plt.subplots(2, 6, figsize=(12, 3.9), gridspec_kw={"height_ratios": [1.4, 1]})
 for i in range(6):
-    axes[0, i].imshow(test_images[i], cmap="gray_r"); axes[0, i].axis("off")
+    axes[0, i].imshow(test_images[i], cmap=viz.IMAGE_CMAP); axes[0, i].axis("off")
     axes[0, i].set_title(f"label {test_labels[i]}")
-    colors = ["tab:green" if k == test_labels[i] else "tab:gray" for k in range(10)]
-    axes[1, i].bar(range(10), probs[i], color=colors)
+    bars = axes[1, i].bar(range(10), probs[i], color=[viz.digit_color(k) for k in range(10)])
+    for k, bar in enumerate(bars):
+        bar.set_alpha(1.0 if k == test_labels[i] else 0.3)
     axes[1, i].set_ylim(0, 1); axes[1, i].set_xticks(range(10))
-    axes[1, i].tick_params(labelsize=7)
-axes[1, 0].set_ylabel("softmax")
-fig.suptitle("trained softmax classifier on test digits (green: the true class)")
+    axes[1, i].tick_params(labelsize=7); axes[1, i].set_xlabel("class", fontsize=8)
+axes[1, 0].set_ylabel("probability")
+fig.suptitle("trained softmax classifier on test digits (solid bar: the true class)")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
 # ## 🐞 Spot the bug: dropout after the softmax
 #
-# > The seed's network ended like this:
+# > The seed's network ended with a dropout layer *after* its softmax, and computed the cross-entropy on
+# > dropout's output. In effect (a reconstruction of its last layers, not its literal lines):
 # >
 # > ```python
 # > FullyConnected(4096, 10), Softmax(), Dropout(0.5)     # ...then cross-entropy on the output
@@ -387,15 +393,22 @@ with np.errstate(divide="ignore"):
 # 1. **They are no longer probabilities.** Rows sum to anything between 0 and 2, a single value can exceed
 #    1, and the "loss" of a sample can even be negative.
 # 2. **Half the time the true class is dropped**, and $-\log 0 = \infty$. With the usual guard
-#    ($\log$ of at least $10^{-12}$) the loss of that sample is a constant $27.6$ *with zero gradient*:
-#    the sample teaches nothing.
+#    ($\log$ of at least $10^{-12}$) the loss of that sample is a constant $-\ln 10^{-12} \approx 27.6$
+#    (computed below) *with zero gradient*: the sample teaches nothing.
 # 3. **When the true class survives**, its value is doubled, and $-\log 2p = -\log p - \ln 2$: the gradient
 #    is exactly the one without dropout. So the bug does not regularise anything — it throws away a random
-#    half of each batch and adds $\approx \tfrac12 \cdot 27.6$ of noise to the reported loss.
+#    half of each batch, and the reported loss mixes two very different numbers.
 #
 # At test time dropout is switched off, so predictions look normal, which is why the bug survives. But the
 # training curve lies. Below, the same classifier is trained with the loss computed after dropout
-# (backpropagating through the dropout mask and the softmax Jacobian of section 4):
+# (backpropagating through the dropout mask and the softmax Jacobian of section 4).
+#
+# **Predict, then run.** The correct classifier's first loss was 2.30 (above). What loss will the buggy run
+# *report* at its first step? Use the three points above: half the samples lose their true class, the other
+# half keep it, doubled.
+
+# %%
+guess = None   # your prediction: the buggy run's reported loss at step 1 (a number)
 
 # %%
 def loss_with_layer_after_softmax(logits, labels, layer, eps=1e-12):
@@ -413,6 +426,13 @@ def loss_with_layer_after_softmax(logits, labels, layer, eps=1e-12):
 
 
 fc_bug, history_bug = train_softmax_classifier(X, labels, after_softmax=Dropout(0.5, rng=np.random.default_rng(1)))
+reveal(guess, round(history_bug[0], 1), what="the buggy run at step 1")
+
+guard = -np.log(1e-12)                                   # the loss of a sample whose true class was dropped
+expected_first = 0.5 * guard + 0.5 * (history[0] - np.log(2))
+print(f"-ln(1e-12) = {guard:.1f};  half of it + half of ({history[0]:.2f} - ln 2) = {expected_first:.2f}")
+assert abs(history_bug[0] - expected_first) < 0.2
+
 accuracy_bug = (fc_bug.forward(X_test).argmax(axis=1) == test_labels).mean()
 print(f"dropout after softmax: loss step 1 {history_bug[0]:.2f} -> step 100 {history_bug[-1]:.2f}; "
       f"test accuracy {accuracy_bug:.1%}")
@@ -421,13 +441,14 @@ print(f"correct:               loss step 1 {history[0]:.2f} -> step 100 {history
 
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(history, label="softmax → cross-entropy")
-ax.plot(history_bug, label="softmax → dropout → cross-entropy")
+ax.plot(history_bug, color=viz.WRONG_COLOR, label="softmax → dropout → cross-entropy")
 ax.axhline(np.log(10), color="0.6", ls=":", lw=1)
 ax.set_xlabel("step"); ax.set_ylabel("reported training loss"); ax.set_yscale("log")
 ax.legend()
 plt.show()
 
 # %% [markdown]
+# The first reported loss is half of $27.6$ plus half of $(2.30 - \ln 2)$: about 14.6, as computed above.
 # The buggy run still learns something — from the surviving half of each batch — but its reported loss is
 # stuck near 14 and says nothing about progress, and a training run with such a curve cannot be monitored,
 # tuned or stopped early. **The fix:** dropout belongs after the hidden FC layers (`fc1` and `fc2` in
@@ -435,7 +456,7 @@ plt.show()
 # builds it that way, and notebook 10 derives dropout properly.
 #
 # **How a check catches it:** the loss at the first step. A correct network starts at $\ln 10 \approx 2.3$;
-# this one starts near $15$ — section 5's sanity check fails on the first batch.
+# this one starts near $14.6$ — section 5's sanity check fails on the first batch.
 
 # %% [markdown]
 # ## Summary
@@ -477,7 +498,8 @@ check_seed_gradient(answer)
 # %% [markdown]
 # **Exercise 3 (harder).** Write your own `my_softmax_cross_entropy(logits, labels)` for logits $(N, C)$ and
 # integer labels $(N,)$, returning `(loss, dlogits)`: the mean loss and its gradient. It must survive logits of
-# $\pm 1000$ and must not use `vgglib.losses`.
+# $\pm 1000$ — and a true class 800 below the others, whose probability $e^{-800}$ is 0 in floating point —
+# and must not use `vgglib.losses`.
 
 # %% tags=["exercise-3"]
 def my_softmax_cross_entropy(logits, labels):

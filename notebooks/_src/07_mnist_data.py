@@ -17,17 +17,20 @@
 #
 # The seed project trained VGG16 on **MNIST**: 70,000 handwritten digits, 28×28 grey pixels each — 60,000 for
 # training and 10,000 for testing. The handwriting was collected by NIST, the US National Institute of
-# Standards and Technology, from Census Bureau employees and high-school students; Yann LeCun, Corinna Cortes
-# and Christopher Burges remixed NIST's sets into a new training and test split (writers of both kinds in
-# each) and size-normalised and centred every digit in a 28×28 box — the "Modified NIST" of the name. Before a single convolution runs, the data has to be read,
-# looked at, scaled, resized and shuffled. The seed did all of these, and two of them went wrong in ways
-# that no error message reports: the pixels were normalised with integer arithmetic that **wraps around**,
-# and images and labels were **shuffled apart**. A network cannot learn from labels that belong to other
-# images — and nothing crashes.
+# Standards and Technology, from Census Bureau employees (its Special Database 3) and high-school students
+# (Special Database 1). Yann LeCun, Corinna Cortes and Christopher Burges remixed the two into a new training
+# and test split, with writers of both kinds in each, and normalised every digit: the black-and-white scans
+# were scaled to fit a 20×20 box (the anti-aliasing of that scaling made the grey levels) and centred, by their
+# centre of mass, in a 28×28 image — the "Modified NIST" of the name. Before a single convolution runs, the
+# data has to be read, looked at, scaled, resized and shuffled. The seed did all of these, and two of them
+# went wrong in ways that no error message reports: the pixels were normalised with integer arithmetic that
+# **wraps around**, and images and labels were **shuffled apart**. A network cannot learn from labels that
+# belong to other images — and nothing crashes.
 #
-# This notebook reads the files by hand, byte by byte, then does every step with `vgglib.mnist` (the files) and
-# `vgglib.preprocess` (the conversions), the way the rest of the series uses them. It runs on the **embedded sample** (the first 6,000 training and first 1,000
-# test digits, shipped with vgglib) and uses the full set only if it is on your machine.
+# This notebook reads the files by hand, byte by byte, then does every step with `vgglib.mnist` (the files)
+# and `vgglib.preprocess` (the conversions), the way the rest of the series uses them. It runs on the
+# **embedded sample** (the first 6,000 training and first 1,000 test digits, shipped with vgglib) and uses the
+# full set only if it is on your machine.
 #
 # **Learning goals** — after this notebook you can
 #
@@ -47,10 +50,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import vgglib
-from vgglib import Convolution2D, FullyConnected
+from vgglib import Convolution2D, FullyConnected, viz
 from vgglib.mnist import DataNotFoundError, load_mnist, read_idx, sample_dir
 from vgglib.preprocess import MNIST_MEAN, MNIST_STD, batches, resize, shuffle, standardize, to_float
-from vgglib.exercises import check_parse_idx_header, check_shuffle_together, check_uint8_wraparound
+from vgglib.exercises import check_parse_idx_header, check_shuffle_together, check_uint8_wraparound, reveal
 from vgglib.losses import softmax_cross_entropy
 
 print("vgglib", vgglib.__version__)
@@ -146,8 +149,9 @@ print("first ten training labels:", labels[:10], " first ten test labels:", test
 
 # %% [markdown]
 # If the full data set is on this machine (set `VGGLIB_DATA` to the folder with the four original `.gz`
-# files), the next cell loads it and confirms that the sample is exactly its beginning. Its printed output
-# depends on your machine, so the automated notebook test ignores it.
+# files), the next cell loads it, confirms that the sample is exactly its beginning, and recomputes the
+# pixel mean and standard deviation that section 4 uses. Its printed output depends on your machine, so the
+# automated notebook test ignores it.
 
 # %% tags=["nbval-ignore-output"]
 try:
@@ -162,6 +166,14 @@ else:
     assert np.array_equal(full_test_images[:1000], test_images)
     print(f"full MNIST: {len(full_images):,} training and {len(full_test_images):,} test images; "
           "the sample is their first 6,000 / 1,000  ✓")
+    hist = np.bincount(full_images.ravel(), minlength=256)          # how many pixels have each value 0..255
+    v = np.arange(256) / 255
+    full_mean = hist @ v / hist.sum()
+    full_std = np.sqrt(hist @ (v - full_mean) ** 2 / hist.sum())
+    print(f"all {full_images.size:,} training pixels: mean {full_mean:.4f}, std {full_std:.4f} "
+          f"(vgglib uses {MNIST_MEAN}, {MNIST_STD})")
+    assert round(full_mean, 4) == MNIST_MEAN and round(full_std, 4) == MNIST_STD
+    print("full training set, images per digit:", np.bincount(full_labels, minlength=10))
 
 # %% [markdown]
 # ## 3 · Looking at the data
@@ -174,14 +186,15 @@ fig, axes = plt.subplots(10, 12, figsize=(9, 7.6))
 for digit in range(10):
     for j, index in enumerate(np.flatnonzero(labels == digit)[:12]):
         ax = axes[digit, j]
-        ax.imshow(images[index], cmap="gray_r")
+        ax.imshow(images[index], cmap=viz.IMAGE_CMAP)
         ax.set_xticks([]); ax.set_yticks([])
-    axes[digit, 0].set_ylabel(str(digit), rotation=0, labelpad=10, fontsize=12)
+    axes[digit, 0].set_ylabel(str(digit), rotation=0, labelpad=10, fontsize=12, color=viz.digit_color(digit))
 fig.suptitle("the first twelve training images of each digit", y=0.92)
 plt.show()
 
 # %% [markdown]
-# How balanced are the classes? Not perfectly: there are more ones than fives in MNIST. The bars show the
+# How balanced are the classes? Not perfectly: the sample has 671 ones but only 514 fives, and the full set
+# leans the same way (the cell of section 2 prints its counts when it is available). The bars show the
 # sample's share of each digit; if the full set is available, its shares are drawn as black ticks — the
 # sample follows them closely. Accuracy on a data set this balanced is a fair summary; with rare classes it
 # would not be.
@@ -190,15 +203,18 @@ plt.show()
 counts = np.bincount(labels, minlength=10)
 print("training sample, images per digit:", counts, " smallest:", counts.min(), " largest:", counts.max())
 print("test sample, images per digit:    ", np.bincount(test_labels, minlength=10))
+assert counts.argmax() == 1 and counts.argmin() == 5 and (counts[1], counts[5]) == (671, 514)
 
 fig, ax = plt.subplots(figsize=(7, 3))
-ax.bar(range(10), counts / counts.sum(), color="tab:blue", label="sample (6,000)")
+ax.bar(range(10), counts / counts.sum(), color=[viz.digit_color(d) for d in range(10)])
+title = "bars: the sample (6,000 images)"
 if full_labels is not None:
     full_share = np.bincount(full_labels, minlength=10) / len(full_labels)
-    ax.plot(range(10), full_share, "_", color="black", markersize=25, mew=2, label="full set (60,000)")
+    ax.plot(range(10), full_share, "_", color="black", markersize=25, mew=2)
+    title += "; black ticks: the full set (60,000)"
 ax.axhline(0.1, color="0.6", ls=":", lw=1)
 ax.set_xticks(range(10)); ax.set_xlabel("digit"); ax.set_ylabel("share of the training images")
-ax.legend(loc="lower right")
+ax.set_title(title, fontsize=10)
 plt.show()
 
 # %% [markdown]
@@ -207,7 +223,7 @@ plt.show()
 # %%
 print(f"{(images == 0).mean():.1%} of the pixels are exactly 0, {(images == 255).mean():.1%} exactly 255")
 print(f"pixel mean {images.mean() / 255:.4f}, std {(images / 255).std():.4f} (on the [0, 1] scale)")
-print(f"MNIST's published training-set values, used by vgglib: mean {MNIST_MEAN}, std {MNIST_STD}")
+print(f"the full training set's values, used by vgglib: mean {MNIST_MEAN}, std {MNIST_STD}")
 
 # %% [markdown]
 # ## 4 · Normalisation, and the uint8 trap
@@ -217,10 +233,11 @@ print(f"MNIST's published training-set values, used by vgglib: mean {MNIST_MEAN}
 #
 # $$ x = \frac{\text{pixel}}{255} \in [0, 1], \qquad \tilde x = \frac{x - \mu}{\sigma}, \quad \mu = 0.1307,\ \sigma = 0.3081, $$
 #
-# with $\mu$ and $\sigma$ the mean and standard deviation of all 47 million training pixels, computed once
-# and then used for every image, training or test. `vgglib.preprocess.to_float` and `standardize` do exactly this,
-# always returning **new float32 arrays**. Shapes do not change: $(N, 28, 28)$ uint8 →
-# $(N, 28, 28)$ float32.
+# with $\mu$ and $\sigma$ the mean and standard deviation of all 47 million pixels of the full training set
+# (the cell of section 2 recomputes them when the full set is available), computed once and then used for
+# every image, training or test — never recomputed on the test set. `vgglib.preprocess.to_float` and
+# `standardize` do exactly this, always returning **new float32 arrays**. Shapes do not change:
+# $(N, 28, 28)$ uint8 → $(N, 28, 28)$ float32.
 
 # %%
 x = to_float(images)                                   # float32 in [0, 1]
@@ -235,8 +252,8 @@ print(f"μ and σ were computed over all 60,000 × 28 × 28 = {60_000 * 28 * 28:
 # %% [markdown]
 # ## 🐞 Spot the bug: normalising uint8 pixels in place
 #
-# > The seed normalised its images with arithmetic on the **uint8** array itself, for example centring them
-# > in place:
+# > The seed normalised its images with arithmetic on the **uint8** array itself. In effect (a
+# > reconstruction, not its literal line) it centred them in place:
 # >
 # > ```python
 # > X_train -= 33        # X_train is uint8: subtract the mean pixel value (33 ≈ 0.1307 · 255)
@@ -258,8 +275,10 @@ good = standardize(to_float(images[:4]))
 
 fig, axes = plt.subplots(2, 4, figsize=(8, 4.4))
 for i in range(4):
-    axes[0, i].imshow(good[i], cmap="gray_r"); axes[0, i].set_title(f"float: {good[i].min():.2f}…{good[i].max():.2f}", fontsize=9)
-    axes[1, i].imshow(bad[i], cmap="gray_r"); axes[1, i].set_title(f"uint8 -= 33: {bad[i].min()}…{bad[i].max()}", fontsize=9)
+    axes[0, i].imshow(good[i], cmap=viz.IMAGE_CMAP)
+    axes[0, i].set_title(f"float: {good[i].min():.2f}…{good[i].max():.2f}", fontsize=9)
+    axes[1, i].imshow(bad[i], cmap=viz.IMAGE_CMAP)
+    axes[1, i].set_title(f"uint8 -= 33: {bad[i].min()}…{bad[i].max()}", fontsize=9)
 for ax in axes.flat:
     ax.axis("off")
 fig.suptitle("top: standardised floats; bottom: the same digits after X -= 33 on uint8")
@@ -297,18 +316,20 @@ padded = resize(batch, 32, "pad")                       # (8, 1, 32, 32), zero b
 print("original", batch.shape, "  zoomed", zoomed.shape, "  padded", padded.shape)
 assert np.array_equal(padded[:, :, 2:30, 2:30], batch)   # padding keeps every pixel
 
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
 for ax, img, title in zip(axes, (batch[0, 0], padded[0, 0], zoomed[0, 0]),
                           ("original 28×28", "padded to 32×32", "zoomed to 64×64 (the seed)")):
-    ax.imshow(img, cmap="gray_r")
+    ax.imshow(img, cmap=viz.IMAGE_CMAP)
     ax.set_title(title)
     ax.set_xticks([0, img.shape[1] - 1]); ax.set_yticks([0, img.shape[0] - 1])
+    ax.set_xlabel("column"); ax.set_ylabel("row")
+plt.tight_layout()
 plt.show()
 
 # %% [markdown]
 # The zoom adds no information — the new pixels are averages of old ones — but it costs a lot: every
-# convolution does work per pixel, so a 64×64 input makes the whole network $(64/32)^2 = 4$ times slower than
-# 32×32 and $(64/28)^2 \approx 5.2$ times more pixels than the digit has. Memory grows the same way:
+# convolution does its work per pixel, so on a 64×64 input each one does $(64/32)^2 = 4$ times the work it
+# does on 32×32, for $(64/28)^2 \approx 5.2$ times more pixels than the digit has. Memory grows the same way:
 
 # %%
 n = 60_000
@@ -319,8 +340,9 @@ for what, nbytes in (("uint8 28×28 (as stored)", n * 28 * 28),
 print(f"pixels per image: 64² / 32² = {64**2 / 32**2:.0f}×,  64² / 28² = {64**2 / 28**2:.1f}×")
 
 # %% [markdown]
-# Almost a gigabyte for the zoomed training set — which is why vgglib's trainer keeps the uint8 images and
-# prepares one batch at a time (`vgglib.preprocess.BatchLoader`), and why the later notebooks mostly use 32×32.
+# Almost a gigabyte for the zoomed training set — which is why vgglib's trainer (`vgglib.train.fit`) keeps the
+# uint8 images and prepares one batch at a time, just before using it (as `vgglib.preprocess.BatchLoader`
+# does), and why the later notebooks mostly use 32×32.
 
 # %% [markdown]
 # ## 6 · Shuffling: one permutation for images *and* labels
@@ -335,39 +357,46 @@ print(f"pixels per image: 64² / 32² = {64**2 / 32**2:.0f}×,  64² / 28² = {6
 # %% [markdown]
 # ## 🐞 Spot the bug: images shuffled away from their labels
 #
-# > The seed shuffled its training data like this:
+# > Shuffling the training set before every epoch is good practice. The seed's shuffling separated the labels
+# > from their images: in effect (a reconstruction, not its literal lines — notebook 00 shows the same) it
+# > shuffled the two arrays with **two different** random permutations:
 # >
 # > ```python
-# > np.random.shuffle(X_train)
-# > np.random.shuffle(y_train)
+# > X_train = X_train[np.random.permutation(len(X_train))]
+# > y_train = y_train[np.random.permutation(len(y_train))]
 # > ```
 # >
 # > Each line on its own is fine. Together?
 #
 # Each call draws a **new** random permutation from the generator, so the images and the labels are
-# reordered differently. Afterwards image `i` carries the label of some unrelated image. To count how many
-# pairs survive, we shuffle an index array the same way (same generator, same calls):
+# reordered differently. Afterwards image `i` carries the label of some unrelated image. (Two calls of
+# `np.random.shuffle`, one per array, do exactly the same.)
+#
+# **Predict, then run.** After these two lines, what share of the 6,000 shuffled images still carry their own
+# label? Write it as a fraction (0.5 for half).
 
 # %%
-X_seed, y_seed = images.copy(), labels.copy()
-rng = np.random.default_rng(0)
-rng.shuffle(X_seed)                                     # the seed's two separate shuffles
-rng.shuffle(y_seed)
+guess = None   # your prediction: the share of images that keep their own label (a fraction, 0..1)
 
-ids_X, ids_y = np.arange(len(images)), np.arange(len(images))
-rng = np.random.default_rng(0)                          # replay the same two calls on indices
-rng.shuffle(ids_X)
-rng.shuffle(ids_y)
-assert np.array_equal(X_seed, images[ids_X]) and np.array_equal(y_seed, labels[ids_y])
-still_right = np.mean(labels[ids_X] == y_seed)
-print(f"after the two shuffles, {still_right:.1%} of the images carry their own label (chance: about 10%)")
+# %%
+rng = np.random.default_rng(0)
+perm_X = rng.permutation(len(images))                  # the seed's two separate permutations
+perm_y = rng.permutation(len(labels))
+X_seed, y_seed = images[perm_X], labels[perm_y]
+
+# image i of X_seed is images[perm_X[i]]; its own label is labels[perm_X[i]]
+still_right = np.mean(labels[perm_X] == y_seed)
+reveal(guess, round(float(still_right), 3), what="the seed's shuffle")
+share = np.bincount(labels, minlength=10) / len(labels)
+print(f"chance that two random images have the same label: sum of the squared class shares = "
+      f"{np.sum(share ** 2):.3f}")
 
 fig, axes = plt.subplots(1, 10, figsize=(11, 1.6))
 for i, ax in enumerate(axes):
-    ax.imshow(X_seed[i], cmap="gray_r"); ax.axis("off")
-    ok = labels[ids_X[i]] == y_seed[i]
-    ax.set_title(f"label {y_seed[i]}", color="tab:green" if ok else "tab:red")
-fig.suptitle("the first ten training pairs after the seed's shuffle", y=1.12)
+    ax.imshow(X_seed[i], cmap=viz.IMAGE_CMAP); ax.axis("off")
+    ok = labels[perm_X[i]] == y_seed[i]
+    ax.set_title(f"label {y_seed[i]}", color="black" if ok else viz.WRONG_COLOR)
+fig.suptitle("the first ten training pairs after the seed's shuffle (red title: a wrong label)", y=1.12)
 plt.show()
 
 
@@ -399,7 +428,7 @@ assert acc_ok > 0.8 and acc_bug < 0.2
 
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(losses_ok, label=f"together: test accuracy {acc_ok:.0%}")
-ax.plot(losses_bug, label=f"shuffled apart: test accuracy {acc_bug:.0%}")
+ax.plot(losses_bug, color=viz.WRONG_COLOR, label=f"shuffled apart: test accuracy {acc_bug:.0%}")
 ax.axhline(np.log(10), color="0.6", ls=":", lw=1)
 ax.set_xlabel("step"); ax.set_ylabel("training loss"); ax.legend()
 plt.show()
@@ -410,9 +439,26 @@ plt.show()
 #
 # Why does the training loss *rise*, though? Not because of noise: this is full-batch gradient descent,
 # every step uses the exact gradient over all 6,000 pairs, and there is nothing random left to chase. It
-# rises because the step is **too large** for this problem: after one step the loss dips just below $\ln 10$,
-# then the steps overshoot along the most curved directions of the loss, and it climbs. (With the correct
-# labels the same step worked: the loss fell to 0.28.)
+# rises because the step is **too large** for this problem. Gradient descent with step $\eta$ can only
+# settle along a direction whose curvature $\lambda$ (second derivative of the loss) is below $2/\eta$; along a
+# more curved one every step overshoots to the other side, further than it started. At the start all
+# probabilities are $1/10$, and the largest curvature of the mean cross-entropy is then $\tfrac{1}{10}$ times
+# the largest eigenvalue of $\tilde X^\top \tilde X / N$ ($\tilde X$: the inputs with a column of ones for
+# the bias) — it does not depend on the labels:
+
+# %%
+X = standardize(to_float(images)).reshape(len(images), -1).astype(np.float64)    # (6000, 784)
+X_aug = np.hstack([X, np.ones((len(X), 1))])                                      # (6000, 785): the bias too
+top_eigenvalue = np.linalg.eigvalsh(X_aug.T @ X_aug / len(X_aug))[-1]
+curvature = top_eigenvalue / 10
+print(f"largest curvature at the start: {curvature:.1f};  stable steps are below 2 / {curvature:.1f} = "
+      f"{2 / curvature:.3f}")
+assert 0.03 < 2 / curvature < 0.1
+
+# %% [markdown]
+# So the step 0.1 is too large along that one direction, and 0.03 is not. After one step the loss dips just
+# below $\ln 10$, then it climbs as the overshoot grows. (With the correct labels the same step also
+# overshoots along that direction, but the progress along all the others outweighs it: the loss fell to 0.28.)
 # With a step 0.03 instead of 0.1 the loss falls steadily — below $\ln 10$, and even below the best loss
 # that knowing only the class frequencies allows: the classifier starts to **memorise** which training image
 # carries which random label. That does not help on the test set, whose accuracy stays near chance:
@@ -430,16 +476,17 @@ assert np.argmin(losses_bug) <= 1 and losses_bug[-1] > np.log(10)
 assert np.all(np.diff(losses_small) < 0) and losses_small[-1] < prior_loss - 0.03 and acc_small < 0.2
 
 fig, ax = plt.subplots(figsize=(6, 3))
-ax.plot(losses_bug, label="shuffled apart, step 0.1")
-ax.plot(losses_small, label="shuffled apart, step 0.03")
+ax.plot(losses_bug, color=viz.WRONG_COLOR, label="shuffled apart, step 0.1")
+ax.plot(losses_small, color="black", label="shuffled apart, step 0.03")
 ax.axhline(np.log(10), color="0.6", ls=":", lw=1)
 ax.set_xlabel("step"); ax.set_ylabel("training loss"); ax.legend()
 plt.show()
 
 # %% [markdown]
-# **How a check catches it:** shuffle an index array with the data and verify that every image still has
-# its original label (as above), or simply *look* at a few shuffled pairs. `vgglib.preprocess.shuffle` draws one
-# permutation and applies it to both arrays, and its unit test verifies exactly this pairing:
+# **How a check catches it:** shuffle an index array together with the data and verify that every image
+# still has its original label, or simply *look* at a few shuffled pairs (as above).
+# `vgglib.preprocess.shuffle` draws one permutation and applies it to both arrays, and its unit test verifies
+# exactly this pairing:
 
 # %%
 X_s, y_s = shuffle(np.arange(len(images)), labels, rng=np.random.default_rng(0))   # shuffle indices + labels

@@ -17,9 +17,9 @@
 #
 # In 2014 Karen Simonyan and Andrew Zisserman (Visual Geometry Group, Oxford — hence *VGG*) asked a simple
 # question: what happens if a convolutional network uses only the smallest useful filter, 3×3, and simply
-# gets **deeper**? Their configuration "D", 13 convolutions and 3 fully connected layers — 16 layers with
-# weights — took second place in the ImageNet classification challenge and became the textbook CNN:
-# uniform, easy to read, and very large.
+# gets **deeper**? Their networks of this kind took second place in the ImageNet classification challenge of
+# 2014 (and first in localisation), and their configuration "D" — 13 convolutions and 3 fully connected
+# layers, 16 layers with weights — became the textbook CNN: uniform, easy to read, and very large.
 #
 # Every piece of it is now in your hands: convolution (01–02), ReLU and He initialisation (03), max-pooling
 # (04), flatten and FC layers (05), softmax and cross-entropy (06), and the data (07). This notebook puts them
@@ -44,9 +44,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import vgglib
-from vgglib import Convolution2D, Dropout, Flatten, FullyConnected, Maxpooling2D, ReLU
+from vgglib import Convolution2D, Dropout, Flatten, FullyConnected, Maxpooling2D, ReLU, viz
 from vgglib.mnist import load_mnist
-from vgglib.exercises import check_activation_count, check_conv_macs, check_fc1_inputs
+from vgglib.exercises import check_activation_count, check_conv_macs, check_fc1_inputs, reveal
 from vgglib.losses import softmax, softmax_cross_entropy
 from vgglib.model import VGG16, Sequential, vgg16_layer_configs
 from vgglib.summarize import summary
@@ -70,9 +70,9 @@ print("vgglib", vgglib.__version__)
 # Every convolution has a 3×3 kernel, stride 1 and padding 1, so it **keeps the side**:
 # $H_{out} = (H + 2\cdot1 - 3)/1 + 1 = H$. Every max-pool is 2×2 with stride 2 and **halves** it. Each ReLU
 # follows its conv or FC layer; dropout follows `fc1` and `fc2`; the softmax lives in the loss. So the only
-# things that change the shape are the pools (side ÷ 2) and the first conv of each block (channels × 2, up to
-# 512): the network trades resolution for features, step by step. Five halvings need an input side divisible
-# by $2^5 = 32$.
+# things that change the shape are the pools (side ÷ 2) and the first conv of each block 1–4 (channels: the
+# input's 1 or 3 → 64, then × 2 up to 512): the network trades resolution for features, step by step. Five
+# halvings need an input side divisible by $2^5 = 32$.
 #
 # **Why only 3×3?** Two stacked 3×3 convolutions see a 5×5 patch of the input (each output of the second
 # looks at 3×3 outputs of the first, each of which looks at 3×3 inputs), three see 7×7. With $C$ channels in
@@ -154,7 +154,7 @@ stages = ["input", "pool1", "pool2", "pool3", "pool4", "pool5"]
 fig, axes = plt.subplots(1, 6, figsize=(12, 2.4))
 for ax, stage in zip(axes, stages):
     fmap = x[0, 0] if stage == "input" else outputs[stage][0, 0]
-    ax.imshow(fmap, cmap="viridis")
+    ax.imshow(fmap, cmap=viz.IMAGE_CMAP)
     channels = 1 if stage == "input" else outputs[stage].shape[1]
     ax.set_title(f"{stage}: {fmap.shape[0]}×{fmap.shape[1]}\nchannel 0 of {channels}", fontsize=9)
     ax.set_xticks([]); ax.set_yticks([])
@@ -222,6 +222,7 @@ def plot_costs(s, title):
         ax.set_xlabel(label)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(names)), names, fontsize=8)
+    axes[0].set_ylabel("layer")
     axes[0].invert_yaxis()
     fig.suptitle(title + "   (blue: conv, green: max-pool, orange: FC)")
     plt.tight_layout()
@@ -240,15 +241,20 @@ print(f"compute:     conv {sum(r.macs for r in conv) / s224.total_macs:.1%}, "
       f"FC {sum(r.macs for r in fc) / s224.total_macs:.1%}")
 print(f"memory:      block 1 (input excluded) holds "
       f"{sum(r.activations for r in block1) / s224.total_activations:.1%} of all activations")
+block_gmac = [sum(r.macs for r in conv if r.name.startswith(f"conv{b}_")) / 1e9 for b in range(1, 6)]
+print("GMAC per block:", "  ".join(f"{b}: {g:.2f}" for b, g in enumerate(block_gmac, start=1)),
+      f";  conv1_2 = conv4_3: {conv[1].macs / 1e9:.2f}")
+assert conv[1].macs == conv[9].macs and block_gmac[2] == block_gmac[3] == max(block_gmac)
 
 # %% [markdown]
 # The costs live in different places:
 #
-# - **Parameters** sit in the FC layers (89%, three quarters of them in `fc1`): they are what makes VGG16's
-#   weight file half a gigabyte.
-# - **Compute** sits in the convolutions (99%), spread evenly over blocks 1–4: each block halves the side
-#   (÷4 pixels) and doubles the channels (×4 for $F\cdot C$), so the later convolutions of blocks 1–4 all
-#   cost the same 1.85 GMAC.
+# - **Parameters** sit in the FC layers (89%; `fc1` alone holds 74% of all of them): they are what makes
+#   VGG16's weight file half a gigabyte.
+# - **Compute** sits in the convolutions (99%), in every block: each block halves the side (÷4 pixels) and
+#   doubles the channels (×4 for $F\cdot C$), so every convolution of blocks 1–4 except the first of a block
+#   costs the same 1.85 GMAC; blocks 3 and 4, with three convolutions each, cost the most (4.62 GMAC each),
+#   and block 5, which no longer doubles the channels, only 1.39.
 # - **Memory** for activations sits in the first block, where the maps are largest: 47% of the total
 #   in just three arrays.
 #
@@ -271,12 +277,19 @@ print(f"{'':<26}{'parameters':>14}{'GMAC':>8}{'activations':>14}{'MiB':>8}")
 for label, s in (("ImageNet 224×224×3", s224), ("seed, MNIST 64×64×1", s64), ("MNIST padded 32×32×1", s32)):
     print(f"{label:<26}{s.total_params:>14,}{s.total_macs / 1e9:>8.2f}{s.total_activations:>14,}"
           f"{s.activation_bytes / 2**20:>8.1f}")
+conv64 = sum(r.params for r in s64.rows if r.type == "Convolution2D")
+fc2_64 = next(r.params for r in s64.rows if r.name == "fc2")
+print(f"compute: 224×224×3 / 64×64×1 = {s224.total_macs / s64.total_macs:.1f}×,  "
+      f"64×64 / 32×32 = {s64.total_macs / s32.total_macs:.2f}×")
+print(f"64×64×1 parameters: fc2 {fc2_64 / 1e6:.1f}M, all 13 convolutions {conv64 / 1e6:.1f}M")
+assert fc2_64 > conv64
 
 # %% [markdown]
 # The 64×64 digits cost 12 times less compute than ImageNet photos, but the FC head keeps the model at
 # 40 million parameters: `fc2` alone (16.8M) is bigger than all 13 convolutions (14.7M). Going down to
-# 32×32 quarters the compute once more. For ten classes of 28×28 digits, this network is enormous — which is
-# the point of the exercise: if it works here, on a laptop, you understand how it works everywhere.
+# 32×32 divides the compute by almost 4 once more (the convolutions' by exactly 4; the FC layers barely
+# change). For ten classes of 28×28 digits, this network is enormous — which is the point of the exercise:
+# if it works here, on a laptop, you understand how it works everywhere.
 
 # %% [markdown]
 # ## 🐞 Spot the bug: "24M activations ≈ 93 MB per image"
@@ -302,11 +315,12 @@ print(f"the slide's lines add up to   {sum(slide.values()) / 1e6:.2f}M values")
 print(f"the exact per-layer sum is    {s224.total_activations:,} values = {s224.activation_bytes:,} bytes "
       f"= {s224.activation_bytes / 2**20:.1f} MiB")
 print(f"the slide's total: 24M × 4 bytes = {24e6 * 4:,.0f} bytes = {24e6 * 4 / 2**20:.1f} MiB (not 93)")
+print(f"the exact count is {1 - s224.total_activations / 24e6:.1%} below the quoted 24M values")
 
 # %% [markdown]
 # The per-layer lines are right (rounded); the total is not their sum. **The true forward activation count
-# of VGG16 is 15,237,608 values, 58 MiB per image in float32** — 37% less than the quote, and even
-# "24M × 4 bytes" is 96 MB (91.6 MiB), not 93.
+# of VGG16 is 15,237,608 values, 58 MiB per image in float32** — 36.5% fewer values than the quoted 24M, and
+# even "24M × 4 bytes" is 96 MB (91.6 MiB), not 93.
 #
 # Where could 24M come from? The slide does not say, so we can only test the natural ways of counting
 # differently. Each one is a real question about an implementation — *what does it keep in memory?* — and
@@ -338,10 +352,10 @@ for label, n in countings.items():
 fig, ax = plt.subplots(figsize=(8, 3))
 ax.barh(range(len(countings)), [n / 1e6 for n in countings.values()],
         color=["tab:gray", "tab:blue"] + ["tab:orange"] * 4)
-ax.axvline(24, color="tab:red", ls="--", label="the quoted 24M")
+ax.axvline(24, color=viz.WRONG_COLOR, ls="--", label="the quoted 24M")
 ax.set_yticks(range(len(countings)), list(countings), fontsize=9)
 ax.invert_yaxis()
-ax.set_xlabel("million values per image (VGG16, 224×224×3)")
+ax.set_xlabel("million values per image (VGG16, 224×224×3)"); ax.set_ylabel("what is counted")
 ax.legend(loc="upper right")
 plt.show()
 
@@ -364,12 +378,20 @@ plt.show()
 # ## 4 · A forward pass on real digits
 #
 # Section 2 already pushed 16 test digits through the untrained network. Notebook 06 taught us what to
-# expect from a network that knows nothing: probabilities near $1/10$ and a loss near $\ln 10 \approx 2.303$.
-# Does it hold?
+# expect from a network that knows nothing: probabilities near $1/10$ and a loss near $\ln 10 \approx 2.303$
+# — if its logits start out small. Does it hold?
+#
+# **Predict, then run.** This network is He-initialised everywhere, `fc3` included (notebook 06 showed what
+# He initialisation did to a single 784 → 10 layer), and the rms column of section 2 shows how large the
+# values are by the time they reach `fc3`. What cross-entropy do you expect on these 16 digits?
+
+# %%
+guess = None   # your prediction: the untrained network's loss on the 16 digits (a number; ln 10 ≈ 2.303)
 
 # %%
 probs = softmax(logits)
 loss, _ = softmax_cross_entropy(logits, digit_labels)
+reveal(guess, round(loss, 2), what="the untrained VGG16")
 print(f"logits {logits.shape}: std {logits.std():.2f}")
 print(f"loss {loss:.2f}   (ln 10 = {np.log(10):.2f});  largest probability per digit: mean {probs.max(axis=1).mean():.2f}")
 print("predicted classes:", probs.argmax(axis=1))
@@ -377,20 +399,23 @@ print("predicted classes:", probs.argmax(axis=1))
 
 # %%
 def show_probabilities(probs, title):
-    fig, axes = plt.subplots(2, 6, figsize=(12, 3.4), gridspec_kw={"height_ratios": [1.3, 1]})
+    fig, axes = plt.subplots(2, 6, figsize=(12, 3.7), gridspec_kw={"height_ratios": [1.3, 1]})
     for i in range(6):
-        axes[0, i].imshow(digits[i], cmap="gray_r"); axes[0, i].axis("off")
+        axes[0, i].imshow(digits[i], cmap=viz.IMAGE_CMAP); axes[0, i].axis("off")
         axes[0, i].set_title(f"label {digit_labels[i]}")
-        axes[1, i].bar(range(10), probs[i], color=["tab:green" if k == digit_labels[i] else "tab:gray"
-                                                     for k in range(10)])
-        axes[1, i].axhline(0.1, color="tab:red", lw=0.8, ls=":")
+        bars = axes[1, i].bar(range(10), probs[i], color=[viz.digit_color(k) for k in range(10)])
+        for k, bar in enumerate(bars):
+            bar.set_alpha(1.0 if k == digit_labels[i] else 0.3)
+        axes[1, i].axhline(0.1, color="black", lw=0.8, ls=":")
         axes[1, i].set_ylim(0, 1); axes[1, i].set_xticks(range(10)); axes[1, i].tick_params(labelsize=7)
-    fig.suptitle(title)
+        axes[1, i].set_xlabel("class", fontsize=8)
+    axes[1, 0].set_ylabel("probability")
+    fig.suptitle(title + "  (solid bar: the true class)")
     plt.tight_layout()
     plt.show()
 
 
-show_probabilities(probs, "untrained VGG16 (He initialisation everywhere): red line = 1/10")
+show_probabilities(probs, "untrained VGG16 (He initialisation everywhere); dotted line = 1/10")
 
 # %% [markdown]
 # Not uniform: the untrained network is fairly sure of itself, and the loss is well above $\ln 10$ — the
@@ -437,16 +462,18 @@ assert abs(library_loss - np.log(10)) < 0.1
 # Whether larger starting logits would hurt training is an empirical question (Adam often recovers);
 # what matters is that you check the first loss and can explain it.
 #
-# Finally, how long does one forward pass take? This is the seed's "very slow to train" in numbers — the
-# backward pass costs about twice as much again (timings depend on the machine):
+# Finally, how long does one forward pass take with these readable layers (notebook 14 makes them fast)? This
+# is the seed's "very slow to train" in numbers — the backward pass costs about twice as much again. The
+# timing is on this machine, at the moment the notebook ran; yours will differ:
 
 # %% tags=["nbval-ignore-output"]
+x4 = x[:4]                                             # four images are enough for a rate
 t0 = time.perf_counter()
-model.forward(x, training=False)
+model.forward(x4, training=False)
 seconds = time.perf_counter() - t0
-rate = len(x) / seconds
-print(f"forward: {len(x)} images in {seconds:.2f} s = {rate:.0f} images/s "
-      f"({s64.total_macs * len(x) / seconds / 1e9:.0f} GMAC/s)")
+rate = len(x4) / seconds
+print(f"forward: {len(x4)} images in {seconds:.2f} s = {rate:.1f} images/s "
+      f"({s64.total_macs * len(x4) / seconds / 1e9:.1f} GMAC/s)")
 print(f"one epoch of 60,000 images, forward + backward (≈3× forward): about {3 * 60_000 / rate / 60:.0f} minutes")
 
 # %% [markdown]
@@ -480,16 +507,19 @@ answer = None   # your answer: a whole number
 check_fc1_inputs(answer)
 
 # %% [markdown]
-# **Exercise 2 (medium).** How many multiply-adds does `conv1_2` perform for one image in the seed's 64×64×1
-# model?
+# **Exercise 2 (medium).** Notebooks 09, 11 and 13 train a slimmer VGG16 on padded digits,
+# `VGG16(input_size=32, width=0.125)`: 32×32×1 inputs, and every channel count times 0.125 — blocks 1–5 have
+# 8, 16, 32, 64 and 64 channels. How many multiply-adds does its `conv3_1` perform for one image?
 
 # %% tags=["exercise-2"]
 answer = None   # your answer: a whole number
 check_conv_macs(answer)
 
 # %% [markdown]
-# **Exercise 3 (harder).** How many activation values does one forward pass of the seed's 64×64×1 model
-# produce for one image, counted the standard way (the input, plus every conv, pool and FC output once)?
+# **Exercise 3 (harder).** The STL-10 benchmark has 96×96 colour photos in 10 classes. How many activation
+# values does one forward pass of a full-width VGG16 for it,
+# `VGG16(in_channels=3, num_classes=10, input_size=96)`, produce for one image, counted the standard way
+# (the input, plus every conv, pool and FC output once)?
 
 # %% tags=["exercise-3"]
 answer = None   # your answer: a whole number

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import ExerciseResult, _as_float, verdict
+from ._common import ExerciseResult, _as_float, _call, verdict
 
 __all__ = ["check_initial_loss", "check_seed_gradient", "check_softmax_cross_entropy"]
 
@@ -93,8 +93,77 @@ def check_seed_gradient(answer: Any) -> ExerciseResult:
     return verdict(name, False, "", hint)
 
 
+def _reference_sce(z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of softmax(z) and its gradient, through a stable log-softmax (float64)."""
+    n = len(z)
+    zmax = z.max(axis=1, keepdims=True)
+    logp = z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
+    grad = np.exp(logp)
+    grad[np.arange(n), labels] -= 1
+    return float(-logp[np.arange(n), labels].mean()), grad / n
+
+
+def _true_probabilities(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """softmax(z)[n, labels[n]] in float64 (0 where it underflows)."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True))[np.arange(len(z)), labels]
+
+
+def _run_sce(func: Callable[..., Any], z: np.ndarray, labels: np.ndarray) -> tuple[Any, str | None]:
+    """``func(z, labels)`` with floating-point warnings silenced: (output, None) or (None, the problem)."""
+    with np.errstate(all="ignore"):
+        out, err = _call(func, z, labels)
+    if err is not None:
+        return None, err
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return None, "return a pair (loss, dlogits)"
+    try:
+        loss, grad = float(out[0]), np.asarray(out[1], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None, "the loss must be one number and dlogits an array"
+    return (loss, grad), None
+
+
+def _matches(out: tuple[float, np.ndarray], z: np.ndarray, labels: np.ndarray) -> bool:
+    loss_ref, grad_ref = _reference_sce(z, labels)
+    loss, grad = out
+    return (
+        grad.shape == z.shape
+        and math.isclose(loss, loss_ref, rel_tol=1e-7, abs_tol=1e-9)
+        and bool(np.allclose(grad, grad_ref, rtol=1e-6, atol=1e-9))
+    )
+
+
+def _why_not_finite(func: Callable[..., Any], z: np.ndarray, labels: np.ndarray, what: str) -> str:
+    """Diagnose inf/nan on a case with huge logits: a missing max shift, a batch-wide shift, or log(0)."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    out, _ = _run_sce(func, shifted, labels)
+    if out is not None and _matches(out, shifted, labels):
+        # right once every row's largest logit is 0: the function itself does not shift each row
+        one_row = np.array([[1000.0, 999.0, 998.0]])  # one row: a batch-wide shift is a per-row shift here
+        out1, _ = _run_sce(func, one_row, np.array([1]))
+        if out1 is not None and _matches(out1, one_row, np.array([1])):
+            return (
+                f"got inf or nan on {what}: you shift the logits by one number for the whole batch; every row "
+                "needs its own shift (its own maximum), or rows far below the batch's maximum underflow to 0/0."
+            )
+        return (
+            f"got inf or nan on {what}: this is a softmax without the max shift — exp(1000) overflows to inf "
+            "and exp(-1000) underflows to 0, giving inf/inf or 0/0. Shift each row's logits as in section 2 "
+            "(it leaves softmax unchanged)."
+        )
+    return (
+        f"got inf or nan on {what}: a probability underflowed to exactly 0 and its log is -inf. Take the "
+        "log of the softmax formula first (log-softmax, section 2) instead of np.log of the probabilities."
+    )
+
+
 def check_softmax_cross_entropy(func: Callable[..., Any]) -> ExerciseResult:
-    """Exercise 3: ``func(logits (N, C), labels (N,)) -> (mean loss, dlogits (N, C))``, stable for huge logits."""
+    """Exercise 3: ``func(logits (N, C), labels (N,)) -> (mean loss, dlogits (N, C))``, stable for huge logits.
+
+    The cases: random logits, a batch of one, logits of ±1000 (where a softmax without the max shift gives
+    inf/nan) and a true class whose probability underflows to 0 (where ``np.log(softmax(z))`` gives inf).
+    """
     name = "softmax_cross_entropy"
     if not callable(func):
         return verdict(name, False, "", f"pass your function itself, got {type(func).__name__}")
@@ -103,19 +172,15 @@ def check_softmax_cross_entropy(func: Callable[..., Any]) -> ExerciseResult:
         ("random logits", rng.standard_normal((5, 4)) * 3, rng.integers(0, 4, 5)),
         ("a batch of one", rng.standard_normal((1, 10)), np.array([7])),
         ("logits of ±1000", np.array([[1000.0, -1000.0, 999.0], [-1000.0, -999.0, -1001.0]]), np.array([2, 0])),
+        ("a true class 800 below the others", np.array([[0.0, -800.0, 2.0], [1.0, 3.0, -2.0]]), np.array([1, 1])),
     ]
     for what, z, labels in cases:
         n = len(z)
-        zmax = z.max(axis=1, keepdims=True)
-        logp = z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
-        loss_ref = float(-logp[np.arange(n), labels].mean())
-        grad_ref = np.exp(logp)
-        grad_ref[np.arange(n), labels] -= 1
-        grad_ref /= n
+        loss_ref, grad_ref = _reference_sce(z, labels)
         z_in = z.copy()
         try:
             with np.errstate(all="ignore"):
-                out = func(z_in, labels.copy())
+                out = func(z_in, labels.copy())  # no copy: a function that changes its input is told so
         except NotImplementedError:
             return verdict(name, False, "", "not implemented yet: replace the `raise NotImplementedError` line.")
         except Exception as err:  # noqa: BLE001 — the student's code may raise anything
@@ -131,13 +196,7 @@ def check_softmax_cross_entropy(func: Callable[..., Any]) -> ExerciseResult:
         except (TypeError, ValueError):
             return verdict(name, False, "", "the loss must be one number and dlogits an array")
         if not np.isfinite(loss) or not np.all(np.isfinite(grad)):
-            return verdict(
-                name,
-                False,
-                "",
-                f"got inf or nan on {what}: exp overflows for large logits; "
-                "use the shift that leaves softmax unchanged.",
-            )
+            return verdict(name, False, "", _why_not_finite(func, z, labels, what))
         if grad.shape != z.shape:
             return verdict(name, False, "", f"dlogits has shape {grad.shape}, expected the logits' shape {z.shape}")
         if not math.isclose(loss, loss_ref, rel_tol=1e-7, abs_tol=1e-9):
@@ -145,6 +204,11 @@ def check_softmax_cross_entropy(func: Callable[..., Any]) -> ExerciseResult:
                 why = "it is the sum over the batch; the loss is the mean"
             elif math.isclose(loss, -loss_ref, rel_tol=1e-7):
                 why = "the sign is flipped: the loss is minus the log-probability"
+            elif loss < loss_ref and np.any(_true_probabilities(z, labels) == 0.0):
+                why = (
+                    "it is too small: a log guarded by a small epsilon caps the loss of a probability that "
+                    "underflowed; the log-softmax of section 2 needs no guard"
+                )
             else:
                 why = "the loss is the mean over the batch of -log p[true class]"
             return verdict(name, False, "", f"wrong loss on {what}: {why}.")
@@ -156,4 +220,6 @@ def check_softmax_cross_entropy(func: Callable[..., Any]) -> ExerciseResult:
             else:
                 why = "compare with numerical derivatives of your loss on a small example"
             return verdict(name, False, "", f"the loss is right but dlogits is wrong on {what}: {why}.")
-    return verdict(name, True, "loss and gradient match, including for logits of ±1000.", "")
+    return verdict(
+        name, True, "loss and gradient match, including for logits of ±1000 and a probability of e^-800.", ""
+    )

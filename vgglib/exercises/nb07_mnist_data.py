@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import ExerciseResult, verdict
+from ._common import ExerciseResult, _as_int, verdict
 
 __all__ = ["check_parse_idx_header", "check_uint8_wraparound", "check_shuffle_together"]
 
@@ -46,12 +46,12 @@ def check_parse_idx_header(parse_idx_header: Callable[[bytes], Any]) -> Exercise
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             return verdict(name, False, "", "return a pair (type_code, shape)")
         code, got = out
-        try:
-            got = tuple(int(s) for s in got)
-        except TypeError:
+        sizes = [_as_int(s) for s in got] if isinstance(got, (tuple, list, np.ndarray)) else [None]
+        if any(s is None for s in sizes):
             return verdict(name, False, "", f"shape must be a tuple of ints, got {got!r}")
+        got = tuple(int(s) for s in sizes if s is not None)
         where = f"for the header {data[: 4 + 4 * len(shape)].hex(' ')}"
-        if isinstance(code, bytes) or int(code) != type_code:
+        if _as_int(code) != type_code:
             return verdict(name, False, "", f"wrong type code {code!r} {where}: it is the third byte, as a number")
         if len(got) != len(shape):
             return verdict(

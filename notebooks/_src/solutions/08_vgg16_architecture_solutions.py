@@ -38,22 +38,27 @@ print(answer, result)
 assert result.correct
 
 # %% [markdown]
-# **Exercise 2.** `conv1_2` maps 64 channels to 64 at 64×64 (padding 1 keeps the size). Each of the
-# $64\cdot64\cdot64$ outputs sums $64\cdot3\cdot3$ products.
+# **Exercise 2.** Two poolings come before block 3, so `conv3_1` works at $32/2^2 = 8$, i.e. 8×8 (padding 1
+# keeps the size). It is the first convolution of block 3: it reads block 2's 16 channels and makes 32. Each of
+# its $8\cdot8\cdot32$ outputs sums $16\cdot3\cdot3$ products.
 
 # %% tags=["solution-2"]
-answer = (64 * 64) * 64 * (64 * 3 * 3)
+side = 32 // 2 ** 2
+answer = (side * side * 32) * (16 * 3 * 3)
 result = check_conv_macs(answer)
 print(f"{answer:,}", result)
 assert result.correct
+row = next(r for r in summary(VGG16.spec(1, 10, 32, width=0.125), print_table=False).rows if r.name == "conv3_1")
+assert answer == row.macs
 
 # %% [markdown]
 # **Exercise 3.** Block by block: the conv outputs have the block's channels at the block's input side, the
-# pool output the same channels at half the side; then the three FC outputs and the input image.
+# pool output the same channels at half the side (96 → 48 → 24 → 12 → 6 → 3); then the three FC outputs and
+# the input image with its three colour channels.
 
 # %% tags=["solution-3"]
 blocks = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
-side, total = 64, 1 * 64 * 64                       # the input image
+side, total = 96, 3 * 96 * 96                       # the input image
 for channels, convs in blocks:
     total += convs * channels * side * side         # conv outputs (ReLU in place)
     side //= 2
@@ -63,4 +68,4 @@ answer = total
 result = check_activation_count(answer)
 print(f"{answer:,}", result)
 assert result.correct
-assert answer == summary(VGG16.spec(1, 10, 64), print_table=False).total_activations
+assert answer == summary(VGG16.spec(3, 10, 96), print_table=False).total_activations
