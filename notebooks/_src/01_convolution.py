@@ -33,7 +33,9 @@
 # - state the shapes of a convolution layer: $(N, C, H, W)$ input, $(F, C, k, k)$ weights, $(F,)$ bias,
 #   $(N, F, H_o, W_o)$ output — and count its parameters;
 # - write the naive loops, then the im2col version, and check they agree;
-# - say what edge and blur filters do to an image.
+# - say what edge and blur filters do to an image;
+# - explain why CNNs use convolutions rather than fully connected layers on images — locality, weight sharing,
+#   translation equivariance — and count what that saves.
 
 # %%
 # %matplotlib inline
@@ -51,7 +53,8 @@ from vgglib.mnist import load_mnist
 from vgglib.preprocess import to_float
 from vgglib.im2col import im2col, output_size
 from vgglib.exercises import (check_conv2d, check_convolution_by_hand, check_horizontal_edge_kernel,
-                              check_output_size)
+                              check_output_size, reveal)
+from vgglib.viz import IMAGE_CMAP, SIGNED_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
@@ -66,16 +69,29 @@ def below(err, tol):
     return f"< 1e{int(round(np.log10(tol)))}"
 
 
-def show_matrix(ax, m, title, box=None, cmap="Blues"):
-    '''Draw a small matrix with its numbers written in; box=(row, col, size) outlines a window in red.'''
-    m = np.asarray(m)
-    ax.imshow(m, cmap=cmap, vmin=min(0, m.min()), vmax=max(1, m.max()))
+def outline(ax, row, col, height, width, color="darkorange", inset=0.0):
+    '''Outline the cells [row, row + height) × [col, col + width) of a matrix drawn with imshow.'''
+    ax.add_patch(Rectangle((col - 0.5 + inset, row - 0.5 + inset), width - 2 * inset, height - 2 * inset,
+                           fill=False, edgecolor=color, linewidth=3))
+
+
+def show_matrix(ax, m, title, box=None, signed=False, fontsize=11):
+    '''Draw a small matrix with its numbers written in: grey for values >= 0 (0 is black), the red-blue scale
+    (symmetric around 0) for signed values such as kernels; box=(row, col, size) outlines a window.'''
+    m = np.asarray(m, dtype=float)
+    if signed:
+        lim = max(np.abs(m).max(), 1e-12)
+        ax.imshow(m, cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
+        dark = np.abs(m) > 0.6 * lim                     # strong red or blue: white text
+    else:
+        top = max(m.max(), 1e-12)
+        ax.imshow(m, cmap=IMAGE_CMAP, vmin=0, vmax=top)
+        dark = m < 0.5 * top                             # black to dark grey: white text
     for (i, j), v in np.ndenumerate(m):
-        ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=11,
-                color="white" if v > 0.6 * max(1, m.max()) else "black")
+        ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=fontsize, color="white" if dark[i, j] else "black")
     if box is not None:
         r, c, k = box
-        ax.add_patch(Rectangle((c - 0.5, r - 0.5), k, k, fill=False, edgecolor="red", linewidth=3))
+        outline(ax, r, c, k, k, inset=0.06)
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -137,8 +153,8 @@ assert np.array_equal(y, [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), gridspec_kw={"width_ratios": [5, 3, 3]})
 show_matrix(axes[0], image, "image x (5×5)", box=(1, 2, 3))
-show_matrix(axes[1], kernel, "kernel W (3×3)", cmap="Oranges")
-show_matrix(axes[2], y, "output y (3×3)", box=(1, 2, 1), cmap="Greens")
+show_matrix(axes[1], kernel, "kernel W (3×3)", signed=True)
+show_matrix(axes[2], y, "output y (3×3)", box=(1, 2, 1))
 plt.tight_layout()
 plt.show()
 
@@ -258,6 +274,39 @@ assert same.shape == image.shape and np.array_equal(same[1:-1, 1:-1], y)
 # | bias $b$ | $(F,)$ | $(64,)$ |
 # | output $y$ | $(N, F, H_o, W_o)$ | $(N, 64, 224, 224)$ |
 #
+# In a picture, with $C = 3$ input channels of 5×5, $F = 2$ filters of $C\times k\times k = 3\times3\times3$
+# and no padding: each filter lays one 3×3 slice on each channel, at the same place; the $C$ sums of
+# slice times window are added *together* into one number, plus the filter's bias; sliding gives one 3×3
+# output map per filter.
+
+# %%
+rng = np.random.default_rng(5)
+x_demo = rng.integers(0, 4, size=(1, 3, 5, 5)).astype(float)        # N = 1 image, C = 3 channels, 5×5
+w_demo = rng.integers(-1, 2, size=(2, 3, 3, 3)).astype(float)       # F = 2 filters, each (C, k, k)
+b_demo = np.array([1.0, -1.0])                                      # one bias per filter
+y_demo = reference.conv2d_forward_naive(x_demo, w_demo, b_demo)     # (1, F, 3, 3)
+oy, ox = 1, 2                                                       # the output position outlined below
+for f in range(2):
+    by_hand = sum(np.sum(w_demo[f, c] * x_demo[0, c, oy:oy + 3, ox:ox + 3]) for c in range(3)) + b_demo[f]
+    assert y_demo[0, f, oy, ox] == by_hand
+    print(f"y[{f}, {oy}, {ox}] = b[{f}] + Σ over c, i, j of W[{f}, c, i, j] · x[c, {oy} + i, {ox} + j] = {by_hand:g}")
+
+fig, axes = plt.subplots(3, 4, figsize=(12, 8.5), gridspec_kw={"width_ratios": [5, 3, 3, 3]})
+for c in range(3):
+    show_matrix(axes[c, 0], x_demo[0, c], f"input x, channel c = {c}", box=(oy, ox, 3), fontsize=9)
+    for f in range(2):
+        show_matrix(axes[c, 1 + f], w_demo[f, c], f"filter {f}, slice c = {c}: W[{f}, {c}]", signed=True, fontsize=9)
+for f in range(2):
+    show_matrix(axes[f, 3], y_demo[0, f], f"output map y[{f}]  (b[{f}] = {b_demo[f]:g})", box=(oy, ox, 1),
+                signed=True, fontsize=9)
+axes[2, 3].axis("off")
+axes[2, 3].text(0.0, 0.5, "each filter: C = 3 slices;\none output value =\nthe 3 slice-times-window sums\n"
+                "added together + the bias;\nF = 2 filters → 2 output maps", fontsize=10, va="center")
+fig.suptitle("C input channels, F filters of shape C×k×k, F output maps", fontsize=12)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
 # A layer has $F\cdot C\cdot k^2 + F$ parameters ($64\cdot64\cdot9 + 64 = 36{,}928$ for `conv1_2`) and does
 # $F\cdot C\cdot k^2\cdot H_o W_o$ multiply-adds per image (1.85 billion for `conv1_2`!). Summed over all
 # thirteen convolutions and compared with the three fully connected layers, this is the "99%" of the
@@ -307,7 +356,97 @@ err = np.abs(y_multi[0, 1] - by_channel).max()
 print("output shape", y_multi.shape, "| max difference to the per-channel sum:", below(err, 1e-12))
 
 # %% [markdown]
-# ## 5 · The real thing: convolution as one matrix product (im2col)
+# ## 5 · Why convolution? Locality, weight sharing, translation equivariance
+#
+# Why not simply connect every pixel to every output, as a fully connected (FC) layer does (notebook 05)?
+# Images have a structure an FC layer ignores, and a convolution is built on three assumptions about it:
+#
+# - **locality** — what a pixel means depends mostly on its neighbours: a stroke, an edge, a corner fits in a
+#   small window. So each output reads only a $k\times k$ window, not the whole image.
+# - **weight sharing** — a stroke is a stroke wherever it is, so the *same* $k \times k$ weights are used at
+#   every position. An FC layer learns a separate weight for every (pixel, output) pair.
+# - **translation equivariance** — a consequence of weight sharing: shift the input, and the feature map
+#   shifts by the same amount, unchanged otherwise (away from the borders). A detector learnt in one corner
+#   works everywhere. (Pooling, notebook 04, then makes the network's answer *less sensitive* to small
+#   shifts.)
+#
+# What the first two save, for one 28×28 MNIST digit turned into feature maps of the same size:
+
+# %%
+H = W = 28                                                   # one 28×28 digit, C = 1 channel
+for maps in (1, 64):                                         # one feature map; 64 of them, like conv1_1
+    outputs = maps * H * W
+    fc_params, fc_macs = H * W * outputs + outputs, H * W * outputs
+    conv_params, conv_macs = maps * 1 * 3 * 3 + maps, maps * 1 * 3 * 3 * H * W
+    print(f"{maps:>2} map(s) of 28×28:  FC {fc_params:>12,} parameters, {fc_macs / 1e6:7.1f} M multiply-adds | "
+          f"conv 3×3 {conv_params:>4,} parameters, {conv_macs / 1e6:5.2f} M multiply-adds "
+          f"({fc_params / conv_params:,.0f}× fewer parameters)")
+assert (H * W * H * W + H * W, 1 * 9 + 1) == (615_440, 10)
+
+# %% [markdown]
+# 615,440 parameters against 10 for a single map; for VGG16's 64 maps of the first layer an FC layer would
+# need 39 million parameters — as many as the seed's whole network — where the convolution has 640.
+#
+# **Equivariance, seen.** Shift a digit 2 pixels down and 3 to the right, and compare feature maps: the
+# convolution's output of the shifted digit is exactly its output of the original, shifted. An FC layer with
+# random weights and the same number of outputs has no such property: its output for the shifted digit is
+# unrelated to its output for the original.
+
+# %%
+images, labels = load_mnist("test")                          # uint8 (1000, 28, 28), the embedded sample
+
+
+def shift(img, down, right):
+    '''Move a 2-D image down and right by whole pixels (negative: up/left), filling with zeros (background).'''
+    h, w = img.shape
+    out = np.zeros_like(img)
+    out[max(down, 0):h + min(down, 0), max(right, 0):w + min(right, 0)] = \
+        img[max(-down, 0):h - max(down, 0), max(-right, 0):w - max(right, 0)]
+    return out
+
+
+digit = to_float(images[4]).astype(np.float64)               # a 4
+moved = shift(digit, 2, 3)
+sobel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)       # a vertical-edge filter
+
+
+def conv_map(img):                                           # one 3×3 filter, padding 1: the naive loops
+    return reference.conv2d_forward_naive(img[None, None], sobel[None, None], np.zeros(1), padding=1)[0, 0]
+
+
+W_fc = np.random.default_rng(0).standard_normal((784, 784)) / 28            # FC: 784 pixels -> 784 outputs
+
+
+def fc_map(img):
+    return (img.reshape(784) @ W_fc).reshape(28, 28)
+
+
+err_conv = np.abs(conv_map(moved) - shift(conv_map(digit), 2, 3)).max()
+err_fc = np.abs(fc_map(moved) - shift(fc_map(digit), 2, 3)).max() / np.abs(fc_map(moved)).max()
+print(f"conv: max |map(shifted digit) − shifted map| {below(err_conv, 1e-12)}")
+print(f"FC:   max |map(shifted digit) − shifted map| = {err_fc:.2f} × the largest output")
+assert err_fc > 0.5
+
+fig, axes = plt.subplots(2, 3, figsize=(9.5, 6.6))
+for row, (img, what) in enumerate([(digit, "digit x"), (moved, "x shifted by (2, 3)")]):
+    axes[row, 0].imshow(img, cmap=IMAGE_CMAP)
+    axes[row, 0].set_title(what)
+    for ax, m, name in [(axes[row, 1], conv_map(img), "conv 3×3"), (axes[row, 2], fc_map(img), "FC, random W")]:
+        lim = np.abs(m).max()
+        ax.imshow(m, cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
+        ax.set_title(f"{name}: output of the {'shifted ' if row else ''}digit", fontsize=10)
+for ax in axes.ravel():
+    ax.axis("off")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The edge map moves with the digit (down 2, right 3), pixel for pixel; the FC output turns into a different
+# pattern. A convolution does not need to learn the same detector at every position — it is the same
+# detector everywhere by construction.
+
+# %% [markdown]
+# ## 6 · The real thing: convolution as one matrix product (im2col)
 #
 # The loops do $N\cdot F\cdot H_o W_o$ separate little dot products of length $C k^2$. Written differently,
 # they are *one* matrix product:
@@ -322,21 +461,61 @@ print("output shape", y_multi.shape, "| max difference to the per-channel sum:",
 # Each entry of the product is one filter's row times one window's column: exactly the dot product the
 # loops computed. Matrix products are what numpy (through BLAS) does fastest.
 #
-# For the worked example ($C = 1$, $k = 3$, 3×3 output) the column matrix is 9×9: column $m$ is window $m$
-# read row by row.
+# For the worked example ($C = 1$, $k = 3$, 3×3 output) the column matrix is 9×9: window $(o_y, o_x)$
+# becomes column $m = 3 o_y + o_x$ (windows counted row by row), and its pixel at kernel offset $(i, j)$
+# goes to row $3i + j$ (the window read row by row). The code, and next to it the picture of three windows
+# and their columns:
 
 # %%
 cols = im2col(image[None, None], kernel_size=3)        # (N, C, k, k, Ho, Wo) = (1, 1, 3, 3, 3, 3)
-cols = cols.reshape(9, 9)                               # (C·k·k, Ho·Wo)
+cols = cols.reshape(9, 9)                               # (C·k·k, Ho·Wo): row 3i + j, column 3·oy + ox
 print(cols.astype(int))
 y_matmul = (kernel.reshape(1, 9) @ cols).reshape(3, 3)  # (F, C·k·k) @ (C·k·k, Ho·Wo)
 print("kernel row × columns =", y_matmul.ravel().astype(int))
 assert np.array_equal(y_matmul, y)
 
+colors = {0: "darkorange", 1: "deepskyblue", 5: "limegreen"}        # window m -> its colour
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [5, 9]})
+show_matrix(axes[0], image, "image x: windows 0, 1 and 5")
+for n_box, (m, color) in enumerate(colors.items()):
+    oy, ox = divmod(m, 3)
+    outline(axes[0], oy, ox, 3, 3, color, inset=0.06 + 0.08 * n_box)   # inset: overlapping windows stay visible
+    assert np.array_equal(cols[:, m], image[oy:oy + 3, ox:ox + 3].ravel())   # window m == column m
+show_matrix(axes[1], cols, "cols = im2col(x): window m becomes column m")
+for m, color in colors.items():
+    outline(axes[1], 0, m, 9, 1, color, inset=0.06)
+axes[1].set_xticks(range(9), [f"{m}\n({m // 3},{m % 3})" for m in range(9)])
+axes[1].set_yticks(range(9), [f"{r} ({r // 3},{r % 3})" for r in range(9)])
+axes[1].set_xlabel("column m = window (o_y, o_x), m = 3·o_y + o_x")
+axes[1].set_ylabel("row = kernel offset (i, j), 3·i + j")
+plt.tight_layout()
+plt.show()
+
 
 # %% [markdown]
-# Column 0 is the top-left window (1 1 1 / 0 1 1 / 0 0 1), column 1 the window one step right, and so on.
-# The price is memory: every input pixel appears in up to $k^2 = 9$ columns.
+# Column 0 is the top-left window (1 1 1 / 0 1 1 / 0 0 1), column 1 the window one step right, column 5 the
+# window at $(o_y, o_x) = (1, 2)$. The price is memory: every input pixel appears in up to $k^2 = 9$ columns.
+#
+# **Predict, then run.** VGG16's `conv1_2` reads one 224×224 image with 64 channels, stored as float32
+# (4 bytes a number), with a 3×3 kernel, stride 1 and padding 1. How many megabytes (10⁶ bytes) does its
+# column matrix take, for this one image?
+
+# %%
+guess = None   # your prediction: megabytes, e.g. 50
+
+# %%
+x_big = np.zeros((1, 64, 224, 224), dtype=np.float32)         # conv1_2's input, one image
+cols_big = im2col(x_big, kernel_size=3, stride=1, padding=1)   # (1, 64, 3, 3, 224, 224)
+megabytes = cols_big.nbytes / 1e6
+reveal(guess, round(megabytes, 1), what="im2col")
+print(f"input {x_big.nbytes / 1e6:.1f} MB -> columns {cols_big.shape}: {megabytes:.1f} MB, "
+      f"{cols_big.nbytes / x_big.nbytes:.0f}× the input")
+del x_big, cols_big
+
+# %% [markdown]
+# Nine times the input, for every image of a batch: with padding 1 and stride 1 there are as many windows as
+# pixels, and each window copies $k^2 = 9$ numbers per channel. The fast layer of notebook 14 gathers the
+# windows chunk by chunk, so that only a slice of this matrix exists at any time.
 #
 # `vgglib.im2col.im2col` returns the windows as an array of shape $(N, C, k, k, H_o, W_o)$, whose entry
 # $[n, c, i, j, o_y, o_x]$ is $x_{\text{pad}}[n, c, o_y s + i, o_x s + j]$ — the formula's index, verbatim. It
@@ -442,7 +621,7 @@ print(f"VGG16 64×64 with pixel loops: ≈ {per_image:.0f} s per image, forward 
 # vectorised code. (Notebook 14 takes this further and races vgglib against PyTorch.)
 
 # %% [markdown]
-# ## 6 · On real data: hand-made filters on an MNIST digit
+# ## 7 · On real data: hand-made filters on an MNIST digit
 #
 # Before a network learns its filters, we can design some. A few classics, each a 3×3 kernel:
 #
@@ -475,14 +654,14 @@ maps = filters.forward(digit[None, None])              # (1, 1, 28, 28) -> (1, 5
 print("feature maps:", maps.shape, maps.dtype)
 
 fig, axes = plt.subplots(1, 6, figsize=(15, 2.9))
-axes[0].imshow(digit, cmap="gray")
+axes[0].imshow(digit, cmap=IMAGE_CMAP)
 axes[0].set_title(f"input (a {labels[4]})")
 for ax, (name, m) in zip(axes[1:], zip(bank, maps[0])):
     if name.endswith("blur"):
-        ax.imshow(m, cmap="gray")
+        ax.imshow(m, cmap=IMAGE_CMAP)
     else:                                               # signed responses: red > 0, blue < 0
         lim = np.abs(m).max()
-        ax.imshow(m, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.imshow(m, cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
     ax.set_title(name, fontsize=10)
 for ax in axes:
     ax.axis("off")
@@ -520,12 +699,12 @@ print("background pixel: 0 - 33 =", wrapped[0, 0], "| full-ink pixel: 255 - 33 =
 sobel = bank["vertical edges (Sobel)"]
 fig, axes = plt.subplots(1, 4, figsize=(11, 2.9))
 for ax, img, title in [(axes[0], images[4], "uint8 digit"), (axes[1], wrapped, "after -= 33 (uint8)")]:
-    ax.imshow(img, cmap="gray", vmin=0, vmax=255)
+    ax.imshow(img, cmap=IMAGE_CMAP, vmin=0, vmax=255)
     ax.set_title(title, fontsize=10)
 for ax, img, title in [(axes[2], to_float(images[4]) - 33 / 255, "edges, normalised right"),
                        (axes[3], wrapped / 255, "edges, wrapped pixels")]:
     m = correlate2d(img, sobel)
-    ax.imshow(m, cmap="RdBu_r", vmin=-np.abs(m).max(), vmax=np.abs(m).max())
+    ax.imshow(m, cmap=SIGNED_CMAP, vmin=-np.abs(m).max(), vmax=np.abs(m).max())
     ax.set_title(title, fontsize=10)
 for ax in axes:
     ax.axis("off")
@@ -533,7 +712,8 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The first edge map is the one from section 6 (subtracting a constant does not change edges). The wrapped
+# The first edge map is the one from section 7, without its padding ring (subtracting a constant does not
+# change edges). The wrapped
 # one has lost the strokes: what is left are edges along the rims, in a pattern that depends on how faint
 # each rim pixel happened to be. The network would have to learn to read digits through that. The fix is to convert first and compute in float:
 # `to_float(images)` (then subtract the mean). vgglib's layers refuse integer input outright, with a message
@@ -577,7 +757,7 @@ except TypeError as e:
 
 # %% tags=["exercise-1"]
 def conv_output_size(size, kernel_size, padding, stride):
-    return None   # your code here
+    raise NotImplementedError   # your code here
 
 
 check_output_size(conv_output_size)
@@ -601,7 +781,7 @@ check_convolution_by_hand(answer)
 my_kernel = None   # your answer: a 3×3 array
 
 # m = correlate2d(digit, np.asarray(my_kernel, dtype=float), padding=1)
-# plt.imshow(m, cmap="RdBu_r", vmin=-np.abs(m).max(), vmax=np.abs(m).max())
+# plt.imshow(m, cmap=SIGNED_CMAP, vmin=-np.abs(m).max(), vmax=np.abs(m).max())
 # plt.show()
 check_horizontal_edge_kernel(my_kernel)
 

@@ -32,7 +32,8 @@
 #   $\partial L/\partial W$ and $\partial L/\partial x$, stating every shape;
 # - recognise each gradient as a convolution: $dW = x \star dy$, $dx = \text{pad}(dy) \star \text{rot180}(W)$;
 # - handle stride (dilate $dy$) and padding (crop $dx$);
-# - verify a backward pass with numerical gradients, and use shape checks to catch the classic bugs.
+# - verify a backward pass with numerical gradients, and use shape checks to catch the classic bugs;
+# - train a kernel: recover a known edge filter from input/output pairs by gradient descent with $dW$.
 
 # %%
 # %matplotlib inline
@@ -45,7 +46,8 @@ import vgglib
 from vgglib import Convolution2D, ReLU, check_layer, numerical_gradient, reference, relative_error
 from vgglib.mnist import load_mnist
 from vgglib.preprocess import to_float
-from vgglib.exercises import check_backward_shapes, check_conv_backward, check_dilate, check_dx_by_hand
+from vgglib.exercises import check_backward_shapes, check_conv_backward, check_dilate, check_dx_by_hand, reveal
+from vgglib.viz import IMAGE_CMAP, SIGNED_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
@@ -163,12 +165,17 @@ print("shapes:  x", x.shape, " y", dy.shape, " dx", dx.shape, " dw", dw.shape)
 for name, analytic, param in [("db", db, b), ("dw", dw, w), ("dx", dx, x)]:
     err = relative_error(analytic, numerical_gradient(loss, param))
     print(f"{name}: relative error to the numerical gradient {below(err, 1e-8)}")
+for name, wrong, param in [("dw transposed", dw.T, w), ("dx without the rotation", corr(np.pad(dy, k - 1), w), x)]:
+    err = relative_error(wrong, numerical_gradient(loss, param))
+    print(f"a classic mistake, {name}: relative error {err:.2f}")
+    assert err > 0.1
 
 
 # %% [markdown]
 # (`numerical_gradient(f, p)` from `vgglib.gradcheck` nudges each entry of `p` by $\pm\varepsilon$ and
 # measures $(f(p+\varepsilon) - f(p-\varepsilon))/2\varepsilon$; in float64 a correct gradient agrees to
-# about $10^{-10}$, a wrong one is off by order 1.)
+# better than $10^{-8}$, the bound the cell checks, while a wrong one — a transposed $dw$, a kernel not
+# rotated — is off by order 1.)
 #
 # **Picture it.** Set $dy$ to a single 1 at output $(1, 2)$ and zeros elsewhere. Then $dx$ is the kernel
 # *stamped* onto the window that output read, and $dw$ is that window of $x$ — each side of the product
@@ -176,9 +183,10 @@ for name, analytic, param in [("db", db, b), ("dw", dw, w), ("dx", dx, x)]:
 # pixels in the middle, covered by more windows, collect more gradient than the corners.
 
 # %%
-def draw(ax, m, title, box=None, cmap="RdBu_r"):
-    lim = max(np.abs(m).max(), 1e-12)
-    ax.imshow(m, cmap=cmap, vmin=-lim, vmax=lim)
+def draw(ax, m, title, box=None, lim=None):
+    '''A small signed matrix with its numbers written in, on the red-blue scale symmetric around 0.'''
+    lim = max(np.abs(m).max(), 1e-12) if lim is None else lim
+    ax.imshow(m, cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
     for (i, j), v in np.ndenumerate(m):
         ax.text(j, i, f"{v:.2g}" if v else "0", ha="center", va="center", fontsize=8,
                 color="white" if abs(v) > 0.6 * lim else "black")
@@ -252,7 +260,7 @@ def conv_backward(dy, x, w, stride=1, padding=0):
 # Three independent checks, over strides 1–3 and paddings 0–2: against the naive chain-rule loops of
 # `vgglib.reference` (one multiply per line of the formula), against vgglib's `Convolution2D.backward`
 # (it uses `col2im`, the scatter-add of notebook 01's im2col — the same stamping; the fast layer of
-# notebook 14 computes $dx$ as the correlation of section 4 instead), and against numerical gradients
+# notebook 14 computes $dx$ for stride 1 as the correlation of section 4 instead), and against numerical gradients
 # (`check_layer` does the numerical side for a layer):
 
 # %%
@@ -308,6 +316,23 @@ dilated = np.zeros(((2 - 1) * s + 1, (2 - 1) * s + 1))
 dilated[::s, ::s] = dy_small
 print(dilated)
 
+
+# %% [markdown]
+# **Predict, then run.** A 3×3 convolution with stride 2 and no padding reads an 8×8 input. Whatever $dy$
+# is, some input pixels always get a gradient of exactly 0. How many of the 64?
+
+# %%
+guess = None   # your prediction: a whole number of pixels, 0 to 64
+
+# %%
+rng = np.random.default_rng(5)
+x8, w3 = rng.standard_normal((1, 1, 8, 8)), rng.standard_normal((1, 1, 3, 3))
+ho = (8 - 3) // 2 + 1                                          # 3 windows per row and per column
+dx8 = conv_backward(rng.standard_normal((1, 1, ho, ho)), x8, w3, stride=2, padding=0)[0]
+zero = dx8[0, 0] == 0
+reveal(guess, int(zero.sum()), what="the backward pass")
+print(f"windows start at rows and columns {list(range(0, 2 * ho, 2))} and cover 0..{2 * (ho - 1) + 2}; "
+      f"rows never read: {np.flatnonzero(zero.all(axis=1)).tolist()}, columns: {np.flatnonzero(zero.all(axis=0)).tolist()}")
 
 # %% [markdown]
 # Now the whole single-channel case with stride and padding, written purely as correlations — dilate, pad,
@@ -374,17 +399,98 @@ err = relative_error(dx, numerical_gradient(energy, digit))
 print(f"L = {energy():.2f};  dx {dx.shape}, relative error to the numerical gradient {below(err, 1e-8)}")
 
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
-axes[0].imshow(digit[0, 0], cmap="gray")
+axes[0].imshow(digit[0, 0], cmap=IMAGE_CMAP)
 axes[0].set_title("input x")
 for ax, m, title in [(axes[1], y[0, 0], "y: vertical edges"), (axes[2], dx[0, 0], "dL/dx for L = ½Σy²")]:
     lim = np.abs(m).max()
-    ax.imshow(m, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax.imshow(m, cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
     ax.set_title(title)
 for ax in axes:
     ax.axis("off")
 plt.tight_layout()
 plt.show()
 
+
+# %% [markdown]
+# ## 9 · Learn a kernel: the first thing the series trains
+#
+# $dW = x \star dy$ is all it takes to **learn** a filter from examples. Take 16 digits $x_n$ and, as targets,
+# their vertical-edge maps $t_n = x_n \star w_{\text{true}}$, made with the Sobel kernel of section 8. Now
+# pretend $w_{\text{true}}$ is unknown: start from $w = 0$ and minimise the mean squared error over all
+# $M$ output values,
+#
+# $$ L(w) = \frac{1}{2M} \sum_n \sum_{a,b} \big( (x_n \star w)[a,b] - t_n[a,b] \big)^2 , $$
+#
+# by gradient descent (notebook 00). The upstream gradient is $dy_n = \partial L/\partial y_n =
+# (x_n \star w - t_n)/M$, the weight gradient is section 3's formula summed over the batch,
+# $dW = \sum_n x_n \star dy_n$, and each step is $w \leftarrow w - \eta\, dW$. All 16 images' windows are
+# cut once (`sliding_window_view`); `np.einsum` then computes $x_n \star w$ and $\sum_n x_n \star dy_n$ for
+# the whole batch. On the first step we check that gradient against the formula written with `corr` and
+# against vgglib's `Convolution2D.backward`:
+
+# %%
+x_train = to_float(images[:16]).astype(np.float64)                   # 16 digits, (16, 28, 28)
+w_true = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
+windows = sliding_window_view(x_train, (3, 3), axis=(1, 2))          # (16, 26, 26, 3, 3): x_n[a:a+3, b:b+3]
+targets = np.einsum("nabij,ij->nab", windows, w_true)                 # t_n = x_n ⋆ w_true, (16, 26, 26)
+M = targets.size
+
+
+def learn_kernel(lr, steps, keep=()):
+    '''Gradient descent on the 9 weights from w = 0; returns the loss at every step, the kernel, snapshots.'''
+    w = np.zeros((3, 3))
+    losses, kept = [], {}
+    for step in range(steps + 1):
+        if step in keep:
+            kept[step] = w.copy()
+        y = np.einsum("nabij,ij->nab", windows, w)                    # forward: y_n = x_n ⋆ w
+        losses.append(0.5 * np.sum((y - targets) ** 2) / M)
+        dy = (y - targets) / M                                        # dL/dy_n
+        dw = np.einsum("nabij,nab->ij", windows, dy)                  # dW = Σ_n x_n ⋆ dy_n
+        if step == 0:                                                 # the formula, literally; and vgglib
+            assert np.allclose(dw, sum(corr(x_train[n], dy[n]) for n in range(len(x_train))), atol=1e-15)
+            layer = Convolution2D(1, 1, 3).astype(np.float64)
+            layer.params["weights"][0, 0] = w
+            layer.forward(x_train[:, None])
+            layer.backward(dy[:, None])
+            assert np.allclose(layer.grads["weights"][0, 0], dw, atol=1e-15)
+        if step < steps:
+            w -= lr * dw                                              # w <- w - lr · dW
+    return np.array(losses), w, kept
+
+
+losses, w_learnt, kept = learn_kernel(lr=2.0, steps=600, keep=(10, 100))
+error = np.abs(w_learnt - w_true).max()
+print(f"loss: {losses[0]:.3f} at the start, {losses[100]:.1e} after 100 steps, {losses[-1]:.1e} after 600")
+print("learnt kernel (rounded):\n", np.round(w_learnt, 3) + 0.0)
+print(f"max |learnt − true| = {error:.1e}")
+assert error < 1e-3 and losses[100] < losses[0] / 1000
+
+too_big, _, _ = learn_kernel(lr=3.0, steps=100)
+print(f"with lr = 3 instead: loss {too_big[0]:.2f} at the start, {too_big[-1]:.2g} after 100 steps")
+assert too_big[-1] > too_big[0]
+
+fig = plt.figure(figsize=(15, 3.4))
+grid = fig.add_gridspec(1, 5, width_ratios=[2.2, 1, 1, 1, 1])
+ax = fig.add_subplot(grid[0])
+ax.semilogy(losses)
+ax.set_xlabel("gradient-descent step")
+ax.set_ylabel("loss L (mean squared error)")
+ax.set_title("learning a 3×3 kernel, lr = 2")
+for col, (kernel, title) in enumerate([(kept[10], "w after 10 steps"), (kept[100], "w after 100 steps"),
+                                       (w_learnt, "w after 600 steps"), (w_true, "w_true (Sobel)")], start=1):
+    draw(fig.add_subplot(grid[col]), kernel, title, lim=2)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The loss falls by more than a factor of 1000 in the first 100 steps, then steadily but more slowly. After
+# 10 steps the kernel already has the right pattern of signs, but the three weights of each column are still
+# nearly equal, where the Sobel kernel has 1, 2, 1. Neighbouring pixels of a digit are almost equal, so
+# moving weight between neighbours along a column hardly changes the output, hence hardly changes the loss,
+# and gradient descent creeps in that direction — the problem momentum and Adam address in notebook 11. Too
+# large a step overshoots and the loss explodes, as $\eta = 3$ shows. Training VGG16 is this loop for
+# thirteen convolution layers at once, with the classification loss in place of a known target.
 
 # %% [markdown]
 # ## 🐞 Spot the bug: gradients of the wrong shape
@@ -450,6 +556,7 @@ print("dx", dx.shape, " dW", dw.shape, " db", db.shape, "— each the shape of w
 # | $\partial L/\partial x$ | $\text{pad}_{k-1}(dy) \star \text{rot180}(W)$ | same with $\text{dilate}_s(dy)$, summed over $f$, then crop $p$ | $(N, C, H, W)$ |
 # | stride $s$ | — | insert $s-1$ zeros between entries of $dy$ | $(H_o-1)s+1$ |
 # | padding $p$ | — | compute $dx_{\text{pad}}$, drop the ring of width $p$ | |
+# | learning $W$ | $W \leftarrow W - \eta\, dW$ | $dW = \sum_n x_n \star dy_n$ for the batch | $(F, C, k, k)$ |
 #
 # **Remember:** each factor of a product receives $dy$ times the *other* factor, summed over every place the
 # product occurs; every gradient has the shape of what it differentiates; and a numerical gradient check

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._common import ExerciseResult, _as_int, _not_a_number, verdict
+from ._common import ExerciseResult, _as_float, _as_int, _not_a_number, verdict
 
-__all__ = ["check_receptive_field", "check_conv_parameter_count", "check_flatten_size"]
+__all__ = ["check_receptive_field", "check_conv_parameter_count", "check_flatten_size", "check_chain_rule"]
+
+#: Exercise 4: y = w·x + b, L = (y − t)² (no ½, no ReLU), at these values.
+CHAIN_X, CHAIN_W, CHAIN_B, CHAIN_T = 3.0, 2.0, -4.0, 1.0
 
 
 def check_receptive_field(answer: Any) -> ExerciseResult:
@@ -104,5 +107,52 @@ def check_flatten_size(answer: Any) -> ExerciseResult:
         hint = (
             "follow the height through the network: which layers change it? The 3×3 convolutions have "
             "padding 1 and stride 1; the 2×2 pools have stride 2. Then multiply by the channels."
+        )
+    return verdict(name, False, "", hint)
+
+
+def check_chain_rule(answer: Any) -> ExerciseResult:
+    """Exercise 4: ``{"dw": …, "db": …, "dx": …}`` for y = w·x + b, L = (y − t)² at x = 3, w = 2, b = −4, t = 1."""
+    name = "chain_rule"
+    what = 'a dict {"dw": number, "db": number, "dx": number}'
+    if not isinstance(answer, dict):
+        return _not_a_number(name, answer, what)
+    given = {str(k).lower(): v for k, v in answer.items()}
+    missing = [k for k in ("dw", "db", "dx") if k not in given]
+    if missing:
+        return verdict(name, False, "", f"missing keys: {missing} (expected {what})")
+    values = {k: _as_float(given[k]) for k in ("dw", "db", "dx")}
+    not_numbers = [k for k, v in values.items() if v is None]
+    if not_numbers:
+        return verdict(name, False, "", f"{not_numbers} are not numbers (expected {what})")
+    x, w, b, t = CHAIN_X, CHAIN_W, CHAIN_B, CHAIN_T
+    upstream = 2 * (w * x + b - t)  # dL/dy
+    right = {"dw": upstream * x, "db": upstream, "dx": upstream * w}
+
+    def same(got: dict[str, float | None], expected: dict[str, float]) -> bool:
+        return all(abs((got[k] or 0.0) - expected[k]) < 1e-9 for k in expected)
+
+    if same(values, right):
+        return verdict(
+            name,
+            True,
+            "each gradient is the upstream gradient dL/dy times the local gradient of y with respect to that input "
+            "(x for w, 1 for b, w for x).",
+            "",
+        )
+    if same(values, {k: v / 2 for k, v in right.items()}):
+        hint = (
+            "each of your values is half the right one: either a ½ crept in (this loss has none, so "
+            "dL/dy = 2(y − t)), or these are the local gradients alone, not yet multiplied by dL/dy."
+        )
+    elif same(values, {"dw": upstream * w, "db": upstream, "dx": upstream * x}):
+        hint = "dw and dx are swapped: the local gradient ∂y/∂w is what w multiplied (x), and ∂y/∂x is w."
+    elif same(values, {k: -v for k, v in right.items()}):
+        hint = "the signs are flipped: dL/dy = 2(y − t), positive when y lies above the target t."
+    else:
+        wrong = [k for k in ("dw", "db", "dx") if abs((values[k] or 0.0) - right[k]) >= 1e-9]
+        hint = (
+            f"not yet right: {', '.join(wrong)}. Compute forward first (y, then L), then dL/dy = 2(y − t), then "
+            "multiply it by each local gradient: ∂y/∂w = x, ∂y/∂b = 1, ∂y/∂x = w."
         )
     return verdict(name, False, "", hint)

@@ -19,6 +19,14 @@ HAND_WEIGHTS = np.array([[1, 2, 0], [0, 1, 0], [3, 0, 1]], dtype=np.float64)
 HAND_DY = np.array([[1, 0, 0], [0, 0, 0], [0, 0, 2]], dtype=np.float64)
 
 
+def _raised(name: str, error: str, where: str) -> ExerciseResult:
+    """The verdict when the student's function raised: the stub not written yet, or an error in it."""
+    if error.startswith("NotImplementedError"):
+        hint = "no answer yet: your function still raises NotImplementedError; replace that line with your code"
+        return verdict(name, False, "", hint)
+    return verdict(name, False, "", f"your function raised {error} for {where}")
+
+
 def _shape_of(value: Any) -> tuple[int, ...] | None:
     try:
         shape = tuple(int(v) for v in value)
@@ -33,8 +41,11 @@ def check_backward_shapes(answer: Any) -> ExerciseResult:
     ``answer`` is a dict ``{"dy": (…), "dx": (…), "dW": (…), "db": (…)}``.
     """
     name = "backward_shapes"
+    what = 'a dict {"dy": shape, "dx": shape, "dW": shape, "db": shape}'
+    if answer is None:
+        return verdict(name, False, "", f"no answer yet: replace None with {what}")
     if not isinstance(answer, dict):
-        return verdict(name, False, "", 'expected a dict {"dy": shape, "dx": shape, "dW": shape, "db": shape}')
+        return verdict(name, False, "", f"expected {what}, got {type(answer).__name__}")
     keys = {"dy": (8, 16, 16, 16), "dx": (8, 3, 32, 32), "dW": (16, 3, 3, 3), "db": (16,)}
     given = {str(k).lower(): v for k, v in answer.items()}
     missing = [k for k in keys if k.lower() not in given]
@@ -111,7 +122,7 @@ def check_dilate(fn: Any) -> ExerciseResult:
         got, error = _call(fn, dy, s)
         where = f"dy of shape {shape} and stride {s}"
         if error is not None:
-            return verdict(name, False, "", f"your function raised {error} for {where}")
+            return _raised(name, error, where)
         got = _as_array(got)
         if got is None or got.shape != expected.shape:
             shape_got = None if got is None else got.shape
@@ -154,7 +165,7 @@ def check_conv_backward(fn: Any) -> ExerciseResult:
         where = f"x {xs}, weights {ws}, stride {s}, padding {p}"
         got, error = _call(fn, dy, x, w, s, p)
         if error is not None:
-            return verdict(name, False, "", f"your function raised {error} for {where}")
+            return _raised(name, error, where)
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             return verdict(name, False, "", "return a tuple (dx, dW, db)")
         for label, g, e in zip(("dx", "dW", "db"), got, conv2d_backward_naive(dy, x, w, s, p)):

@@ -20,7 +20,7 @@
 
 # %%
 import vgglib
-from vgglib.exercises import check_conv_parameter_count, check_flatten_size, check_receptive_field
+from vgglib.exercises import check_chain_rule, check_conv_parameter_count, check_flatten_size, check_receptive_field
 
 print("vgglib", vgglib.__version__)
 
@@ -57,4 +57,30 @@ for _ in range(5):
 answer = 512 * side * side
 result = check_flatten_size(answer)
 print(answer, result)
+assert result.correct
+
+# %% [markdown]
+# **Exercise 4.** Forward: $y = 2\cdot3 - 4 = 2$, $L = (2 - 1)^2 = 1$. Backward: the upstream gradient is
+# $\partial L/\partial y = 2(y - t) = 2$ (no ½ to cancel the 2); the local gradients of $y = wx + b$ are
+# $\partial y/\partial w = x = 3$, $\partial y/\partial b = 1$, $\partial y/\partial x = w = 2$. So
+# $dw = 2\cdot3 = 6$, $db = 2$, $dx = 2\cdot2 = 4$. Central differences agree:
+
+# %% tags=["solution-4"]
+x, w, b, t = 3.0, 2.0, -4.0, 1.0
+y = w * x + b
+dL_dy = 2 * (y - t)
+answer = {"dw": dL_dy * x, "db": dL_dy * 1.0, "dx": dL_dy * w}
+
+
+def loss(x, w, b):
+    return (w * x + b - t) ** 2
+
+
+eps = 1e-6
+numeric = {"dw": (loss(x, w + eps, b) - loss(x, w - eps, b)) / (2 * eps),
+           "db": (loss(x, w, b + eps) - loss(x, w, b - eps)) / (2 * eps),
+           "dx": (loss(x + eps, w, b) - loss(x - eps, w, b)) / (2 * eps)}
+assert all(abs(numeric[k] - answer[k]) < 1e-6 for k in answer)
+result = check_chain_rule(answer)
+print(answer, result, sep="\n")
 assert result.correct

@@ -26,6 +26,7 @@ import numpy as np
 import vgglib
 from vgglib.mnist import load_mnist
 from vgglib.preprocess import to_float
+from vgglib.viz import SIGNED_CMAP
 from vgglib.exercises import (check_conv2d, check_convolution_by_hand, check_horizontal_edge_kernel,
                               check_output_size)
 
@@ -81,7 +82,7 @@ digit = to_float(images[4]).astype(float)
 xp = np.pad(digit, 1)
 m = sum(my_kernel[i, j] * xp[i:i + 28, j:j + 28] for i in range(3) for j in range(3))
 plt.figure(figsize=(3, 3))
-plt.imshow(m, cmap="RdBu_r", vmin=-np.abs(m).max(), vmax=np.abs(m).max())
+plt.imshow(m, cmap=SIGNED_CMAP, vmin=-np.abs(m).max(), vmax=np.abs(m).max())
 plt.title("horizontal edges: red = bottom edge of a stroke", fontsize=9)
 plt.axis("off")
 plt.show()
