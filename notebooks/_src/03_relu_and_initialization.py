@@ -21,9 +21,9 @@
 # in a row either shrink the signal to nothing or blow it up — unless the random starting weights have
 # exactly the right spread.
 #
-# The VGG authors met this problem head-on: they trained their shallowest network first and used its
-# weights to initialise the deeper ones, and noted after publication that a careful random initialisation
-# (Glorot & Bengio's) also works. A year later He et al. derived the spread that is right *for ReLU
+# The VGG authors met this problem head-on: they trained their shallowest network first and copied its
+# weights into the first four convolutions and the three FC layers of the deeper ones, and noted after
+# publication that a careful random initialisation (Glorot & Bengio's) also works. A year later He et al. derived the spread that is right *for ReLU
 # networks*, which vgglib's `Convolution2D` and `FullyConnected` use. This notebook derives it and shows
 # the alternative as histograms.
 #
@@ -43,9 +43,11 @@ from scipy import signal
 
 import vgglib
 from vgglib import Convolution2D, FullyConnected, ReLU, check_layer, numerical_gradient, relative_error
+from vgglib.exercises import check_init_scale, check_leaky_relu_std, check_relu_backward, reveal
 from vgglib.mnist import load_mnist
+from vgglib.model import vgg16_layer_configs
 from vgglib.preprocess import standardize, to_float
-from vgglib.exercises import check_he_std, check_init_scale, check_relu_backward
+from vgglib.viz import IMAGE_CMAP, SIGNED_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
@@ -61,6 +63,9 @@ def below(err, tol):
 
 
 images, labels = load_mnist("test")                               # the embedded sample, uint8
+kinds = [cfg["type"] for cfg in vgg16_layer_configs()]
+print(f"VGG16: {kinds.count('Convolution2D')} convolutions + {kinds.count('FullyConnected')} FC layers, "
+      f"{kinds.count('ReLU')} ReLUs")
 
 # %% [markdown]
 # ## 1 · Why a non-linearity at all?
@@ -126,17 +131,21 @@ t = np.linspace(-3, 3, 601)
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
 axes[0].plot(t, relu_forward(t))
 axes[0].set_title("ReLU: y = max(0, x)")
+axes[0].set_ylabel("y")
 axes[1].plot(t[t < 0], np.zeros((t < 0).sum()), color="C1")
 axes[1].plot(t[t > 0], np.ones((t > 0).sum()), color="C1")
 axes[1].plot([0], [0], "o", color="C1")
 axes[1].plot([0], [1], "o", color="C1", fillstyle="none")
 axes[1].set_title("dy/dx: a gate (0 at x = 0 by convention)")
+axes[1].set_ylabel("dy/dx")
 for ax in axes:
     ax.axhline(0, color="gray", linewidth=0.5)
     ax.axvline(0, color="gray", linewidth=0.5)
     ax.set_xlabel("x")
 plt.tight_layout()
 plt.show()
+sigmoid = 1 / (1 + np.exp(-t))
+print(f"largest slope of a sigmoid, for comparison: {np.max(sigmoid * (1 - sigmoid)):.2f}")
 
 # %% [markdown]
 # **The check.** Against vgglib's `ReLU` layer, and against numerical gradients — on inputs kept away from 0,
@@ -177,15 +186,16 @@ a = ReLU().forward(z)
 print(f"pre-activations exactly 0: {np.mean(z == 0):.0%}   after ReLU, zero: {np.mean(a == 0):.0%}")
 
 fig, axes = plt.subplots(3, 5, figsize=(11, 6.6))
-axes[0, 0].imshow(x[0, 0], cmap="gray")
+axes[0, 0].imshow(x[0, 0], cmap=IMAGE_CMAP)
 axes[0, 0].set_title("input digit")
+w_lim = np.abs(conv.params["weights"]).max()                        # one symmetric scale for the four filters
 for f in range(4):
     lim = np.abs(z[0, f]).max()
-    axes[1, f + 1].imshow(z[0, f], cmap="RdBu_r", vmin=-lim, vmax=lim)
+    axes[1, f + 1].imshow(z[0, f], cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
     axes[1, f + 1].set_title(f"filter {f}: z", fontsize=9)
-    axes[2, f + 1].imshow(a[0, f], cmap="gray")
+    axes[2, f + 1].imshow(a[0, f], cmap=IMAGE_CMAP)
     axes[2, f + 1].set_title(f"filter {f}: ReLU(z)", fontsize=9)
-    axes[0, f + 1].imshow(conv.params["weights"][f, 0], cmap="RdBu_r")
+    axes[0, f + 1].imshow(conv.params["weights"][f, 0], cmap=SIGNED_CMAP, vmin=-w_lim, vmax=w_lim)
     axes[0, f + 1].set_title(f"3×3 filter {f}", fontsize=9)
 axes[1, 0].text(0.5, 0.5, "pre-activation\n(red > 0, blue < 0)", ha="center", va="center")
 axes[2, 0].text(0.5, 0.5, "after ReLU\n(negatives cut)", ha="center", va="center")
@@ -223,7 +233,7 @@ fig, ax = plt.subplots(figsize=(5.5, 3.2))
 ax.plot(shifts, np.array(dead) * 100, "o-")
 ax.set_xlabel("bias shifted down by δ · std(z)")
 ax.set_ylabel("dead units (%)")
-ax.set_title("FC 784→256 on 1,000 MNIST digits")
+ax.set_title(f"FC 784→256 on {len(x):,} MNIST digits")
 plt.tight_layout()
 plt.show()
 
@@ -232,7 +242,7 @@ relu = ReLU()
 a = relu.forward(fc.forward(x))
 fc.backward(relu.backward(np.random.default_rng(4).standard_normal(a.shape)))
 is_dead = np.all(a == 0, axis=0)
-print(f"{is_dead.sum()} of 256 units dead; their weight gradients are all exactly 0:",
+print(f"{is_dead.sum()} of 256 units dead on all {len(x):,} digits; their weight gradients are all exactly 0:",
       bool(np.all(fc.grads["weights"][:, is_dead] == 0) and np.all(fc.grads["bias"][is_dead] == 0)))
 assert np.all(fc.grads["weights"][:, is_dead] == 0)
 
@@ -289,6 +299,14 @@ assert abs(np.mean(relu_forward(z) ** 2) / (0.5 * z.var()) - 1) < 0.01
 # $z$ of every layer, then send a random gradient back down and record $\partial L/\partial z$ at every layer.
 # Each spread gets three random draws of the weights — the *same* three draws, only scaled — because one
 # draw of a 32-channel layer is itself a little random.
+#
+# **Predict, then run.** $\sigma^2 = 1/n$ multiplies every weight by $c = 1/\sqrt2$ compared with He's $2/n$.
+# The biases are 0, and ReLU passes a positive factor straight through: $\max(0, cz) = c\max(0, z)$. By what
+# factor is the spread of layer 13's pre-activations then multiplied, compared with He's? Write a number
+# before you run the experiment.
+
+# %%
+guess = None   # your prediction: a number (std of z at layer 13 with σ² = 1/n, divided by He's)
 
 # %%
 x0 = standardize(to_float(images[:8]))[:, None]                    # (8, 1, 28, 28) float32
@@ -320,6 +338,10 @@ for name, gain in inits.items():
     print(f"{name:>22}: std of z at layer 1 ≈ {stats[name]['std'][0][0]:.2g}, at layer 13: {ends}")
 
 # %%
+small, he = np.array(stats["too small: σ² = 1/n"]["std"]), np.array(stats["He: σ² = 2/n"]["std"])  # (draws, depth)
+_ = reveal(guess, round(float(np.mean(small[:, -1] / he[:, -1])), 4), what="the experiment (mean of 3 draws)")
+
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 layers_axis = np.arange(1, depth + 1)
 for color, name in enumerate(inits):
@@ -328,7 +350,9 @@ for color, name in enumerate(inits):
         axes[0].semilogy(layers_axis, stats[name]["std"][draw], "o-", color=f"C{color}", label=label, ms=3)
         axes[1].semilogy(layers_axis, stats[name]["grad"][draw], "o-", color=f"C{color}", label=label, ms=3)
 axes[0].set_title("forward: std of the pre-activations z")
+axes[0].set_ylabel("std of z (log scale)")
 axes[1].set_title("backward: std of dL/dz at each layer")
+axes[1].set_ylabel("std of dL/dz (log scale)")
 for ax in axes:
     ax.set_xlabel("layer")
     ax.legend(fontsize=8)
@@ -345,7 +369,9 @@ for row, name in enumerate(inits):
         ax.hist(np.clip(values, -lim, lim), bins=81, range=(-lim, lim), color=f"C{row}")
         ax.set_yticks([])
         ax.set_title(f"layer {layer_idx + 1}: std {values.std():.2g}", fontsize=9)
-    axes[row, 0].set_ylabel(name, fontsize=9)
+    axes[row, 0].set_ylabel(f"{name}\n(count)", fontsize=9)
+for ax in axes[-1]:
+    ax.set_xlabel("pre-activation z")
 fig.suptitle("pre-activations z through 13 conv + ReLU layers (values beyond ±4 piled up at the edges)")
 plt.tight_layout()
 plt.show()
@@ -360,7 +386,6 @@ plt.show()
 # layer 1), and as the average factor per layer, the 12th root of that ratio:
 
 # %%
-he = np.array(stats["He: σ² = 2/n"]["std"])                         # (draws, depth)
 for name in inits:
     s = np.array(stats[name]["std"])
     ratio = s[:, -1] / s[:, 0]
@@ -369,7 +394,9 @@ for name in inits:
           f"{np.mean(s[:, -1] / he[:, -1]):.3g}")
 ratio = he[:, -1] / he[:, 0]
 print(f"He: the final/first scale ratio spreads from {ratio.min():.2f} to {ratio.max():.2f} over the {draws} draws")
-small = np.array(stats["too small: σ² = 1/n"]["std"])
+large = np.array(stats["too large: σ² = 4/n"]["std"])
+print(f"per layer, compared with He's: σ² = 1/n × {np.mean(small[:, -1] / he[:, -1]) ** (1 / depth):.3f}, "
+      f"σ² = 4/n × {np.mean(large[:, -1] / he[:, -1]) ** (1 / depth):.3f}")
 assert np.allclose(small[:, -1] / he[:, -1], 2 ** -6.5, rtol=1e-3)  # ReLU is homogeneous: exactly c^13
 assert np.all(np.abs(np.log(ratio ** (1 / 12))) < 0.15) and ratio.max() / ratio.min() > 2
 grad = np.array(stats["He: σ² = 2/n"]["grad"])
@@ -377,15 +404,50 @@ print(f"He, backward: std of dL/dz at layer 1 / at layer 13 = {', '.join(f'{r:.2
 
 # %% [markdown]
 # He's $2/n$ removes the **exponential** drift: its average factor per layer is close to 1 (0.88 to 1.01
-# over the three draws), while $1/n$ multiplies every layer by a further $1/\sqrt2 \approx 0.71$ and $4/n$ by
-# $\sqrt2 \approx 1.41$. What remains is a **random factor** that the derivation's averages do not see: one
-# draw of a 32-channel layer multiplies the variance by $\tfrac12 n\sigma^2$ only on average, and thirteen
-# such random factors in a row leave each draw at a different fraction of its starting scale — here from
-# 0.22 to 1.10. This finite-width factor gets smaller as
-# the layers get wider; it does not compound by a fixed factor per layer the way $1/n$ and $4/n$ do. The
-# same holds in the backward direction (with as many input as output channels the fan-in and the fan-out
-# are equal, so the same argument holds for gradients): $\partial L/\partial z$ keeps its order of magnitude
-# from layer 13 down to layer 1.
+# over the three draws), while $1/n$ multiplies every layer by a further $1/\sqrt2 \approx 0.707$ and $4/n$ by
+# $\sqrt2 \approx 1.414$ (the cell's last line but one). What remains is a **random factor** that the
+# derivation's averages do not see: one draw of a 32-channel layer multiplies the variance by
+# $\tfrac12 n\sigma^2$ only on average, and thirteen such random factors in a row leave each draw at a
+# different fraction of its starting scale — here from 0.22 to 1.10. The same holds in the backward direction
+# (with as many input as output channels the fan-in and the fan-out are equal, so the same argument holds for
+# gradients): $\partial L/\partial z$ keeps its order of magnitude from layer 13 down to layer 1.
+#
+# Is that random factor a property of narrow layers? Wider layers average over more terms, so each layer's
+# factor should sit closer to its mean. A quick test with fully connected ReLU stacks (no convolution, so no
+# border effects), 13 He-initialised layers of 8, 32, 128 and 512 units, 20 random draws of the weights each:
+
+# %%
+def scale_ratios(width, draws=20, depth=13, batch=16):
+    '''std of z at the last layer / at the first, for `draws` He-initialised FC ReLU stacks of one width.'''
+    ratios = []
+    for draw in range(draws):
+        rng = np.random.default_rng(100 + draw)
+        a, first = rng.standard_normal((batch, width), dtype=np.float32), None
+        for _ in range(depth):
+            w = rng.standard_normal((width, width), dtype=np.float32) * np.float32(np.sqrt(2 / width))
+            z = a @ w
+            first = z.std() if first is None else first
+            a = np.maximum(z, 0)
+        ratios.append(z.std() / first)
+    return np.array(ratios)
+
+
+spread = {}
+for width in (8, 32, 128, 512):
+    r = scale_ratios(width)
+    lo, hi = np.percentile(r, [10, 90])
+    spread[width] = hi / lo
+    print(f"width {width:>3}: layer 13 / layer 1, middle 80% of draws {lo:.2g} to {hi:.2g} (a factor "
+          f"{hi / lo:.2g} apart); typical draw (geometric mean) {np.exp(np.log(r).mean()):.2f}; "
+          f"variance ratio averaged over the draws {np.mean(r ** 2):.2f}")
+assert all(spread[a] > spread[b] for a, b in [(8, 32), (32, 128), (128, 512)])
+
+# %% [markdown]
+# The random factor shrinks steadily with the width, and so does a second finite-width effect the cell
+# shows: at width 8 the *typical* draw ends far below 1 (0.13), although the variance ratio averaged over the
+# draws stays near 1 (0.87) — a product of random factors whose mean is 1 is usually below 1, and now and then
+# far above. Neither compounds by
+# a fixed factor per layer the way $1/n$ and $4/n$ do. VGG16's convolutions have 64 to 512 channels.
 #
 # Shrinking or exploding gradients mean that the layers far from the loss learn at a very different speed
 # from the layers near it, or not at all. He et al. showed that a 30-layer ReLU network with Glorot's
@@ -471,12 +533,18 @@ def my_relu_backward(dy, x):
 check_relu_backward(my_relu_backward)
 
 # %% [markdown]
-# **Exercise 2 (easy).** What is the He-initialisation standard deviation of VGG16's `conv4_2` (512 input
-# channels, 512 filters of 3×3)? Give a number.
+# **Exercise 2 (medium).** He's factor 2 comes from ReLU switching off half of its inputs. A **leaky ReLU**
+# switches off nothing: it passes positive inputs unchanged and multiplies negative ones by a slope $\alpha$,
+#
+# $$ a = \begin{cases} z' & z' > 0 \\ \alpha\, z' & z' \le 0 \end{cases}, \qquad \alpha = 0.5 . $$
+#
+# A 3×3 convolution with 64 input channels and 128 filters reads the output of such a leaky ReLU, whose
+# input $z'$ is symmetric around 0. Redo section 4's derivation for this unit: which standard deviation
+# $\sigma$ of the convolution's weights keeps $\operatorname{Var}(z) = \operatorname{Var}(z')$? Give a number.
 
 # %% tags=["exercise-2"]
-answer = None   # a number
-check_he_std(answer)
+answer = None   # your answer: a number (the weights' standard deviation)
+check_leaky_relu_std(answer)
 
 
 # %% [markdown]

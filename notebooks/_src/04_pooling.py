@@ -24,7 +24,8 @@
 #
 # The seed implemented max, min and average pooling, with the backward pass routing each gradient to the
 # "winner" of its window. Its max-pool backward, though, **ignored the stride** — a bug that is invisible
-# with stride 1 and wrong everywhere with VGG16's stride 2. We derive the backward pass, check it
+# with stride 1 and, with VGG16's stride 2, sends the gradient of every window but the first to the wrong
+# pixel. We derive the backward pass, check it
 # numerically (which needs care: max has kinks at ties), and then find that bug with the checks.
 #
 # **Learning goals** — after this notebook you can
@@ -45,9 +46,11 @@ from matplotlib.patches import Rectangle
 
 import vgglib
 from vgglib import Avgpooling2D, Maxpooling2D, Minpooling2D, Pooling2D, check_layer, numerical_gradient, reference
+from vgglib.exercises import (check_maxpool_backward, check_maxpool_dx_by_hand, check_pool_by_hand,
+                              check_three_way_tie, reveal)
 from vgglib.mnist import load_mnist
 from vgglib.preprocess import to_float
-from vgglib.exercises import check_maxpool_backward, check_maxpool_dx_by_hand, check_pool_by_hand, check_tie_gradient
+from vgglib.viz import IMAGE_CMAP, SIGNED_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
@@ -62,15 +65,22 @@ def below(err, tol):
     return f"< 1e{int(round(np.log10(tol)))}"
 
 
-def show_matrix(ax, m, title, marks=(), cmap="Blues", stride=None, k=None):
-    '''Draw a small matrix with its numbers; marks = cells to outline in red; optional window grid.'''
+def show_matrix(ax, m, title, marks=(), signed=False, stride=None):
+    '''Draw a small matrix with its numbers: values in grey, gradients (signed=True) in red/blue on a
+    symmetric scale; marks = cells to outline (the winners); stride = draw the window grid.'''
     m = np.asarray(m, dtype=float)
-    ax.imshow(m, cmap=cmap, vmin=min(0, m.min()), vmax=max(1, m.max()))
+    if signed:
+        lim = max(np.abs(m).max(), 1e-12)
+        ax.imshow(m, cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
+        dark = np.abs(m) > 0.6 * lim
+    else:
+        lo, hi = min(0, m.min()), max(1, m.max())
+        ax.imshow(m, cmap=IMAGE_CMAP, vmin=lo, vmax=hi)
+        dark = (m - lo) / (hi - lo) < 0.5
     for (i, j), v in np.ndenumerate(m):
-        ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=11,
-                color="white" if v > 0.6 * max(1, m.max()) else "black")
+        ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=11, color="white" if dark[i, j] else "black")
     for (i, j) in marks:
-        ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, edgecolor="red", linewidth=2.5))
+        ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, edgecolor="gold", linewidth=2.5))
     if stride is not None:
         for t in range(0, m.shape[0] + 1, stride):
             ax.axhline(t - 0.5, color="black", linewidth=2)
@@ -202,10 +212,10 @@ assert dx_ex.sum() == dy_ex.sum() and dx_ex[1, 1] == 1 and dx_ex[1, 3] == 2 and 
 
 winner_cells = [(oy * 2 + w // 2, ox * 2 + w % 2) for (oy, ox), w in np.ndenumerate(winners_ex)]
 fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), gridspec_kw={"width_ratios": [4, 2, 2, 4]})
-show_matrix(axes[0], x_ex, "x: windows and winners", marks=winner_cells, stride=2)
-show_matrix(axes[1], y_ex, "y = max pool", cmap="Greens")
-show_matrix(axes[2], dy_ex, "dy (from above)", cmap="Oranges")
-show_matrix(axes[3], dx_ex, "dx: dy routed to the winners", marks=winner_cells, cmap="Oranges", stride=2)
+show_matrix(axes[0], x_ex, "x: windows and winners (outlined)", marks=winner_cells, stride=2)
+show_matrix(axes[1], y_ex, "y = max pool")
+show_matrix(axes[2], dy_ex, "dy (from above)", signed=True)
+show_matrix(axes[3], dx_ex, "dx: dy routed to the winners", marks=winner_cells, signed=True, stride=2)
 plt.tight_layout()
 plt.show()
 
@@ -300,17 +310,19 @@ pool = Maxpooling2D()
 pool.forward(x_tie)
 analytic = pool.backward(np.ones((1, 1, 1, 1)))
 numeric = numerical_gradient(lambda: float(pool.forward(x_tie).sum()), x_tie)
-print("winner index:", int(pool.winners.ravel()[0]), "| layer's gradient:", analytic.ravel())
-print("numerical gradient differs from the layer's at positions:",
+print("winner index:", int(pool.winners.ravel()[0]), "| layer's gradient:", analytic.ravel(),
+      "| numerical gradient:", numeric.ravel().round(6))
+print("they differ at positions:",
       [tuple(int(v) for v in p[2:]) for p in np.argwhere(~np.isclose(analytic, numeric))])
 print("check_layer on a tied input, relative error:", f"{check_layer(Maxpooling2D(), x_tie)['dx']:.2f}")
 
 # %% [markdown]
-# How much does the numerical check assign to each tied entry? Work it out in exercise 3. The lesson for
-# testing: **build gradient-check inputs without ties** (random reals, as in section 4, or a random
-# permutation of distinct values); a failure at a tie says nothing about the code.
+# The numerical check gives each of the two tied entries ½ (notebook 03 met the same ½ at ReLU's kink);
+# exercise 3 asks what the layer and the check give when *three* entries tie. The lesson for testing:
+# **build gradient-check inputs without ties** (random reals, as in section 4, or a random permutation of
+# distinct values); a failure at a tie says nothing about the code.
 #
-# Are ties rare in practice? Not at all:
+# Are ties rare in practice? Section 7 counts them on real digits.
 
 # %% [markdown]
 # ## 7 · On real data: pooling MNIST digits
@@ -318,17 +330,32 @@ print("check_layer on a tied input, relative error:", f"{check_layer(Maxpooling2
 # MNIST digits are mostly background, exactly 0, and a window of four zeros is a four-way tie. Inside VGG16
 # the ReLU before each pool produces many exact zeros too. That is harmless for training — the gradient
 # routed to the first of those zeros is stopped by the ReLU's gate right below — but worth knowing when a
-# check fails. Here are max, min and average pooling of real
-# digits, and max pooling applied repeatedly, as VGG16 does between its blocks:
+# check fails.
+#
+# **Predict, then run.** Cut 100 test digits (28×28, pixels scaled to $[0, 1]$) into their 2×2 pooling
+# windows, 196 per digit. What fraction of those windows has a tied maximum?
+
+# %%
+guess = None   # your prediction: a fraction between 0 and 1
 
 # %%
 images, labels = load_mnist("test")
 digits = to_float(images[:100])[:, None].astype(np.float64)        # (100, 1, 28, 28) in [0, 1]
 windows = digits.reshape(100, 1, 14, 2, 14, 2).transpose(0, 1, 2, 4, 3, 5).reshape(100, 1, 14, 14, 4)
-tied = (windows == windows.max(axis=-1, keepdims=True)).sum(axis=-1) > 1
+top = windows.max(axis=-1)                                         # (100, 1, 14, 14)
+tied = (windows == top[..., None]).sum(axis=-1) > 1
+ink_ties = tied & (top > 0)
 print(f"2×2 windows of 100 test digits with a tied maximum: {tied.mean():.0%} "
-      f"(all-zero background: {np.all(windows == 0, axis=-1).mean():.0%})")
+      f"(all-zero background: {np.all(windows == 0, axis=-1).mean():.0%}, ink: {ink_ties.mean():.0%}; "
+      f"{np.mean(top[ink_ties] >= 250 / 255):.0%} of the ink ties are at a grey level of 250 to 255)")
+_ = reveal(guess, round(float(tied.mean()), 2), rel_tol=0.1, what="the count")
 
+# %% [markdown]
+# Most ties are background; the rest sit inside the strokes, where MNIST's ink saturates at a few grey levels
+# near 255 and two pixels of one window often share one. Here are max, min and average pooling of real
+# digits, and max pooling applied repeatedly, as VGG16 does between its blocks:
+
+# %%
 pooled = {name: layer.forward(digits[:1]) for name, layer in
           [("max", Maxpooling2D()), ("min", Minpooling2D()), ("avg", Avgpooling2D())]}
 repeated = [digits[:1]]
@@ -393,31 +420,33 @@ dy_digit = y_digit                                                 # dL/dy for L
 fig, axes = plt.subplots(1, 5, figsize=(14, 3.1))
 panels = [(x_ex, pool2d_backward_naive(dy_ex, x_ex), maxpool_backward_ignoring_stride(dy_ex, x_ex)),
           (digit, pool2d_backward_naive(dy_digit, digit), maxpool_backward_ignoring_stride(dy_digit, digit))]
-show_matrix(axes[0], panels[0][1], "worked example: correct dx", cmap="Oranges", stride=2)
-show_matrix(axes[1], panels[0][2], "stride ignored", cmap="Oranges", stride=2)
-axes[2].imshow(digit, cmap="gray")
+show_matrix(axes[0], panels[0][1], "worked example: correct dx", signed=True, stride=2)
+show_matrix(axes[1], panels[0][2], "stride ignored", signed=True, stride=2)
+axes[2].imshow(digit, cmap=IMAGE_CMAP)
 axes[2].set_title("a digit", fontsize=10)
-axes[3].imshow(panels[1][1], cmap="Oranges")
+lim = np.abs(panels[1][1]).max()                                   # one symmetric scale for both gradients
+axes[3].imshow(panels[1][1], cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
 axes[3].set_title("correct dx (dy = y)", fontsize=10)
-axes[4].imshow(panels[1][2], cmap="Oranges")
+axes[4].imshow(panels[1][2], cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
 axes[4].set_title("stride ignored: top-left only", fontsize=10)
 for ax in axes[2:]:
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
 plt.tight_layout()
 plt.show()
 
-reached = panels[1][2] != 0
-rows, cols = np.nonzero(reached)
+h, k = digit.shape[0], 2
+reach = y_digit.shape[0] + k - 1                                   # H_o + k - 1 rows and columns
+rows, cols = np.nonzero(panels[1][2])
 print(f"stride ignored: gradients land in rows 0–{rows.max()}, columns 0–{cols.max()}; "
-      f"{1 - 15 * 15 / 28 ** 2:.0%} of the 28×28 map lies outside the top-left 15×15 and gets none")
-assert rows.max() < 15 and cols.max() < 15
+      f"{1 - reach ** 2 / h ** 2:.0%} of the {h}×{h} map lies outside the top-left {reach}×{reach} and gets none")
+assert rows.max() < reach and cols.max() < reach and reach == 15
 
 # %% [markdown]
 # **How the checks catch it** — and how they could miss it. The numerical gradient check flags the bug at
 # once with stride 2. With stride 1 the buggy code *is* correct ($o_y \cdot 1 = o_y$), whatever the pool size;
-# with any other stride it is wrong — even for pool size 1, where each window is a single pixel but window
-# $(o_y, o_x)$ still sits at $(o_y s, o_x s)$. Only stride 1 passes, so a test suite that only ever tried
+# with any other stride it is wrong as soon as there is more than one window — even for pool size 1, where
+# each window is a single pixel but window $(o_y, o_x)$ still sits at $(o_y s, o_x s)$. Only stride 1 passes, so a test suite that only ever tried
 # stride 1 would miss the bug. That is why vgglib's tests run every layer over several strides, overlapping
 # windows included. The cell runs the buggy code for pool sizes 1, 2, 3 and strides 1, 2, 3:
 
@@ -473,13 +502,15 @@ answer = None   # a 4×4 nested list or array
 check_maxpool_dx_by_hand(answer)
 
 # %% [markdown]
-# **Exercise 3 (medium).** At a tie $a = b$, what does the central difference
-# $\big(\max(a+\varepsilon, b) - \max(a-\varepsilon, b)\big)/2\varepsilon$ give as the derivative of
-# $\max(a, b)$ with respect to $a$? (Work it out on paper, then confirm with `numerical_gradient`.)
+# **Exercise 3 (medium).** A three-way tie. Max pooling (2×2, stride 2) of the single window
+# $x = \begin{bmatrix}1&4\\4&4\end{bmatrix}$ gives $y = 4$; take $dy = 1$. Give two 2×2 answers: `"layer"`,
+# the $dx$ that vgglib's backward pass returns, and `"numerical"`, what `numerical_gradient` (the central
+# difference, one entry nudged at a time) returns for $\partial y / \partial x$. Work both out on paper first;
+# then you may confirm them with `Maxpooling2D` and `numerical_gradient`.
 
 # %% tags=["exercise-3"]
-answer = None   # a number
-check_tie_gradient(answer)
+answer = {"layer": None, "numerical": None}   # your answer: two 2×2 nested lists or arrays
+check_three_way_tie(answer)
 
 
 # %% [markdown]

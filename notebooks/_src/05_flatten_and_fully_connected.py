@@ -17,7 +17,8 @@
 #
 # After thirteen convolutions and five poolings, VGG16 holds a small stack of feature maps: for the seed
 # project's 64×64 MNIST digits it is 512 maps of 2×2 pixels, for the original 224×224 ImageNet photos
-# 512 maps of 7×7. Three **fully connected** (FC) layers turn that stack into ten class scores. They are the
+# 512 maps of 7×7. Three **fully connected** (FC) layers turn that stack into class scores (ten for MNIST,
+# 1000 for ImageNet). They are the
 # simplest layers of the network — a matrix product and a bias — and at the same time the biggest: the FC
 # layers hold 89% of VGG16's 138 million parameters.
 #
@@ -43,9 +44,12 @@ import numpy as np
 
 import vgglib
 from vgglib import Flatten, FullyConnected, check_layer, numerical_gradient, relative_error
+from vgglib.exercises import check_fc_parameters_stl10, check_flatten_index, check_linear_backward, reveal
 from vgglib.mnist import load_mnist
+from vgglib.model import VGG16
 from vgglib.preprocess import to_float
-from vgglib.exercises import check_fc_backward, check_fc_parameter_count, check_flatten_index
+from vgglib.summarize import summary
+from vgglib.viz import IMAGE_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
@@ -85,20 +89,25 @@ for c in range(C):
 print("every (c, h, w) sits at c*H*W + h*W + w  ✓")
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(10, 2.2), gridspec_kw={"width_ratios": [3, 3, 12]})
-colors = plt.cm.tab20(np.linspace(0, 1, 12))
+fig, axes = plt.subplots(1, 3, figsize=(10, 2.4), gridspec_kw={"width_ratios": [3, 3, 12]})
+shade = dict(cmap=IMAGE_CMAP, vmin=0, vmax=11)                     # the same grey for the same number
 for c in range(2):
     ax = axes[c]
-    ax.imshow(colors[x[0, c].astype(int)])
+    ax.imshow(x[0, c], **shade)
     for (h, w), v in np.ndenumerate(x[0, c]):
-        ax.text(w, h, f"{v:.0f}", ha="center", va="center", fontsize=12)
+        ax.text(w, h, f"{v:.0f}", ha="center", va="center", fontsize=12, color="white" if v < 6 else "black")
     ax.set_title(f"channel {c}")
-    ax.set_xticks([]), ax.set_yticks([])
-axes[2].imshow(colors[flat.astype(int)])
+    ax.set_xlabel("w")
+    ax.set_ylabel("h")
+    ax.set_xticks(range(W))
+    ax.set_yticks(range(H))
+axes[2].imshow(flat, **shade)
 for i, v in enumerate(flat[0]):
-    axes[2].text(i, 0, f"{v:.0f}", ha="center", va="center", fontsize=12)
+    axes[2].text(i, 0, f"{v:.0f}", ha="center", va="center", fontsize=12, color="white" if v < 6 else "black")
 axes[2].set_title("after Flatten: channel 0's rows, then channel 1's rows")
-axes[2].set_xticks(range(12)), axes[2].set_yticks([])
+axes[2].set_xlabel("position i")
+axes[2].set_xticks(range(12))
+axes[2].set_yticks([])
 plt.tight_layout()
 plt.show()
 
@@ -129,14 +138,21 @@ v = Flatten().forward(digit)                         # (1, 784)
 print("digit", digit.shape, "-> flat", v.shape, "; label", labels[0])
 
 fig = plt.figure(figsize=(11, 3.2))
-ax = fig.add_axes([0.03, 0.1, 0.17, 0.8]); ax.imshow(digit[0, 0], cmap="gray_r"); ax.set_title("digit (28×28)")
+ax = fig.add_axes([0.03, 0.1, 0.17, 0.8])
+ax.imshow(digit[0, 0], cmap=IMAGE_CMAP)
+ax.set_title("digit (28×28)")
 ax.axis("off")
-ax = fig.add_axes([0.25, 0.18, 0.45, 0.7]); ax.plot(v[0], lw=0.8)
+ax = fig.add_axes([0.25, 0.18, 0.45, 0.7])
+ax.plot(v[0], lw=0.8)
 for r in range(1, 28):
     ax.axvline(28 * r, color="0.85", lw=0.5, zorder=0)
-ax.set_title("the 784 values of the flat vector (grey lines: row boundaries)"); ax.set_xlabel("position i")
-ax = fig.add_axes([0.78, 0.1, 0.2, 0.8]); ax.imshow(v[0].reshape(28, 28, order="F"), cmap="gray_r")
-ax.set_title('reshaped back with order="F"'); ax.axis("off")
+ax.set_title("the 784 values of the flat vector (grey lines: row boundaries)")
+ax.set_xlabel("position i")
+ax.set_ylabel("pixel value")
+ax = fig.add_axes([0.78, 0.1, 0.2, 0.8])
+ax.imshow(v[0].reshape(28, 28, order="F"), cmap=IMAGE_CMAP)
+ax.set_title('reshaped back with order="F"')
+ax.axis("off")
 plt.show()
 assert np.array_equal(v.reshape(digit.shape), digit)
 
@@ -178,6 +194,12 @@ assert np.array_equal(y, [[2.0, 3.0, 2.0]])
 # and pick $b_j = -\tfrac12\lVert W_{:,j}\rVert^2$. Then
 # $Y_{nj} = x_n\cdot W_{:,j} - \tfrac12\lVert W_{:,j}\rVert^2 = -\tfrac12\lVert x_n - W_{:,j}\rVert^2 + \tfrac12\lVert x_n\rVert^2$,
 # so the largest score belongs to the nearest class average — a 784 → 10 FC layer set by hand.
+#
+# **Predict, then run.** Ten averaged images and no training at all: what fraction of the 1,000 test digits
+# will this layer classify correctly? (Guessing at random gets 10%.)
+
+# %%
+guess = None   # your prediction: a fraction between 0 and 1
 
 # %%
 X_train = to_float(images).reshape(len(images), -1)            # (6000, 784)
@@ -192,11 +214,12 @@ fc.params["bias"][:] = -0.5 * (templates ** 2).sum(axis=0)
 scores = fc.forward(X_test)                                       # (1000, 10)
 accuracy = (scores.argmax(axis=1) == test_labels).mean()
 print(f"W {fc.params['weights'].shape}, b {fc.params['bias'].shape}, scores {scores.shape}")
-print(f"nearest-template accuracy on the 1,000 test digits: {accuracy:.1%}")
+print(f"nearest-template accuracy on the {len(X_test):,} test digits: {accuracy:.1%}")
+_ = reveal(guess, round(float(accuracy), 3), rel_tol=0.1, what="the layer")
 
 fig, axes = plt.subplots(1, 10, figsize=(11, 1.6))
 for j, ax in enumerate(axes):
-    ax.imshow(templates[:, j].reshape(28, 28), cmap="gray_r")
+    ax.imshow(templates[:, j].reshape(28, 28), cmap=IMAGE_CMAP)
     ax.set_title(f"W[:, {j}]", fontsize=9)
     ax.axis("off")
 fig.suptitle("the ten columns of W, each reshaped to 28×28", y=1.05)
@@ -368,15 +391,22 @@ print(f"naive backward: {t_naive * 1e3:.1f} ms, vgglib forward+backward: {t_lib 
 def fc_table(flat_inputs, classes):
     return [("fc1", flat_inputs, 4096), ("fc2", 4096, 4096), ("fc3", 4096, classes)]
 
-conv_params_224 = 14_714_688          # the 13 convolutions (counted in notebook 08)
+rows = summary(VGG16.spec(3, 1000, 224), print_table=False).rows   # notebook 08; no weights allocated
+conv_params_224 = sum(r.params for r in rows if r.type == "Convolution2D")   # the 13 convolutions
 for title, table in (("VGG16, 224×224×3, 1000 classes", fc_table(512 * 7 * 7, 1000)),
                      ("seed's VGG16, 64×64×1, 10 classes", fc_table(512 * 2 * 2, 10))):
     print(title)
     for name, d, m in table:
         print(f"  {name}: W ({d:>6,}, {m:>5,}) + b ({m:>5,},) = {d * m + m:>12,} parameters")
 fc_224 = sum(d * m + m for _, d, m in fc_table(512 * 7 * 7, 1000))
-print(f"FC share of VGG16's {conv_params_224 + fc_224:,} parameters: {fc_224 / (conv_params_224 + fc_224):.1%}")
-assert conv_params_224 + fc_224 == 138_357_544
+total = conv_params_224 + fc_224
+print(f"the 13 convolutions: {conv_params_224:,} parameters; "
+      f"FC share of VGG16's {total:,} parameters: {fc_224 / total:.1%}")
+fc1_params, fc1_macs = 25_088 * 4096 + 4096, 25_088 * 4096        # D·M + M parameters, D·M multiply-adds
+macs = sum(r.macs for r in rows)
+print(f"fc1 alone: {fc1_params / 1e6:.1f} million parameters ({fc1_params / total:.0%} of the network), "
+      f"{fc1_macs / macs:.1%} of its {macs / 1e9:.2f} billion multiply-adds per image")
+assert total == 138_357_544 == sum(r.params for r in rows)          # the published count
 
 fig, ax = plt.subplots(figsize=(7, 1.8))
 ax.barh([0], [conv_params_224 / 1e6], color="tab:blue", label="13 conv layers")
@@ -384,14 +414,15 @@ left = conv_params_224 / 1e6
 for (name, d, m), color in zip(fc_table(512 * 7 * 7, 1000), ("tab:orange", "tab:red", "tab:purple")):
     ax.barh([0], [(d * m + m) / 1e6], left=left, color=color, label=name)
     left += (d * m + m) / 1e6
-ax.set_yticks([]); ax.set_xlabel("millions of parameters (VGG16, 224×224×3)")
+ax.set_yticks([0], ["VGG16"])
+ax.set_xlabel("millions of parameters (VGG16, 224×224×3)")
 ax.legend(ncol=4, loc="upper center", bbox_to_anchor=(0.5, 1.45), frameon=False)
 plt.show()
 
 
 # %% [markdown]
-# `fc1` alone is 102.8 million parameters — 74% of the network — for 0.7% of its multiply-adds. This is why
-# later networks (GoogLeNet, ResNet) replaced it with global average pooling.
+# `fc1` alone is 102.8 million parameters — 74% of the network — for 0.7% of its multiply-adds (the cell's
+# last line). This is why later networks (GoogLeNet, ResNet) replaced it with global average pooling.
 
 # %% [markdown]
 # ## 🐞 Spot the bug: the seed's gradient shapes
@@ -494,7 +525,7 @@ print(f"bias after one step has shape {b.shape} instead of (6,); the next forwar
 # Each exercise ends with a self-check that says whether your answer is right and, if not, gives a hint —
 # never the answer. Worked solutions are in `solutions/05_flatten_and_fully_connected_solutions.ipynb`.
 #
-# **Exercise 1 (easy).** The seed's VGG16 ends its convolutions with a $(512, 2, 2)$ feature map per image.
+# **Exercise 1 (easy).** In the seed's VGG16 the last pooling leaves a $(512, 2, 2)$ feature map per image.
 # After `Flatten`, at which position (counting from 0) is the entry of channel 3, row 1, column 0?
 
 # %% tags=["exercise-1"]
@@ -502,23 +533,26 @@ answer = None   # your answer: a whole number
 check_flatten_index(answer)
 
 # %% [markdown]
-# **Exercise 2 (medium).** How many parameters (weights *and* biases) do the three FC layers of the original
-# VGG16 have (224×224×3 input, 1000 classes)? Compute it without looking at the table above.
+# **Exercise 2 (medium).** STL-10 is a photo data set of 96×96 colour images in 10 classes. Build VGG16 for
+# it — the same 13 convolutions (3×3, padding 1) and five 2×2 max-poolings, then `fc1` and `fc2` with 4096
+# outputs and `fc3` with 10. How many parameters (weights *and* biases) do its three FC layers hold together?
 
 # %% tags=["exercise-2"]
 answer = None   # your answer: a whole number
-check_fc_parameter_count(answer)
+check_fc_parameters_stl10(answer)
 
 
 # %% [markdown]
-# **Exercise 3 (harder).** Write `fc_backward(x, W, dy)` for $Y = XW + b$ with matrix products only (no
-# loops), returning `(dx, dW, db)`. The check tries a non-square $W$, a square one and a batch of one, and
-# compares with the layer contract and with vgglib.
+# **Exercise 3 (harder).** PyTorch's `nn.Linear` stores its weights the other way round: $W$ has shape
+# $(M, D)$ — *outputs × inputs*, one row per output — and the layer computes $Y = X W^\top + b$. Derive the
+# three gradients for this layout, index by index as in section 3, and write `linear_backward(x, W, dy)`
+# with matrix products only (no loops), returning `(dx, dW, db)`. The check tries a non-square $W$, a square
+# one, a batch of one and float32.
 
 # %% tags=["exercise-3"]
-def fc_backward(x, W, dy):
-    '''x (N, D), W (D, M), dy (N, M) -> dx (N, D), dW (D, M), db (M,).'''
+def linear_backward(x, W, dy):
+    '''x (N, D), W (M, D), dy (N, M) -> dx (N, D), dW (M, D), db (M,).'''
     raise NotImplementedError
 
 
-check_fc_backward(fc_backward)
+check_linear_backward(linear_backward)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._common import ExerciseResult, _as_float, _call, verdict
 
-__all__ = ["check_relu_backward", "check_he_std", "check_init_scale"]
+__all__ = ["check_relu_backward", "check_leaky_relu_std", "check_init_scale"]
 
 
 def check_relu_backward(fn: Any) -> ExerciseResult:
@@ -53,33 +53,64 @@ def check_relu_backward(fn: Any) -> ExerciseResult:
     return verdict(name, False, "", hint)
 
 
-def check_he_std(answer: Any) -> ExerciseResult:
-    """Exercise 2: the He-initialisation standard deviation of VGG16's conv4_2 (512 input channels, 3×3)."""
-    name = "he_std"
+#: Exercise 2: a 3×3 convolution with 64 input channels and 128 filters reads a leaky ReLU with this slope
+LEAKY_SLOPE = 0.5
+LEAKY_IN_CHANNELS, LEAKY_FILTERS, LEAKY_KERNEL = 64, 128, 3
+
+
+def check_leaky_relu_std(answer: Any) -> ExerciseResult:
+    """Exercise 2: the weight std that keeps Var(z) from layer to layer when the inputs come from a leaky ReLU.
+
+    The layer: a 3×3 convolution with 64 input channels and 128 filters; its input is ``a = z'`` for
+    ``z' > 0`` and ``a = 0.5·z'`` otherwise, with ``z'`` symmetric around 0 (section 4's argument, redone).
+    """
+    name = "leaky_relu_std"
     value = _as_float(answer)
     if value is None:
         if answer is None:
-            return verdict(name, False, "", "no answer yet: replace None with a number")
-        return verdict(name, False, "", f"expected a number, got {type(answer).__name__}")
-    fan_in = 512 * 3 * 3
-    expected = math.sqrt(2 / fan_in)
-    if math.isclose(value, expected, rel_tol=1e-2):
+            return verdict(name, False, "", "no answer yet: replace None with a number (a standard deviation)")
+        return verdict(name, False, "", f"expected a number (a standard deviation), got {type(answer).__name__}")
+    a, k = LEAKY_SLOPE, LEAKY_KERNEL
+    fan_in, fan_out = LEAKY_IN_CHANNELS * k * k, LEAKY_FILTERS * k * k
+    gain = 1 + a * a  # E[a²] = ½ (1 + slope²) Var(z')
+
+    def near(x: float) -> bool:
+        return math.isclose(value, x, rel_tol=1e-2)
+
+    if near(math.sqrt(2 / (gain * fan_in))):
         return verdict(
-            name, True, "with this spread the variance of the pre-activations stays the same from layer to layer.", ""
+            name,
+            True,
+            "the leaky unit passes part of the negative half too, so it needs a little less spread than He's "
+            "ReLU rule (He et al. derived exactly this for their PReLU).",
+            "",
         )
-    if math.isclose(value, 2 / fan_in, rel_tol=1e-2):
-        hint = "that is the variance; the question asks for the standard deviation."
-    elif math.isclose(value, math.sqrt(1 / fan_in), rel_tol=1e-2):
+    if near(2 / (gain * fan_in)):
+        hint = "that is the variance of the weights; the question asks for their standard deviation."
+    elif near(math.sqrt(2 / fan_in)):
         hint = (
-            "that keeps the variance for a linear layer; the ReLU zeroes half of its inputs, so He "
-            "doubles the variance."
+            "that is He's value for the plain ReLU, which outputs 0 for every negative input; this unit passes "
+            "half of each negative value. Redo the step E[a²] = ½ Var(z') for it."
         )
-    elif math.isclose(value, math.sqrt(2 / 512), rel_tol=1e-2) or math.isclose(value, math.sqrt(2 / 9), rel_tol=1e-2):
-        hint = "the fan-in counts every weight that feeds one output: input channels × kernel height × width."
-    elif math.isclose(value, math.sqrt(2 / (512 * 9 + 512 * 9)), rel_tol=1e-2):
-        hint = "that averages fan-in and fan-out (Glorot's idea); He uses the fan-in only."
+    elif near(math.sqrt(2 / ((1 + a) * fan_in))) or near(math.sqrt(2 / ((1 + a) ** 2 * fan_in))):
+        hint = (
+            "the slope enters E[a²] the way a factor enters a variance; check how the negative half's "
+            "contribution to E[a²] depends on the slope."
+        )
+    elif near(math.sqrt(1 / fan_in)):
+        hint = "that keeps the variance of a purely linear layer; the leaky unit still shrinks the negative half."
+    elif near(math.sqrt(2 / (fan_in + fan_out))) or near(math.sqrt(4 / (gain * (fan_in + fan_out)))):
+        hint = "that averages fan-in and fan-out (Glorot's idea); the forward variance depends on the fan-in only."
+    elif any(near(math.sqrt(2 / (g * n))) for g in (1, gain, 1 + a, 1 / gain) for n in (64, 9, 128, fan_out)):
+        hint = (
+            "check the fan-in: it counts every weight that feeds one output — input channels × kernel "
+            "height × kernel width."
+        )
     else:
-        hint = "use std = sqrt(2 / fan_in) with fan_in = the number of inputs one output unit sums over."
+        hint = (
+            "write Var(z) = fan_in · σ² · E[a²], work out E[a²] for the leaky unit in terms of Var(z'), "
+            "and choose σ so that Var(z) = Var(z')."
+        )
     return verdict(name, False, "", hint)
 
 

@@ -5,7 +5,7 @@ Worked solutions: ``notebooks/solutions/04_pooling_solutions.ipynb``.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,7 @@ import numpy as np
 from ..reference import pool2d_backward_naive, pool2d_forward_naive
 from ._common import ExerciseResult, _as_array, _call, verdict
 
-__all__ = ["check_pool_by_hand", "check_maxpool_dx_by_hand", "check_tie_gradient", "check_maxpool_backward"]
+__all__ = ["check_pool_by_hand", "check_maxpool_dx_by_hand", "check_three_way_tie", "check_maxpool_backward"]
 
 #: The 4×4 worked example of the notebook (max pooling 2×2, stride 2 gives [[6, 8], [3, 4]]).
 EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.float64)
@@ -86,82 +86,191 @@ def check_maxpool_dx_by_hand(answer: Any) -> ExerciseResult:
     return verdict(name, False, "", hint)
 
 
-def check_tie_gradient(answer: Any) -> ExerciseResult:
-    """Exercise 3: the central-difference derivative of max(a, b) with respect to a, at a == b."""
-    name = "tie_gradient"
-    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
-        if answer is None:
-            return verdict(name, False, "", "no answer yet: replace None with a number")
-        return verdict(name, False, "", f"expected a number, got {type(answer).__name__}")
-    value = float(answer)
-    if math.isclose(value, 0.5, abs_tol=1e-9):
+#: Exercise 3: one 2×2 window with a three-way tie for its maximum (max pooling 2×2, stride 2, dL/dy = 1)
+TIE_WINDOW = np.array([[1, 4], [4, 4]], dtype=np.float64)
+
+
+def _tie_hint(part: str, arr: np.ndarray) -> str | None:
+    """What a typical wrong answer for the layer's or the numerical gradient at ``TIE_WINDOW`` means."""
+    tied = TIE_WINDOW == TIE_WINDOW.max()
+    first, last = np.zeros((2, 2)), np.zeros((2, 2))
+    first.flat[int(np.argmax(TIE_WINDOW))] = 1.0
+    last.flat[3 - int(np.argmax(TIE_WINDOW.ravel()[::-1]))] = 1.0
+    column_major = np.zeros((2, 2))
+    column_major.T.flat[int(np.argmax(TIE_WINDOW.T))] = 1.0
+    same = lambda a: np.allclose(arr, a, atol=1e-6)  # noqa: E731
+    if same(tied / tied.sum()):
+        return (
+            f"{part}: splitting dy evenly among the tied entries is a fair guess, but it is neither what the "
+            "layer does nor what a central difference measures"
+        )
+    if part == "layer":
+        if same(last):
+            return "layer: that is the last maximum; np.argmax (and vgglib) keep the first one"
+        if same(column_major):
+            return "layer: the first maximum in column order; argmax reads the window row by row (row-major)"
+        if same(tied * 1.0):
+            return "layer: the layer's backward sends the whole gradient to a single winner, not to every tied entry"
+        if same(tied * 0.5):
+            return "layer: the backward pass does not share or halve dy; it sends all of it to one winner"
+        return "layer: the backward pass routes dy to the winner that the forward pass recorded"
+    if same(first) or same(last) or same(column_major):
+        return (
+            "numerical: the central difference nudges each entry by ±ε on its own and sees nothing of the "
+            "layer's choice of winner"
+        )
+    if same(tied * 1.0):
+        return "numerical: nudge one tied entry down by ε — what is the window's maximum then?"
+    if arr.shape == (2, 2) and np.allclose(arr[~tied], 0, atol=1e-6) and np.ptp(arr[tied]) > 1e-6:
+        return "numerical: the three tied entries are in the same situation; nudging any one of them does the same"
+    if arr.shape == (2, 2) and not np.allclose(arr[~tied], 0, atol=1e-6):
+        return "numerical: the entry 1 is not a maximum; nudging it by ±ε leaves the output unchanged"
+    return "numerical: work out (max after +ε − max after −ε) / 2ε for each entry"
+
+
+def check_three_way_tie(answer: Any) -> ExerciseResult:
+    """Exercise 3: at ``TIE_WINDOW`` (three entries share the maximum 4), with dL/dy = 1 for the one output:
+    ``{"layer": the layer's dx (2×2), "numerical": the central-difference gradient (2×2)}``."""
+    name = "three_way_tie"
+    if answer is None:
+        return verdict(name, False, "", 'no answer yet: replace None with {"layer": 2×2 array, "numerical": 2×2 array}')
+    if not isinstance(answer, dict) or set(answer) != {"layer", "numerical"}:
+        return verdict(name, False, "", 'expected a dict {"layer": 2×2 array, "numerical": 2×2 array}')
+    if all(answer[part] is None for part in answer):
+        return verdict(name, False, "", "no answer yet: replace each None with a 2×2 array (a nested list works)")
+    tied = TIE_WINDOW == TIE_WINDOW.max()
+    expected = {
+        "layer": pool2d_backward_naive(np.ones((1, 1, 1, 1)), TIE_WINDOW[None, None], 2, 2, "max")[0, 0],
+        "numerical": 0.5 * tied,  # up by ε: the max follows; down by ε: the other tied entries keep it
+    }
+    problems = []
+    for part in ("layer", "numerical"):
+        arr = _as_array(answer[part])
+        if arr is None or arr.shape != (2, 2):
+            problems.append(f"{part}: give a 2×2 array (a nested list works), one entry per pixel of the window")
+        elif not np.allclose(arr, expected[part], atol=1e-6):
+            problems.append(_tie_hint(part, arr) or f"{part}: not yet")
+    if not problems:
         return verdict(
             name,
             True,
-            "up by ε the max follows a, down by ε it stays at b: half the slope. Neither "
-            "1 nor 0 (the layer's choices) is 'wrong' — max has no derivative at a tie.",
+            "the layer picks one winner; the central difference gives each tied entry half a slope, so its "
+            "entries add up to more than dy — at a tie it measures no gradient at all.",
             "",
         )
-    if math.isclose(value, 1.0):
-        hint = (
-            "1 is what the layer's backward sends to the first winner; the question is about the numerical "
-            "check (f(a + ε) − f(a − ε)) / 2ε. What is max(a − ε, b) when a == b?"
-        )
-    elif math.isclose(value, 0.0):
-        hint = "0 is what the second tied element gets from the layer; compute (max(a+ε, b) − max(a−ε, b)) / 2ε."
-    else:
-        hint = "write out (max(a + ε, b) − max(a − ε, b)) / (2ε) with a == b."
-    return verdict(name, False, "", hint)
+    message = "; ".join(problems)
+    return verdict(name, False, "", message if message.endswith(("?", ".")) else message + ".")
+
+
+#: Exercise 4's cases (x shape, pool size, stride): stride 1 (where ignoring the stride is harmless) and
+#: strides 2 and 3, pool sizes 1, 2, 3 (3 with stride 2 overlaps), a batch of one, odd and non-square maps
+MAXPOOL_CASES: tuple[tuple[tuple[int, int, int, int], int, int], ...] = (
+    ((2, 3, 5, 6), 2, 1),
+    ((2, 1, 6, 6), 3, 1),
+    ((1, 2, 4, 5), 1, 1),
+    ((2, 3, 4, 4), 2, 2),
+    ((1, 2, 6, 7), 1, 2),
+    ((2, 2, 7, 7), 3, 2),
+    ((1, 2, 7, 8), 2, 3),
+)
+
+
+def _maxpool_ignoring_stride(dy: np.ndarray, x: np.ndarray, k: int, s: int) -> np.ndarray:
+    """The seed's bug: the winners are right, but window (oy, ox) is put back as if it started at (oy, ox)."""
+    _, winners = pool2d_forward_naive(x, k, s, "max")
+    dx = np.zeros_like(x)
+    i, j = np.divmod(winners, k)
+    n, c, ho, wo = dy.shape
+    for oy in range(ho):
+        for ox in range(wo):
+            for b in range(n):
+                for ch in range(c):
+                    dx[b, ch, oy + i[b, ch, oy, ox], ox + j[b, ch, oy, ox]] += dy[b, ch, oy, ox]
+    return dx
+
+
+def _maxpool_assigning(dy: np.ndarray, x: np.ndarray, k: int, s: int) -> np.ndarray:
+    """``=`` instead of ``+=``: a pixel that wins several overlapping windows keeps only the last gradient."""
+    _, winners = pool2d_forward_naive(x, k, s, "max")
+    dx = np.zeros_like(x)
+    i, j = np.divmod(winners, k)
+    n, c, ho, wo = dy.shape
+    for oy in range(ho):
+        for ox in range(wo):
+            for b in range(n):
+                for ch in range(c):
+                    dx[b, ch, oy * s + i[b, ch, oy, ox], ox * s + j[b, ch, oy, ox]] = dy[b, ch, oy, ox]
+    return dx
+
+
+def _maxpool_case_results(fn: Callable) -> list[tuple[tuple[tuple[int, ...], int, int], str]]:
+    """Run ``fn`` on every case of ``MAXPOOL_CASES``: "ok", "ignores stride", "assigns", "wrong", or an error."""
+    rng = np.random.default_rng(6)
+    results: list[tuple[tuple[tuple[int, ...], int, int], str]] = []
+    for shape, k, s in MAXPOOL_CASES:
+        x = rng.permutation(int(np.prod(shape))).reshape(shape).astype(np.float64)  # distinct: no ties
+        y, _ = pool2d_forward_naive(x, k, s, "max")
+        dy = rng.standard_normal(y.shape)
+        got, error = _call(fn, dy, x, k, s)
+        case = (shape, k, s)
+        if error is not None:
+            results.append((case, f"raised {error}"))
+            continue
+        got = _as_array(got)
+        if got is None or got.shape != shape:
+            results.append((case, f"shape {None if got is None else got.shape}"))
+        elif np.allclose(got, pool2d_backward_naive(dy, x, k, s, "max"), atol=1e-12):
+            results.append((case, "ok"))
+        elif np.allclose(got, _maxpool_ignoring_stride(dy, x, k, s), atol=1e-12):
+            results.append((case, "ignores stride"))
+        elif np.allclose(got, _maxpool_assigning(dy, x, k, s), atol=1e-12):
+            results.append((case, "assigns"))
+        else:
+            results.append((case, "sums differ" if not np.isclose(got.sum(), dy.sum()) else "wrong"))
+    return results
 
 
 def check_maxpool_backward(fn: Any) -> ExerciseResult:
-    """Exercise 4: ``fn(dy, x, pool_size, stride)`` returns dx of max pooling, for any stride (overlaps too)."""
+    """Exercise 4: ``fn(dy, x, pool_size, stride)`` returns dx of max pooling, for any stride (overlaps too).
+
+    Tried on ``MAXPOOL_CASES``; the message names the first failing case and diagnoses the seed's bug (a
+    backward that ignores the stride: right for stride 1 only) and ``=`` instead of ``+=`` (overlaps only).
+    """
     name = "maxpool_backward"
     if not callable(fn):
         return verdict(name, False, "", "pass your function itself, e.g. check_maxpool_backward(maxpool_backward)")
-    rng = np.random.default_rng(6)
-    cases = [
-        ((2, 3, 4, 4), 2, 2),
-        ((1, 2, 6, 6), 2, 2),
-        ((2, 2, 7, 7), 3, 2),
-        ((1, 2, 5, 6), 2, 1),
-        ((2, 1, 6, 6), 3, 1),
-        ((1, 2, 7, 7), 2, 3),
-    ]
-    for shape, k, s in cases:
-        x = rng.permutation(int(np.prod(shape))).reshape(shape).astype(np.float64)  # distinct: no ties
-        y, winners = pool2d_forward_naive(x, k, s, "max")
-        dy = rng.standard_normal(y.shape)
-        where = f"x {shape}, pool_size {k}, stride {s}"
-        got, error = _call(fn, dy, x, k, s)
-        if error is not None:
-            return verdict(name, False, "", f"your function raised {error} for {where}")
-        got = _as_array(got)
-        if got is None or got.shape != shape:
-            return verdict(
-                name,
-                False,
-                "",
-                f"for {where} dx has shape {None if got is None else got.shape}, expected the input's shape {shape}",
-            )
-        expected = pool2d_backward_naive(dy, x, k, s, "max")
-        if np.allclose(got, expected, atol=1e-12):
-            continue
-        if s < k:
-            hint = (
-                "the windows overlap here, so a pixel can win several windows: add (+=) the gradients "
-                "instead of assigning them"
-            )
-        elif s != 1:
-            hint = (
-                "the gradient lands in the wrong place when stride > 1: window (oy, ox) starts at "
-                "(oy·stride, ox·stride) — the seed's bug"
-            )
-        else:
-            hint = "route each dy to the position of its window's maximum (the first one in row-major order)"
-        if not np.isclose(got.sum(), dy.sum()):
-            hint += "; also, dx should sum to the sum of dy (each output sends its gradient to one pixel)"
-        return verdict(name, False, "", f"for {where}: {hint}.")
-    return verdict(
-        name, True, f"all {len(cases)} cases match, including overlapping windows and strides that skip pixels.", ""
-    )
+    results = _maxpool_case_results(fn)
+    failed = [(case, status) for case, status in results if status != "ok"]
+    if not failed:
+        return verdict(
+            name,
+            True,
+            f"all {len(results)} cases match: strides 1 to 3, pool sizes 1 to 3, overlapping windows, a batch of one.",
+            "",
+        )
+    (shape, k, s), status = failed[0]
+    where = f"x {shape}, pool_size {k}, stride {s}"
+    if status.startswith("raised"):
+        return verdict(name, False, "", f"your function {status} for {where}")
+    if status.startswith("shape"):
+        return verdict(name, False, "", f"for {where}: dx has {status}, expected the input's shape {shape}")
+    stride_one_ok = all(st == "ok" for (_, _, st_s), st in results if st_s == 1)
+    statuses = {st for _, st in failed}
+    if statuses == {"ignores stride"} or (stride_one_ok and all(c[2] > 1 for c, _ in failed)):
+        strides = sorted({c[2] for c, _ in failed})
+        pools = sorted({c[1] for c, _ in failed})
+        hint = (
+            f"every stride-1 case passes, but every case with stride {' or '.join(map(str, strides))} fails "
+            f"(pool sizes {', '.join(map(str, pools))}): the gradient lands where window (oy, ox) would start "
+            "with stride 1 — the seed's bug. With stride s, where does window (oy, ox) start?"
+        )
+    elif statuses == {"assigns"} or all(c[2] < c[1] for c, _ in failed):
+        hint = (
+            "only the cases with overlapping windows (stride < pool size) fail: a pixel can win several "
+            "windows, and then it collects all their gradients — add them (+=) instead of assigning (=)"
+        )
+    else:
+        hint = f"for {where}: route each dy to the position of its window's maximum (the first one in row-major order)"
+        if "sums differ" in statuses:
+            hint += "; also, dx should sum to the sum of dy (each output sends its gradient to exactly one pixel)"
+    return verdict(name, False, "", hint if hint.endswith("?") else hint + ".")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._common import ExerciseResult, _as_int, _not_a_number, verdict
 
-__all__ = ["check_flatten_index", "check_fc_parameter_count", "check_fc_backward"]
+__all__ = ["check_flatten_index", "check_fc_parameters_stl10", "check_linear_backward"]
 
 
 def check_flatten_index(answer: Any) -> ExerciseResult:
@@ -44,34 +44,49 @@ def check_flatten_index(answer: Any) -> ExerciseResult:
     return verdict(name, False, "", hint)
 
 
-def check_fc_parameter_count(answer: Any) -> ExerciseResult:
-    """Exercise 2: the parameters of VGG16's three FC layers for 224×224×3 ImageNet (1000 classes)."""
-    name = "fc_parameter_count"
+#: Exercise 2: VGG16 (three FC layers of 4096, 4096 and 10 outputs) on 96×96×3 photos with 10 classes (STL-10)
+STL10_SIZE, STL10_CLASSES = 96, 10
+
+
+def _fc_params(flat: int, classes: int, hidden: int = 4096, biases: bool = True) -> int:
+    sizes = [(flat, hidden), (hidden, hidden), (hidden, classes)]
+    return sum(d * m + (m if biases else 0) for d, m in sizes)
+
+
+def check_fc_parameters_stl10(answer: Any) -> ExerciseResult:
+    """Exercise 2: the parameters (weights and biases) of VGG16's three FC layers for 96×96×3 input, 10 classes."""
+    name = "fc_parameters_stl10"
     value = _as_int(answer)
     if value is None:
         return _not_a_number(name, answer, "a whole number of parameters")
-    sizes = [(512 * 7 * 7, 4096), (4096, 4096), (4096, 1000)]
-    weights = sum(i * o for i, o in sizes)
-    biases = sum(o for _, o in sizes)
-    if value == weights + biases:
+    side = STL10_SIZE // 2**5  # five 2×2 poolings with stride 2; the 3×3 convolutions (padding 1) keep the size
+    flat = 512 * side * side
+    expected = _fc_params(flat, STL10_CLASSES)
+    if value == expected:
         return verdict(
-            name, True, f"the three FC layers hold {value / 138_357_544:.0%} of VGG16's 138,357,544 parameters.", ""
+            name,
+            True,
+            "fc1 still dominates: the size of the last feature map decides most of the FC layers' parameters.",
+            "",
         )
-    if value == weights:
-        hint = "those are the weights only: every output unit also has a bias."
-    elif value == 138_357_544:
-        hint = "that is all of VGG16, convolutions included; count only fc1, fc2 and fc3."
-    elif value == (512 * 2 * 2) * 4096 + 4096 * 4096 + 4096 * 10 + 4096 + 4096 + 10:
-        hint = (
-            "that is the seed's 64×64 MNIST variant (2048 inputs, 10 classes); the question is about 224×224 ImageNet."
-        )
-    elif value == weights + biases - sizes[0][0] * sizes[0][1] + 512 * 4096:
-        hint = "fc1 takes the flattened 512×7×7 map, not just 512 values."
-    else:
-        hint = (
-            "a layer with D inputs and M outputs has a (D, M) weight matrix and M biases; fc1's D is the size "
-            "of the flattened last feature map at 224×224."
-        )
+    conv_224 = 14_714_688  # the 13 convolutions' parameters for 3 input channels (notebook 08)
+    known = {
+        _fc_params(flat, STL10_CLASSES, biases=False): "those are the weights only: every output unit also has a bias.",
+        _fc_params(512 * 7 * 7, STL10_CLASSES): "fc1 reads 512×7×7 values only for a 224×224 input; here it is 96×96.",
+        _fc_params(512 * 2 * 2, STL10_CLASSES): "fc1 reads 512×2×2 values for the seed's 64×64 input, not 96×96.",
+        _fc_params(512, STL10_CLASSES): "Flatten keeps every position of the last map, not one value per channel.",
+        _fc_params(flat, 1000): "STL-10 has 10 classes: fc3 has 10 outputs here, not ImageNet's 1000.",
+        _fc_params(3 * flat, STL10_CLASSES): (
+            "the three colour channels only matter for conv1_1; the last feature map has 512 channels, whatever the "
+            "input's."
+        ),
+        _fc_params(512 * 6 * 6, STL10_CLASSES): "count the poolings again: VGG16 has five, one after each block.",
+        expected + conv_224: "that counts the convolutions too; the question asks for fc1, fc2 and fc3 only.",
+    }
+    hint = known.get(value) or (
+        "each layer with D inputs and M outputs has D·M weights and M biases; fc1's D is the size of the "
+        "flattened last feature map: 512 channels of a map that five 2×2 poolings made from 96×96."
+    )
     return verdict(name, False, "", hint)
 
 
@@ -79,77 +94,86 @@ def _shape(a: Any) -> tuple[int, ...] | None:
     return tuple(np.shape(a)) if a is not None else None
 
 
-def check_fc_backward(fc_backward: Callable[..., Any]) -> ExerciseResult:
-    """Exercise 3: ``fc_backward(x, W, dy) -> (dx, dW, db)`` for ``y = x @ W + b``.
+def check_linear_backward(linear_backward: Callable[..., Any]) -> ExerciseResult:
+    """Exercise 3: ``linear_backward(x, W, dy) -> (dx, dW, db)`` for ``y = x @ W.T + b`` with W of shape (M, D)
+    (PyTorch's ``nn.Linear`` layout, the transpose of vgglib's).
 
-    Tried on a non-square and a square weight matrix, and on a batch of one; compared with the layer contract
-    (gradients have the shapes of what they differentiate) and with vgglib's ``FullyConnected``.
+    Tried on a non-square and a square weight matrix, a batch of one and float32; compared with the layer
+    contract (gradients have the shapes of what they differentiate) and with the gradients' values.
     """
-    name = "fc_backward"
-    if not callable(fc_backward):
-        return verdict(name, False, "", f"pass your function itself, got {type(fc_backward).__name__}")
+    name = "linear_backward"
+    if not callable(linear_backward):
+        return verdict(name, False, "", f"pass your function itself, got {type(linear_backward).__name__}")
     rng = np.random.default_rng(5)
-    for n, d, m in ((4, 5, 3), (3, 6, 6), (1, 4, 2)):
-        x = rng.standard_normal((n, d))
-        w = rng.standard_normal((d, m))
-        dy = rng.standard_normal((n, m))
+    for n, d, m, dtype in ((4, 5, 3, np.float64), (3, 6, 6, np.float64), (1, 4, 2, np.float64), (5, 3, 7, np.float32)):
+        x = rng.standard_normal((n, d)).astype(dtype)
+        w = rng.standard_normal((m, d)).astype(dtype)  # (outputs, inputs)
+        dy = rng.standard_normal((n, m)).astype(dtype)
         copies = (x.copy(), w.copy(), dy.copy())
+        where = f"for x {x.shape}, W {w.shape}, dy {dy.shape}"
         try:
-            out = fc_backward(*copies)
+            out = linear_backward(*copies)
         except NotImplementedError:
             return verdict(name, False, "", "not implemented yet: replace the `raise NotImplementedError` line.")
         except Exception as err:  # noqa: BLE001 — the student's code may raise anything
-            return verdict(
-                name,
-                False,
-                "",
-                f"your function raised {type(err).__name__}: {err} (for x {x.shape}, W {w.shape}, dy {dy.shape})",
-            )
+            why = ""
+            if "matmul" in str(err) or "align" in str(err) or "broadcast" in str(err):
+                why = " — write down each factor's shape: here W is (outputs, inputs), the transpose of vgglib's"
+            return verdict(name, False, "", f"your function raised {type(err).__name__}: {err} ({where}){why}")
         if not isinstance(out, (tuple, list)) or len(out) != 3:
             return verdict(name, False, "", "return the three gradients as a tuple (dx, dW, db)")
         if not all(np.array_equal(a, b) for a, b in zip(copies, (x, w, dy))):
             return verdict(
                 name, False, "", "your function changed its inputs in place; backward must only read x, W and dy"
             )
-        dx, dw, db = (np.asarray(a, dtype=float) if a is not None else None for a in out)
+        try:
+            dx, dw, db = (np.asarray(a, dtype=np.float64) if a is not None else None for a in out)
+        except (TypeError, ValueError):
+            return verdict(name, False, "", "return three arrays (dx, dW, db)")
         want = {"dx": x.shape, "dW": w.shape, "db": (m,)}
         got = {"dx": _shape(dx), "dW": _shape(dw), "db": _shape(db)}
         for key in ("dW", "db", "dx"):
             if got[key] != want[key]:
                 if key == "dW" and got[key] == want[key][::-1]:
-                    why = "that is the transpose of W's shape — the seed's mistake; swap the factors' roles"
+                    why = (
+                        "that is the shape of vgglib's (inputs, outputs) weights; this layer stores W as "
+                        "(outputs, inputs), and dW must have the same shape"
+                    )
                 elif key == "db" and got[key] in ((m, 1), (1, m)):
-                    why = "a 2-D bias gradient broadcasts silently; vgglib's bias is a flat (M,) vector"
+                    why = "a 2-D bias gradient broadcasts silently; the bias is a flat (M,) vector"
                 elif key == "db" and got[key] == (n, m):
                     why = "the bias is shared by every sample of the batch, so its gradient adds up their dy"
                 else:
                     why = "a gradient always has the shape of the array it differentiates"
-                return verdict(
-                    name,
-                    False,
-                    "",
-                    f"{key} has shape {got[key]}, expected {want[key]} (for x {x.shape}, W {w.shape}): {why}.",
-                )
-        ref = {"dx": dy @ w.T, "dW": x.T @ dy, "db": dy.sum(axis=0)}
+                return verdict(name, False, "", f"{key} has shape {got[key]}, expected {want[key]} ({where}): {why}.")
+        x64, w64, dy64 = (a.astype(np.float64) for a in (x, w, dy))
+        ref = {"dx": dy64 @ w64, "dW": dy64.T @ x64, "db": dy64.sum(axis=0)}
+        rtol, atol = (1e-9, 1e-12) if dtype == np.float64 else (1e-4, 1e-5)
+
+        def close(a: np.ndarray, b: np.ndarray, rtol: float = rtol, atol: float = atol) -> bool:
+            return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
         for key, value in (("dW", dw), ("db", db), ("dx", dx)):
             assert value is not None  # a None gradient failed the shape check above
-            if not np.allclose(value, ref[key], rtol=1e-9, atol=1e-12):
-                if np.allclose(value, ref[key] / n, rtol=1e-9, atol=1e-12) and n > 1:
+            if not close(value, ref[key]):
+                if n > 1 and close(value, ref[key] / n):
                     why = (
                         "it is 1/N of the right value: the layer must not average — the loss already "
                         "divided by N, and dy carries that"
                     )
-                elif key == "dW" and d == m and np.allclose(value, ref[key].T, rtol=1e-9, atol=1e-12):
+                elif key == "dW" and d == m and close(value, ref[key].T):
                     why = (
-                        "it is transposed: with a square W (like VGG16's 4096×4096 fc2) the shape looks "
-                        "right, only a gradient check notices"
+                        "it is transposed: with a square W the shape looks right and only the values tell; "
+                        "dW[j, i] belongs to the weight from input i to output j"
+                    )
+                elif key == "dx" and d == m and close(value, dy64 @ w64.T):
+                    why = (
+                        "it uses W the wrong way round: with a square W the shapes fit either way; here "
+                        "W[j, i] connects input i to output j"
                     )
                 else:
                     why = "compare with a numerical gradient (vgglib.numerical_gradient) on a tiny example"
-                return verdict(
-                    name,
-                    False,
-                    "",
-                    f"{key} has the right shape but wrong values (for x {x.shape}, W {w.shape}): {why}.",
-                )
-    return verdict(name, True, "all three gradients match, for square and non-square W and a batch of one.", "")
+                return verdict(name, False, "", f"{key} has the right shape but wrong values ({where}): {why}.")
+    return verdict(
+        name, True, "all three gradients match, for square and non-square W, a batch of one and float32.", ""
+    )

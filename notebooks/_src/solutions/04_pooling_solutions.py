@@ -22,8 +22,9 @@
 import numpy as np
 
 import vgglib
+from vgglib import Maxpooling2D
+from vgglib.exercises import check_maxpool_backward, check_maxpool_dx_by_hand, check_pool_by_hand, check_three_way_tie
 from vgglib.gradcheck import numerical_gradient
-from vgglib.exercises import check_maxpool_backward, check_maxpool_dx_by_hand, check_pool_by_hand, check_tie_gradient
 
 print("vgglib", vgglib.__version__)
 x_ex = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.float64)
@@ -57,16 +58,25 @@ print(result)
 assert result.correct
 
 # %% [markdown]
-# **Exercise 3.** With $a = b$: $\max(a+\varepsilon, b) = a + \varepsilon$, and $\max(a-\varepsilon, b) = b = a$.
-# The difference is $\varepsilon$, divided by $2\varepsilon$: $\tfrac12$. The check averages the slope from the
-# right (1) and from the left (0). `numerical_gradient` confirms it.
+# **Exercise 3.** *The layer* keeps the first maximum in row-major order — reading the window row by row,
+# the first 4 is the top-right entry — and sends it all of $dy$: $dx = \begin{bmatrix}0&1\\0&0\end{bmatrix}$.
+#
+# *The numerical check* nudges one entry at a time. Nudging a tied entry up by $\varepsilon$ makes it the sole
+# maximum, $y = 4 + \varepsilon$; nudging it down leaves the other two 4s, $y = 4$. So each tied entry gets
+# $(4 + \varepsilon - 4)/2\varepsilon = \tfrac12$, however many entries tie; the 1 gets 0. The numerical
+# "gradient" $\begin{bmatrix}0&\frac12\\\frac12&\frac12\end{bmatrix}$ sums to $\tfrac32$: more than the
+# $dy = 1$ that a true gradient of this window would pass down. At a kink the central difference measures
+# the average of the two one-sided slopes, not a gradient — which is why gradient checks avoid ties.
 
 # %% tags=["solution-3"]
-ab = np.array([3.0, 3.0])
-numeric = numerical_gradient(lambda: float(ab.max()), ab)
-answer = float(numeric[0])
-print("numerical gradient of max(a, b) at a = b:", numeric)
-result = check_tie_gradient(answer)
+x = np.array([[[[1.0, 4.0], [4.0, 4.0]]]])                          # (1, 1, 2, 2)
+pool = Maxpooling2D()
+pool.forward(x)
+layer = pool.backward(np.ones((1, 1, 1, 1)))[0, 0]
+numerical = numerical_gradient(lambda: float(Maxpooling2D().forward(x).sum()), x)[0, 0]
+print("layer:\n", layer, "\nnumerical:\n", numerical.round(6))
+answer = {"layer": layer, "numerical": numerical}
+result = check_three_way_tie(answer)
 print(result)
 assert result.correct
 

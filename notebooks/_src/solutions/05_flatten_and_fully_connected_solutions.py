@@ -22,7 +22,10 @@
 import numpy as np
 
 import vgglib
-from vgglib.exercises import check_fc_backward, check_fc_parameter_count, check_flatten_index
+from vgglib import FullyConnected, numerical_gradient, relative_error
+from vgglib.exercises import check_fc_parameters_stl10, check_flatten_index, check_linear_backward
+from vgglib.model import VGG16
+from vgglib.summarize import summary
 
 print("vgglib", vgglib.__version__)
 
@@ -40,30 +43,59 @@ print(answer, result)
 assert result.correct
 
 # %% [markdown]
-# **Exercise 2.** Five poolings halve 224 five times: $224 / 2^5 = 7$, so `fc1` reads
-# $512\cdot7\cdot7 = 25{,}088$ values. Each layer has $D\cdot M$ weights and $M$ biases.
+# **Exercise 2.** The convolutions (padding 1) keep the size and five poolings halve it: $96 / 2^5 = 3$, so
+# `fc1` reads $512\cdot3\cdot3 = 4{,}608$ values — the input's three colour channels do not matter here, the
+# last feature map has 512 channels. A layer with $D$ inputs and $M$ outputs has $D\cdot M$ weights and $M$
+# biases. The cell counts it and cross-checks with vgglib's `summary` of `VGG16(3, 10, 96)`, FC rows only.
 
 # %% tags=["solution-2"]
-layers = [(512 * 7 * 7, 4096), (4096, 4096), (4096, 1000)]
+side = 96 // 2**5
+layers = [(512 * side * side, 4096), (4096, 4096), (4096, 10)]
 answer = sum(d * m + m for d, m in layers)
-result = check_fc_parameter_count(answer)
-print(f"{answer:,}", result)
+rows = summary(VGG16.spec(3, 10, 96), print_table=False).rows
+assert answer == sum(r.params for r in rows if r.type == "FullyConnected")
+result = check_fc_parameters_stl10(answer)
+print(f"fc1 reads {layers[0][0]:,} values; FC parameters: {answer:,}", result)
 assert result.correct
 
 
 # %% [markdown]
-# **Exercise 3.** The three formulas of section 3, each one matrix product or sum. The shapes confirm them:
-# $X^\top dY$ is $(D, M)$, $dY\,W^\top$ is $(N, D)$, and summing $dY$ over the batch axis gives $(M,)$.
+# **Exercise 3.** Now $Y_{nk} = \sum_i X_{ni} W_{ki} + b_k$, so
+# $\partial Y_{nk}/\partial W_{ji} = X_{ni}\,\delta_{kj}$ and $\partial Y_{nk}/\partial X_{mi} = \delta_{nm} W_{ki}$.
+# The chain rule of section 3 gives
+#
+# $$ dW_{ji} = \sum_n dY_{nj}\, X_{ni} = (dY^\top X)_{ji}, \qquad
+#    dX_{mi} = \sum_k dY_{mk}\, W_{ki} = (dY\, W)_{mi}, \qquad db_j = \sum_n dY_{nj} . $$
+#
+# The shapes confirm it: $dY^\top X$ is $(M, D)$ like $W$, $dY\,W$ is $(N, D)$ like $X$. It is vgglib's
+# result with $W$ transposed — $dW$ is the transpose of $X^\top dY$ — which only the values, not the shapes,
+# show for a square $W$. The cell also compares with numerical gradients and with vgglib's `FullyConnected`
+# holding $W^\top$.
 
 # %% tags=["solution-3"]
-def fc_backward(x, W, dy):
-    '''x (N, D), W (D, M), dy (N, M) -> dx (N, D), dW (D, M), db (M,).'''
-    dx = dy @ W.T
-    dW = x.T @ dy
+def linear_backward(x, W, dy):
+    '''x (N, D), W (M, D), dy (N, M) -> dx (N, D), dW (M, D), db (M,).'''
+    dx = dy @ W
+    dW = dy.T @ x
     db = dy.sum(axis=0)
     return dx, dW, db
 
 
-result = check_fc_backward(fc_backward)
+rng = np.random.default_rng(0)
+x, W, b, R = (rng.standard_normal(shape) for shape in ((4, 5), (3, 5), (3,), (4, 3)))   # L = Σ Y·R
+
+
+def loss():
+    return float(((x @ W.T + b) * R).sum())
+
+
+dx, dW, db = linear_backward(x, W, R)
+errors = [relative_error(ours, numerical_gradient(loss, wrt)) for ours, wrt in ((dx, x), (dW, W), (db, b))]
+assert max(errors) < 1e-8
+layer = FullyConnected(5, 3).astype(np.float64)
+layer.params["weights"][:], layer.params["bias"][:] = W.T, b               # vgglib stores (D, M)
+layer.forward(x)
+assert np.allclose(layer.backward(R), dx) and np.allclose(layer.grads["weights"].T, dW)
+result = check_linear_backward(linear_backward)
 print(result)
 assert result.correct
