@@ -553,7 +553,8 @@ def _save(s: _State) -> None:
 def _notify(cbs: list[Callback], hook: str, s: _State) -> None:
     """Call ``hook`` of every callback; one returning True asks training to stop (like Ctrl-C)."""
     for cb in cbs:
-        if getattr(cb, hook)(s.history) is True:
+        answer = getattr(cb, hook)(s.history)
+        if answer is True or (isinstance(answer, np.bool_) and bool(answer)):  # also numpy's True (a comparison)
             s.stop.requested, s.stop.reason = True, "stopped by a callback"
 
 

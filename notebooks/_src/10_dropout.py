@@ -30,7 +30,8 @@
 # - derive its backward pass, $dx = dy \odot m/(1-p)$, and check it numerically with a frozen mask;
 # - say what changes between training and test mode, and why the test mode needs no rescaling;
 # - explain why dropout belongs after hidden layers and never after the softmax;
-# - see dropout reduce overfitting in a small experiment, and explore masks interactively.
+# - see dropout reduce overfitting in a small experiment, and explore masks interactively;
+# - transfer the idea to whole feature maps (channel dropout, exercise 3).
 
 # %%
 # %matplotlib inline
@@ -38,16 +39,18 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
 
 import vgglib
 from vgglib import Dropout, Flatten, FullyConnected, ReLU, numerical_gradient, relative_error
 from vgglib.mnist import load_mnist
 from vgglib.preprocess import to_float
-from vgglib.exercises import check_dropout_scale, check_dropout_variance, check_inverted_dropout
+from vgglib.exercises import check_channel_dropout, check_dropout_scale, check_dropout_variance, reveal
 from vgglib.losses import softmax, softmax_cross_entropy
 from vgglib.model import Sequential, vgg16_layer_configs
 from vgglib.optim import Adam
 from vgglib.train import evaluate, fit
+from vgglib.viz import IMAGE_CMAP, digit_color
 from vgglib.widgets import dropout_explorer
 
 np.set_printoptions(precision=4, suppress=True)
@@ -163,7 +166,8 @@ print(y)
 # 2. **the gradient** against a numerical derivative. Dropout is random, so the check freezes the mask: the
 #    function differentiated is $L(x) = \sum_i R_i\, y_i(x)$ for a fixed mask and a fixed random $R$, so that
 #    $dy = R$;
-# 3. **the expectation**: averaged over many masks, $y$ approaches $x$ (the whole point of the scale).
+# 3. **the expectation**: averaged over many masks, $y$ approaches $x$ (the whole point of the scale) — and its
+#    variance approaches $x^2\,p/(1-p)$.
 
 # %%
 rng = np.random.default_rng(1)
@@ -186,15 +190,16 @@ print("backward: naive == library:", np.allclose(dx_naive, dx_lib), " relative e
       magnitude(err))
 assert np.allclose(dx_naive, dx_lib) and err < 1e-7
 
-# 3. the expectation: the mean over 20,000 masks is close to x
+# 3. the expectation (and the variance of section 2): 20,000 masks, one per row
 big = Dropout(0.5, rng=np.random.default_rng(3))
 xs = np.array([0.5, 1.0, 2.0, 4.0])
-mean = big.forward(np.tile(xs, (20_000, 1)), training=True).mean(axis=0)
-print("x            =", xs)
-print("mean of y    =", mean.round(2))
-print("Var measured =", big.forward(np.tile(xs, (20_000, 1))).var(axis=0).round(2),
-      " x² p/(1-p) =", xs ** 2)
-assert np.allclose(mean, xs, rtol=0.05)
+ys = big.forward(np.tile(xs, (20_000, 1)), training=True)        # (20000, 4)
+print("x                      =", xs)
+print("mean of y              =", ys.mean(axis=0).round(2))
+print("variance of y          =", ys.var(axis=0).round(2))
+print("x² p/(1-p) with p = 0.5 =", xs ** 2 * big.p / (1 - big.p))
+assert np.allclose(ys.mean(axis=0), xs, rtol=0.05)
+assert np.allclose(ys.var(axis=0), xs ** 2 * big.p / (1 - big.p), rtol=0.05)
 
 # %% [markdown]
 # ## 5 · The real thing: `vgglib.layers.Dropout`
@@ -233,14 +238,16 @@ t_naive = best_time(lambda: dropout_forward_naive(x, 0.5, np.random.default_rng(
 vec_layer = Dropout(0.5, rng=np.random.default_rng(0))
 t_vec = best_time(lambda: vec_layer.forward(x, training=True), repeats=50)
 speedup = t_naive / t_vec
-print(f"naive loops: {1e3 * t_naive:.1f} ms   vectorised: {1e3 * t_vec:.3f} ms   "
-      f"({speedup:.0f}x faster; best of several warm calls each)")
+print(f"on this machine, x of shape {x.shape}: naive loops {1e3 * t_naive:.1f} ms, vectorised {1e3 * t_vec:.3f} ms "
+      f"({speedup:.0f}x faster; the best of 3 and of 50 warm calls)")
 assert speedup > 5
 
 # %% [markdown]
 # The vectorised layer is many times faster — the ratio printed above, measured on this machine when the
-# notebook ran. (Timing a single call of each would mostly measure the vectorised layer's first, cold call and
-# understate the gap many-fold; hence one warm-up call and the best of several repeats.)
+# notebook ran (the exact factor depends on the machine and on what else it is doing). How it is timed matters
+# as much as what: the vectorised call takes tens of microseconds, so a single timing of it is at the mercy of
+# a first call's one-off costs and of any interruption by the rest of the machine. `best_time` therefore makes
+# one untimed warm-up call and keeps the *fastest* of many repeats — the run least disturbed by anything else.
 
 # %% [markdown]
 # **On real data.** What does a digit look like to a layer after dropout? Here dropout acts directly on the
@@ -256,7 +263,7 @@ fig, axes = plt.subplots(len(digits), len(rates), figsize=(6.4, 6.6))
 for j, rate in enumerate(rates):
     out = Dropout(rate, rng=np.random.default_rng(j)).forward(digits[:, None], training=True)[:, 0]
     for i in range(len(digits)):
-        axes[i, j].imshow(out[i], cmap="gray", vmin=0, vmax=2)
+        axes[i, j].imshow(out[i], cmap=IMAGE_CMAP, vmin=0, vmax=2)
         axes[i, j].axis("off")
     axes[0, j].set_title(f"p = {rate}\nmean {out.mean():.3f}", fontsize=9)
 plt.tight_layout()
@@ -314,8 +321,9 @@ print("last layers:", " → ".join(names[-3:]), "(then the softmax, inside the l
 # - **the probabilities**: test mode, with this mask, and the average over 200 masks.
 #
 # Things to try: raise $p$ and press *resample* a few times — how often does the prediction with one mask
-# change? Compare the average over 200 masks with the test-mode probabilities: they are close, but
-# not equal — the cell after the numbers below says why.
+# change? Compare the average over 200 masks with the test-mode probabilities: they nearly agree — the same
+# digit on top, similar sizes — but not exactly, and the cells after the numbers below say why the agreement
+# can only be approximate.
 
 # %% tags=["nbval-ignore-output"]
 # (trained numbers differ in the last digits between BLAS builds and thread counts; the asserts hold everywhere)
@@ -346,6 +354,14 @@ index = int(np.argmin(np.abs(top - 0.7)))
 print(f"test digit #{index}: label {y_test[index]}, top probability {top[index]:.2f}")
 assert result["accuracy"] > 0.8
 
+# %% [markdown]
+# **Predict, then run.** Dropout is unbiased: averaged over masks, every unit's output equals its test-mode value
+# (section 2). Before you look at the explorer: the probability of the digit the network picks (in test mode,
+# about 0.7 here), averaged over 200 masks — will it come out *higher*, *the same*, or *lower* than in test mode?
+
+# %%
+guess = None   # your prediction: "higher", "the same" or "lower"
+
 # %%
 explorer = dropout_explorer(mlp, X_test[index], int(y_test[index]), layer="dropout1", p=0.5, seed=0)
 explorer
@@ -360,16 +376,32 @@ print(f"p = {s['p']}: kept {100 * s['kept']:.1f}% of the units; mask values {np.
 print("test mode        ", s["probs_test"].round(3))
 print("this mask        ", s["probs_mask"].round(3))
 print("mean of 200 masks", s["probs_mean"].round(3))
+assert s["probs_mean"].argmax() == s["probs_test"].argmax()          # the same digit on top
+
+# %%
+top = int(s["probs_test"].argmax())
+change = s["probs_mean"][top] - s["probs_test"][top]
+_ = reveal(guess, "the same" if abs(change) < 0.01 else "higher" if change > 0 else "lower",
+           what="the mask average of the top probability")
 
 # %% [markdown]
-# Why only close? Dropout is unbiased, $\mathbb{E}[y] = x$ (section 2), and test mode feeds the network that
-# expectation $x$. A **linear** layer passes expectations through unchanged: $\mathbb{E}[W y + b] = W x + b$,
+# Why only approximately? Dropout is unbiased, $\mathbb{E}[y] = x$ (section 2), and test mode feeds the network
+# that expectation $x$. A **linear** layer passes expectations through unchanged: $\mathbb{E}[W y + b] = W x + b$,
 # so averaging its outputs over masks gives its test-mode output, up to Monte-Carlo noise that shrinks like
 # $1/\sqrt{\text{number of masks}}$. After `fc2` come a ReLU, `fc3` and the softmax, and for a nonlinear $f$,
-# $\mathbb{E}[f(y)] \neq f(\mathbb{E}[y])$ in general: the mask average of the probabilities differs from
-# the test-mode probabilities by a systematic amount that more masks do not remove. (Test mode is a cheap
-# approximation of the mask average — "weight scaling" — not the average itself.) Measured at the same digit,
-# with 200 and 20,000 masks; each gap is also given in standard errors of the mask average:
+# $\mathbb{E}[f(y)] \neq f(\mathbb{E}[y])$ in general:
+#
+# - the **ReLU** is convex, so $\mathbb{E}[\max(0, z)] \ge \max(0, \mathbb{E}[z])$: a unit whose input
+#   fluctuates around a value near 0 has a positive average output even where test mode gives it 0, and `fc3`
+#   then sees other inputs on average than in test mode;
+# - the **softmax** saturates: once a digit's probability is above 1/2, a mask that raises its logit (relative to
+#   the others) gains it less probability than a mask that lowers the logit by as much loses — so noise in the
+#   logits lowers the *average* probability of a fairly sure answer and spreads it over the others.
+#
+# So the mask average of the probabilities differs from the test-mode probabilities by a systematic amount that
+# more masks do not remove. (Test mode is a cheap approximation of the mask average — "weight scaling" — not the
+# average itself.) Measured at the same digit, with 200 and 20,000 masks; each gap is also given in standard
+# errors of the mask average:
 
 # %% tags=["nbval-ignore-output"]
 # (trained numbers differ in the last digits between BLAS builds and thread counts; the asserts hold everywhere)
@@ -417,7 +449,9 @@ assert (p_gap / p_se).max() > 5          # nonlinear: a real difference, not noi
 # two interleaved half-moons in the plane, with so much noise that the classes overlap, and only 100 training
 # points. A network with two hidden layers of 300 units — far more than 100 points need — is trained on it for
 # 600 full-batch Adam steps, once without dropout and once with $p = 0.5$ after both hidden layers, from the
-# same initial weights. The test set has 2,000 points from the same distribution.
+# same initial weights. The test set has 2,000 points from the same distribution. In the figure the two right
+# panels shade the plane by the network's probability of class 1 (blue = class 0, white = undecided, orange =
+# class 1; black line: the decision boundary) under the 100 training points.
 
 # %% tags=["nbval-ignore-output"]
 def moons(n, noise, rng):
@@ -464,18 +498,24 @@ def train_moons(p, steps=600, every=20):
 
 
 runs = {p: train_moons(p) for p in (0.0, 0.5)}
-assert runs[0.5][1]["test_loss"][-1] < runs[0.0][1]["test_loss"][-1]       # dropout: lower test loss
 for p, (net, c) in runs.items():
-    print(f"p = {p}: train accuracy {100 * c['train_acc'][-1]:5.1f}%  test accuracy {100 * c['test_acc'][-1]:5.1f}%  "
-          f"test loss {c['test_loss'][-1]:.2f} (lowest {min(c['test_loss']):.2f})")
+    print(f"p = {p}: train loss {c['train_loss'][-1]:.2f}  train accuracy {100 * c['train_acc'][-1]:5.1f}%  "
+          f"test accuracy {100 * c['test_acc'][-1]:5.1f}%  test loss {c['test_loss'][-1]:.2f} "
+          f"(lowest {min(c['test_loss']):.2f})")
+plain, dropped = runs[0.0][1], runs[0.5][1]
+assert plain["train_loss"][-1] < dropped["train_loss"][-1]               # without dropout: fits the noise
+assert plain["test_loss"][-1] > 2 * min(plain["test_loss"])             # ... and its test loss rises again
+assert plain["test_loss"][-1] > 2 * dropped["test_loss"][-1]            # dropout: several times lower test loss
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.4))
-for p, (net, c) in runs.items():
-    style = "-" if p else "--"
-    axes[0].plot(c["step"], c["train_loss"], style, color="tab:blue", label=f"train, p = {p}")
-    axes[0].plot(c["step"], c["test_loss"], style, color="tab:orange", label=f"test, p = {p}")
-    axes[1].plot(c["step"], 100 * np.array(c["test_acc"]), style, color="tab:orange", label=f"test, p = {p}")
+fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+class_colors = (digit_color(0), digit_color(1))                 # class c in the colour of digit c, as everywhere
+class_cmap = LinearSegmentedColormap.from_list("class 0 to class 1", [class_colors[0], "white", class_colors[1]])
+for p, (net, c) in runs.items():                                # curves in black (train) and grey (test): the
+    style = "-" if p else "--"                                  # blue and orange of the classes stay theirs
+    axes[0].plot(c["step"], c["train_loss"], style, color="black", label=f"train, p = {p}")
+    axes[0].plot(c["step"], c["test_loss"], style, color="0.55", label=f"test, p = {p}")
+    axes[1].plot(c["step"], 100 * np.array(c["test_acc"]), style, color="0.55", label=f"test, p = {p}")
 axes[0].set(xlabel="step", ylabel="cross-entropy", title="loss", ylim=(0, 2))
 axes[1].set(xlabel="step", ylabel="accuracy (%)", title="test accuracy")
 axes[0].legend(fontsize=8)
@@ -484,13 +524,13 @@ gx, gy = np.meshgrid(np.linspace(-2, 3, 150), np.linspace(-1.5, 2, 150))
 grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
 for ax, (p, (net, c)) in zip(axes[2:], runs.items()):
     prob = softmax(net.forward(grid, training=False))[:, 1].reshape(gx.shape)
-    ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+    ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap=class_cmap, alpha=0.6)
     ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1)
-    for label, color in ((0, "tab:blue"), (1, "tab:red")):
-        ax.scatter(*P_train[c_train == label].T, color=color, edgecolors="white", linewidths=0.6, s=22)
-    ax.set_title(f"p = {p}: test accuracy {100 * c['test_acc'][-1]:.1f}%", fontsize=10)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    for label in (0, 1):
+        ax.scatter(*P_train[c_train == label].T, color=class_colors[label], edgecolors="k", linewidths=0.5, s=22,
+                   label=f"class {label}")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=f"p = {p}: test accuracy {100 * c['test_acc'][-1]:.1f}%")
+    ax.legend(fontsize=8, loc="lower left")
 plt.tight_layout()
 plt.show()
 
@@ -535,9 +575,9 @@ answer = None   # your answer: a number
 check_dropout_scale(answer)
 
 # %% [markdown]
-# **Exercise 2 (medium).** One unit has the activation $x = 2$ and goes through inverted dropout with
-# $p = 0.5$. What is the variance of its output $y$ (over the random mask)? Derive it from the two values $y$
-# can take rather than from the formula in the summary.
+# **Exercise 2 (medium).** One unit has the activation $x = 3$ and goes through inverted dropout with
+# $p = 0.25$. What is the variance of its output $y$ (over the random mask)? Derive it from the two values $y$
+# can take and their probabilities, rather than from the formula in the summary.
 
 # %% tags=["exercise-2"]
 answer = None   # your answer: a number
@@ -545,14 +585,22 @@ check_dropout_variance(answer)
 
 
 # %% [markdown]
-# **Exercise 3 (harder).** Write `my_dropout(x, p, rng)`: inverted dropout in training mode for an array of
-# any shape, vectorised (no Python loops), without `vgglib.layers.Dropout`. It must return a new array of
-# `x`'s dtype, and leave `x` unchanged.
+# **Exercise 3 (harder, transfer).** Everything above drops single *units*. In the convolutional part of a
+# network that does little: neighbouring pixels of a feature map are strongly correlated, so a dropped pixel is
+# almost recovered from its neighbours by the next 3×3 convolution. **Channel dropout** ("spatial dropout",
+# Tompson et al., 2015) drops whole feature maps instead: for feature maps $x$ of shape $(N, C, H, W)$, one coin
+# per image $n$ and channel $c$ decides whether the entire $H \times W$ map $x_{n,c}$ is zeroed (probability $p$)
+# or kept and scaled by $1/(1-p)$, so that $\mathbb{E}[y] = x$ again.
+#
+# Write `channel_dropout(x, p, rng)` for training mode, vectorised (no Python loops), without
+# `vgglib.layers.Dropout`: it returns a new array of `x`'s shape and dtype. The check tries several shapes
+# (a batch of one among them), float32 and float64, and $p = 0$. (Its backward pass is $dx = dy \odot$ the same
+# scaled mask — why?)
 
 # %% tags=["exercise-3"]
-def my_dropout(x, p, rng):
-    '''x: any shape; p: drop probability in [0, 1); rng: np.random.Generator -> y of x's shape and dtype'''
+def channel_dropout(x, p, rng):
+    '''x: (N, C, H, W); p: drop probability in [0, 1); rng: np.random.Generator -> y of x's shape and dtype'''
     raise NotImplementedError
 
 
-check_inverted_dropout(my_dropout)
+check_channel_dropout(channel_dropout)

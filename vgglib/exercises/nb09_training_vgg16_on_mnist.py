@@ -69,7 +69,7 @@ def check_early_stopping(make_callback: Callable[..., Any]) -> ExerciseResult:
                 decision = callback(history)
             except Exception as err:  # noqa: BLE001
                 return verdict(name, False, "", f"your callback raised {type(err).__name__}: {err} (epoch {e})")
-            if decision is True:
+            if decision is True or (isinstance(decision, np.bool_) and bool(decision)):  # as fit decides
                 stopped = e
                 break
         if stopped != stop_at:

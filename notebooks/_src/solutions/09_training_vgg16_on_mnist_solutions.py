@@ -43,6 +43,9 @@ assert result.correct
 # %% [markdown]
 # **Exercise 2.** The epochs since the best accuracy are the number of entries after the (first) position of the
 # maximum; stop when that reaches `patience`. The callback reads the history, so it needs no state of its own.
+# `int(np.argmax(...))` keeps the comparison in Python numbers, so the callback returns Python's `True`/`False`
+# (`fit` also takes numpy's `np.True_` as a stop request, but no other truthy value: a stray number or list
+# returned by a callback does not stop training).
 
 # %% tags=["solution-2"]
 def make_early_stopping(patience):

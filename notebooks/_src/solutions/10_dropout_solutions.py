@@ -22,7 +22,7 @@
 import numpy as np
 
 import vgglib
-from vgglib.exercises import check_dropout_scale, check_dropout_variance, check_inverted_dropout
+from vgglib.exercises import check_channel_dropout, check_dropout_scale, check_dropout_variance
 
 print("vgglib", vgglib.__version__)
 
@@ -38,12 +38,12 @@ print(answer, result)
 assert result.correct
 
 # %% [markdown]
-# **Exercise 2.** $y = x/(1-p) = 4$ with probability $1 - p = 0.5$ and $y = 0$ otherwise. So
-# $\mathbb{E}[y] = 0.5 \cdot 4 = 2 = x$, $\mathbb{E}[y^2] = 0.5 \cdot 16 = 8$, and
-# $\operatorname{Var}[y] = 8 - 2^2 = 4$ — the same as $x^2 p/(1-p) = 4 \cdot 1 = 4$.
+# **Exercise 2.** $y = x/(1-p) = 3/0.75 = 4$ with probability $1 - p = 0.75$ and $y = 0$ with probability
+# $p = 0.25$. So $\mathbb{E}[y] = 0.75 \cdot 4 = 3 = x$, $\mathbb{E}[y^2] = 0.75 \cdot 16 = 12$, and
+# $\operatorname{Var}[y] = 12 - 3^2 = 3$ — the same as $x^2 p/(1-p) = 9 \cdot 0.25/0.75 = 3$.
 
 # %% tags=["solution-2"]
-x, p = 2.0, 0.5
+x, p = 3.0, 0.25
 values = np.array([x / (1 - p), 0.0])
 probs = np.array([1 - p, p])
 mean = (probs * values).sum()
@@ -54,16 +54,29 @@ assert result.correct
 
 
 # %% [markdown]
-# **Exercise 3.** One uniform number per element; a unit is kept when it is at least $p$ (probability $1-p$).
-# The boolean mask becomes 0/1 in `x`'s dtype, and the scale is applied in the same dtype.
+# **Exercise 3.** One coin per (image, channel): a uniform array of shape $(N, C, 1, 1)$ compared with $p$. The
+# two axes of length 1 matter — numpy's broadcasting lines up axes from the right, so a mask of shape $(N, C)$
+# would be matched with $(H, W)$ (an error, or worse, a wrong mask when the sizes happen to fit); with
+# $(N, C, 1, 1)$ each coin is stretched over its whole $H \times W$ map. The scale $1/(1-p)$ is applied in `x`'s
+# dtype, as in section 5.
+#
+# The backward pass: with the mask fixed, $y_{nchw} = x_{nchw}\, m_{nc}/(1-p)$ is again an element-wise linear
+# function of $x$, so $\partial L/\partial x_{nchw} = \partial L/\partial y_{nchw} \cdot m_{nc}/(1-p)$ —
+# $dx = dy \odot$ the same broadcast mask, exactly as for unit dropout; only the mask's shape changed.
 
 # %% tags=["solution-3"]
-def my_dropout(x, p, rng):
-    '''x: any shape; p: drop probability in [0, 1); rng: np.random.Generator -> y of x's shape and dtype'''
-    keep = rng.random(x.shape) >= p
-    return x * (keep.astype(x.dtype) / x.dtype.type(1 - p))
+def channel_dropout(x, p, rng):
+    '''x: (N, C, H, W); p: drop probability in [0, 1); rng: np.random.Generator -> y of x's shape and dtype'''
+    n, c = x.shape[:2]
+    keep = rng.random((n, c, 1, 1)) >= p                      # one coin per (image, channel)
+    return x * (keep.astype(x.dtype) / x.dtype.type(1 - p))   # broadcast over H and W
 
 
-result = check_inverted_dropout(my_dropout)
+maps = np.ones((2, 4, 3, 3), dtype=np.float32)
+y = channel_dropout(maps, 0.5, np.random.default_rng(0))
+print("per (image, channel) map: the value of its 9 pixels (0 = dropped)")
+print(y[:, :, 0, 0])
+assert all(np.unique(y[n, c]).size == 1 for n in range(2) for c in range(4))   # whole maps only
+result = check_channel_dropout(channel_dropout)
 print(result)
 assert result.correct
