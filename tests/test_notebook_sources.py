@@ -117,3 +117,10 @@ def test_each_exercise_cell_has_its_solution_cell(script):
         check = [line for line in source.splitlines() if line.startswith("check_")]
         assert check, f"exercise {k}: the student's cell ends with its self-check call"
         assert check[-1].split("(")[0] in solutions[k], f"exercise {k}: the solution runs the same check"
+
+
+def test_no_empty_cells():
+    """A stray blank line in a source becomes an empty cell (never run, so nbval and the repository test trip)."""
+    for script, _ in build.pairs():
+        for i, cell in enumerate(jupytext.read(script).cells):
+            assert cell.source.strip(), f"{script.name}: cell {i} is empty"

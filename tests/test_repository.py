@@ -16,7 +16,19 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
 ALL_NOTEBOOKS = [p for p in ALL_NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
-DECLARED = {"numpy", "matplotlib", "ipywidgets", "scipy", "tqdm", "vgglib", "IPython", "ipykernel", "mpl_toolkits"}
+DECLARED = {
+    "numpy",
+    "matplotlib",
+    "ipywidgets",
+    "ipycanvas",
+    "scipy",
+    "tqdm",
+    "threadpoolctl",
+    "vgglib",
+    "IPython",
+    "ipykernel",
+    "mpl_toolkits",
+}
 
 
 def readme_test_command():

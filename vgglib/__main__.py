@@ -13,6 +13,9 @@ data: augmentation values (finite, in range), ``--data-dir`` (only with full dat
 stored run had the same settings (only ``--epochs`` may change). ``--epochs 0`` writes the untrained weights to
 ``--out``. Documented in the README and used in ``notebooks/09_training_vgg16_on_mnist.ipynb``.
 
+``python -m vgglib coursework build|grade`` is for instructors (graded releases of the exercises, grading
+submissions): :mod:`vgglib.coursework`, imported only when it runs, with the ``instructor`` extra.
+
 Why one module: the three commands share one parser, its argument types and the one-line error handling; each
 command is a short function that calls the library.
 """
@@ -173,7 +176,49 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir", metavar="DIR", help="where the full MNIST files are, with --data full")
     e.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default 64)")
     e.add_argument("--limit", type=_positive_int, help="evaluate on the first N test images only")
+    _add_coursework_parser(sub)
     return parser
+
+
+def _add_coursework_parser(sub: Any) -> None:
+    """``coursework build|grade`` (instructors; vgglib/coursework.py, imported only when the command runs)."""
+    c = sub.add_parser(
+        "coursework",
+        help="instructors: build graded releases of the exercises, grade submissions (otter-grader)",
+        description="Graded coursework from the notebooks' exercises (needs pip install -e '.[instructor]'). "
+        "README, 'For instructors'.",
+    )
+    actions = c.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    b = actions.add_parser(
+        "build",
+        help="build a release: student notebooks, autograders with hidden tests, Gradescope zips",
+        description="Build a release in OUT from the lesson sources (notebooks/_src/) and the hidden tests "
+        "(coursework/hidden/): OUT/student/ to hand out, OUT/autograder/ to keep.",
+    )
+    b.add_argument("out", metavar="OUT", help="folder for the release (new, empty, or an earlier release)")
+    b.add_argument("--notebooks", metavar="NN,NN", help="notebooks to include, e.g. 04,06 (default: the course file's)")
+    b.add_argument("--points", metavar="FILE", help="TOML file whose [points] override the course file's")
+    b.add_argument("--config", metavar="FILE", help="course file (default coursework/course.toml of the checkout)")
+    b.add_argument("--repo", metavar="DIR", help="the vgglib checkout with notebooks/_src (default: found)")
+    b.add_argument("--verify", action="store_true", help="grade the solved notebooks afterwards: full marks or fail")
+    g = actions.add_parser(
+        "grade",
+        help="grade submissions locally and print each question's points and why a test failed",
+        description="Grade notebooks with a release's autograders (locally, no Docker).",
+    )
+    g.add_argument("release", metavar="RELEASE", help="a folder written by coursework build")
+    g.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="a notebook, or a folder of notebooks")
+    g.add_argument("--csv", metavar="FILE", help="also write one row of scores per submission to FILE")
+    g.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="grade N submissions at once (default 1)")
+
+
+def _cmd_coursework(args: argparse.Namespace) -> int:
+    from .coursework import CourseworkError, run_command
+
+    try:
+        return run_command(args)
+    except CourseworkError as err:
+        raise _CLIError(str(err)) from None
 
 
 def run_info(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -469,6 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_summary(args)
         if args.command == "train":
             return _cmd_train(args, argv)
+        if args.command == "coursework":
+            return _cmd_coursework(args)
         return _cmd_evaluate(args)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
