@@ -1,6 +1,7 @@
-"""Optimizers (SGD with momentum/Nesterov, Adam) and learning-rate schedules (constant, step, cosine).
+"""Optimizers (SGD with momentum/Nesterov, Adagrad, RMSprop, Adam, AdamW) and learning-rate schedules.
 
 Derived and compared in ``notebooks/11_optimizers_sgd_momentum_adam.ipynb``; used by :func:`vgglib.train.fit`.
+The class names, hyperparameter names, defaults and update rules are ``torch.optim``'s.
 
 An optimizer updates every parameter in place from its gradient: ``optimizer.step(model)`` reads
 ``model.parameters()`` (``Param(layer, key, value, grad)``), so float32 weights stay float32 and checkpoints and
@@ -11,8 +12,14 @@ parameter's name ``"<layer>.<key>"``. ``state_dict()`` holds only numpy arrays a
 Update rules (g = gradient, plus ``weight_decay * p`` when weight decay is on — L2 regularisation):
 
 * SGD:       v <- mu·v + g;  step d = g + mu·v (Nesterov) or d = v;  p <- p - lr·d   (mu = 0: p <- p - lr·g)
+* Adagrad:   s <- s + g²;  p <- p - lr·g/(sqrt(s) + eps)
+* RMSprop:   s <- alpha·s + (1-alpha)·g²;  d = g/(sqrt(s) + eps);  b <- mu·b + d, p <- p - lr·b  (mu = 0: p <- p - lr·d)
 * Adam:      m <- b1·m + (1-b1)·g;  v <- b2·v + (1-b2)·g²;  m^ = m/(1-b1^t);  v^ = v/(1-b2^t);
              p <- p - lr·m^/(sqrt(v^) + eps)     (t = this parameter's step count, from 1)
+* AdamW:     p <- p·(1 - lr·weight_decay) (decoupled weight decay: not added to g), then Adam's step
+
+Why one module: every optimizer is a short subclass of :class:`Optimizer` sharing its checks, state handling and
+in-place piecewise update; the schedules at the end are what ``fit`` sets their ``lr`` with.
 
 The SGD form is PyTorch's (``v`` accumulates gradients, ``lr`` multiplies at the end); with a constant
 learning rate it is the same trajectory as cs231n's ``v <- mu·v - lr·g; p <- p + v``.
@@ -33,7 +40,10 @@ from .fast.workers import parallel_map
 __all__ = [
     "Optimizer",
     "SGD",
+    "Adagrad",
+    "RMSprop",
     "Adam",
+    "AdamW",
     "make_optimizer",
     "Schedule",
     "ConstantLR",
@@ -222,6 +232,119 @@ class SGD(Optimizer):
         return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay, "nesterov": self.nesterov}
 
 
+def _refuse_underflowing_eps(kind: str, eps: float, name: str, value: np.ndarray, where: str) -> None:
+    """An ``eps`` that is 0 in the parameter's dtype (1e-8 in float16) makes ``g/(sqrt(s) + eps)`` divide by zero
+    wherever a gradient is 0 or underflows: refuse it before any update."""
+    if value.dtype.type(eps) == 0:
+        raise ValueError(
+            f"{where}: {value.dtype} parameters with {kind}: eps={eps:g} underflows to 0 in {value.dtype}, "
+            f"so the update divides by zero (parameter {name}); train in float32 (model.astype(np.float32))"
+        )
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi, Hazan & Singer, 2011): every parameter's step divided by the root of its summed squared
+    gradients, ``s <- s + g²``; ``p <- p - lr·g/(sqrt(s) + eps)`` — ``torch.optim.Adagrad`` (without ``lr_decay``).
+
+    State per parameter: the running sum ``sum`` (the parameter's dtype, starting at ``initial_accumulator_value``)
+    and the step count. The sum only grows, so every step is smaller than the last for the same gradient.
+    """
+
+    slots = ("sum",)
+
+    def __init__(
+        self, lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0, initial_accumulator_value: float = 0.0
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.eps = check_number(eps, "eps", "Adagrad", 0.0, low_open=True)
+        self.initial_accumulator_value = check_number(initial_accumulator_value, "initial_accumulator_value", "Adagrad")
+
+    def check_param(self, name: str, value: Any, where: str) -> None:
+        """As :meth:`Optimizer.check_param`; also refuses a dtype in which ``eps`` is 0 (see Adam)."""
+        super().check_param(name, value, where)
+        _refuse_underflowing_eps(type(self).__name__, self.eps, name, value, where)
+
+    def _init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
+        state = super()._init_state(value)
+        state["sum"] += self.initial_accumulator_value
+        return state
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        state["step"] += 1
+        for pp, gg, s, tmp in _chunks(self, p, g, state["sum"]):
+            np.multiply(gg, gg, out=tmp)
+            s += tmp  # s = s + g²
+            np.sqrt(s, out=tmp)
+            tmp += self.eps
+            np.divide(gg, tmp, out=tmp)
+            tmp *= self.lr  # lr g / (sqrt(s) + eps)
+            pp -= tmp
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "initial_accumulator_value": self.initial_accumulator_value,
+        }
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton, 2012): Adagrad with a leaky average instead of a sum, ``s <- alpha·s + (1-alpha)·g²``;
+    ``p <- p - lr·g/(sqrt(s) + eps)`` — ``torch.optim.RMSprop`` (``centered=False``).
+
+    With ``momentum`` > 0 the normalised gradient is accumulated first: ``b <- momentum·b + g/(sqrt(s) + eps)``;
+    ``p <- p - lr·b``. State per parameter: ``square_avg`` (and ``momentum_buffer``) and the step count. There is
+    no bias correction: ``s`` starts at 0, so the first steps are ``1/sqrt(1 - alpha)`` (10 for 0.99) times larger
+    than ``lr·sign(g)`` — Adam's correction removes exactly that.
+    """
+
+    def __init__(
+        self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.alpha = check_number(alpha, "alpha", "RMSprop", 0.0, 1.0, high_open=True)
+        self.eps = check_number(eps, "eps", "RMSprop", 0.0, low_open=True)
+        self.momentum = check_number(momentum, "momentum", "RMSprop", 0.0, 1.0, high_open=True)
+        self.slots = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
+
+    def check_param(self, name: str, value: Any, where: str) -> None:
+        """As :meth:`Optimizer.check_param`; also refuses a dtype in which ``eps`` is 0 (see Adam)."""
+        super().check_param(name, value, where)
+        _refuse_underflowing_eps(type(self).__name__, self.eps, name, value, where)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        state["step"] += 1
+        a = self.alpha
+        pieces = (state["square_avg"], state["momentum_buffer"]) if self.momentum else (state["square_avg"],)
+        for pp, gg, s, *rest in _chunks(self, p, g, *pieces):
+            tmp = rest[-1]
+            s *= a
+            np.multiply(gg, gg, out=tmp)
+            tmp *= 1 - a
+            s += tmp  # s = alpha s + (1 - alpha) g²
+            np.sqrt(s, out=tmp)
+            tmp += self.eps
+            np.divide(gg, tmp, out=tmp)  # g / (sqrt(s) + eps)
+            if self.momentum:
+                b = rest[0]
+                b *= self.momentum
+                b += tmp  # b = mu b + g / (sqrt(s) + eps)
+                np.multiply(b, self.lr, out=tmp)
+            else:
+                tmp *= self.lr
+            pp -= tmp
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "alpha": self.alpha,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "momentum": self.momentum,
+        }
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015) with bias correction; ``weight_decay`` adds ``weight_decay·p`` to the gradient.
 
@@ -276,9 +399,42 @@ class Adam(Optimizer):
         return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019) — ``torch.optim.AdamW``.
+
+    ``p <- p·(1 - lr·weight_decay)``, then Adam's step computed from the gradient alone. Adam's own
+    ``weight_decay`` adds ``weight_decay·p`` to the gradient (L2 regularisation), which the division by
+    ``sqrt(v^)`` then rescales per parameter: weights with large gradients are barely decayed, weights with tiny
+    ones are pulled to 0 at ``lr`` per step. Here every weight shrinks by the same factor per step. The default
+    ``weight_decay`` is torch's, 0.01.
+    """
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(lr, betas, eps, weight_decay)
+
+    def _apply(self, value: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        g = np.ascontiguousarray(grad, dtype=value.dtype)  # the gradient alone: no weight_decay·p added
+        if self.weight_decay:
+            value *= 1 - self.lr * self.weight_decay  # decoupled: p <- p (1 - lr wd), in place
+        self._update(value, g, state)
+
+
 def make_optimizer(name: str, lr: float | None = None, **kwargs: Any) -> Optimizer:
-    """``"sgd"`` or ``"adam"`` by name (the CLI's ``--optimizer``); ``lr`` None keeps the class default."""
-    classes = {"sgd": SGD, "adam": Adam}
+    """``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"`` or ``"adamw"`` by name (the CLI's ``--optimizer``);
+    ``lr`` None keeps the class default."""
+    classes: dict[str, type[Optimizer]] = {
+        "sgd": SGD,
+        "adagrad": Adagrad,
+        "rmsprop": RMSprop,
+        "adam": Adam,
+        "adamw": AdamW,
+    }
     if name.lower() not in classes:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(classes)}")
     if lr is not None:

@@ -57,6 +57,8 @@ def check_label_preserving(answer: Any) -> ExerciseResult:
 def _reference_shift(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
     out = np.zeros_like(image)
     h, w = image.shape
+    if abs(dy) >= h or abs(dx) >= w:  # the whole image leaves the frame
+        return out
     src = image[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
     out[max(0, dy) : max(0, dy) + src.shape[0], max(0, dx) : max(0, dx) + src.shape[1]] = src
     return out
@@ -68,15 +70,21 @@ def check_shift(func: Callable[..., Any]) -> ExerciseResult:
     name = "shift"
     if not callable(func):
         return verdict(name, False, "", f"pass your function itself, got {type(func).__name__}")
-    image = np.arange(1.0, 36.0).reshape(5, 7)
-    for dy, dx in ((1, 2), (-2, 1), (0, -3), (0, 0), (3, -1)):
+    wide = np.arange(1.0, 36.0).reshape(5, 7)
+    cases = [(wide, dy, dx) for dy, dx in ((1, 2), (-2, 1), (0, -3), (0, 0), (3, -1))]
+    tall = np.arange(1, 13, dtype=np.uint8).reshape(4, 3)  # raw uint8 pixels, more rows than columns
+    cases += [(tall, 2, 1), (tall, -1, -2), (tall, 4, 0)]  # the last moves the whole image out: all background
+    row = np.arange(1.0, 7.0).reshape(1, 6)  # a single row
+    cases += [(row, 0, 2), (row, 1, 0)]
+    for image, dy, dx in cases:
         img = image.copy()
         try:
             out = func(img, dy, dx)
         except NotImplementedError:
             return verdict(name, False, "", "not implemented yet: replace the `raise NotImplementedError` line.")
         except Exception as err:  # noqa: BLE001 — the student's code may raise anything
-            return verdict(name, False, "", f"your function raised {type(err).__name__}: {err} (dy={dy}, dx={dx})")
+            where = f"dy={dy}, dx={dx}, image shape {image.shape}"
+            return verdict(name, False, "", f"your function raised {type(err).__name__}: {err} ({where})")
         if not np.array_equal(img, image):
             return verdict(name, False, "", "your function changed the image in place; return a new array")
         out = np.asarray(out)
@@ -97,8 +105,13 @@ def check_shift(func: Callable[..., Any]) -> ExerciseResult:
             return verdict(name, False, "", "the image moved the wrong way: dy > 0 moves it down, dx > 0 right")
         if np.array_equal(out, _reference_shift(image, dx, dy)):
             return verdict(name, False, "", "rows and columns are swapped: dy moves along axis 0, dx along axis 1")
-        return verdict(name, False, "", f"wrong result for dy={dy}, dx={dx}; try it on a small array by hand")
-    return verdict(name, True, "shifted with a zero border, in every direction.", "")
+        return verdict(
+            name,
+            False,
+            "",
+            f"wrong result for dy={dy}, dx={dx} on a {image.shape} image; try it on a small array by hand",
+        )
+    return verdict(name, True, "shifted with a zero border, in every direction, for every image shape.", "")
 
 
 def _zca_reference(X: np.ndarray, eps: float, ddof: int = 0) -> np.ndarray:
@@ -115,8 +128,26 @@ def check_zca_matrix(func: Callable[..., Any]) -> ExerciseResult:
     if not callable(func):
         return verdict(name, False, "", f"pass your function itself, got {type(func).__name__}")
     rng = np.random.default_rng(12)
-    X = rng.standard_normal((300, 6)) @ rng.standard_normal((6, 6)) + 3.0
-    eps = 0.1
+    datasets = [
+        (rng.standard_normal((300, 6)) @ rng.standard_normal((6, 6)) + 3.0, 0.1),
+        (rng.standard_normal((40, 3)) * np.array([5.0, 1.0, 0.2]) - 1.0, 1e-3),  # few samples, another eps
+    ]
+    for X, eps in datasets:
+        result = _check_zca_case(name, func, X, eps)
+        if result is not None:
+            return result
+    return verdict(
+        name,
+        True,
+        "W is symmetric, whitens the data (W C Wᵀ ≈ I up to eps) and, of all "
+        "whitening matrices, changes the images least.",
+        "",
+    )
+
+
+def _check_zca_case(name: str, func: Callable[..., Any], X: np.ndarray, eps: float) -> ExerciseResult | None:
+    """None when ``func`` gives the ZCA matrix of ``X``, else the verdict that says what is wrong."""
+    d = X.shape[1]
     Xin = X.copy()
     try:
         W = func(Xin, eps)
@@ -126,17 +157,14 @@ def check_zca_matrix(func: Callable[..., Any]) -> ExerciseResult:
         return verdict(name, False, "", f"your function raised {type(err).__name__}: {err}")
     if not np.array_equal(Xin, X):
         return verdict(name, False, "", "your function changed X in place")
-    W = np.asarray(W, dtype=np.float64)
-    if W.shape != (6, 6):
-        return verdict(name, False, "", f"W must be (D, D) = (6, 6), got {W.shape}")
+    try:
+        W = np.asarray(W, dtype=np.float64)
+    except (TypeError, ValueError):
+        return verdict(name, False, "", f"expected W as a (D, D) array, got {type(W).__name__}")
+    if W.shape != (d, d):
+        return verdict(name, False, "", f"W must be (D, D) = ({d}, {d}) for X of shape {X.shape}, got {W.shape}")
     if any(np.allclose(W, _zca_reference(X, eps, ddof), rtol=1e-6, atol=1e-9) for ddof in (0, 1)):
-        return verdict(
-            name,
-            True,
-            "W is symmetric, whitens the data (W C Wᵀ ≈ I up to eps) and, of all "
-            "whitening matrices, changes the images least.",
-            "",
-        )
+        return None
     centred = X - X.mean(axis=0)
     lam, U = np.linalg.eigh(centred.T @ centred / len(X))
     if np.allclose(np.abs(W), np.abs((U / np.sqrt(lam + eps)).T), rtol=1e-6):

@@ -22,7 +22,7 @@
 import numpy as np
 
 import vgglib
-from vgglib.exercises import check_adam_step, check_largest_stable_lr, check_momentum_speedup
+from vgglib.exercises import check_adamw_step, check_largest_stable_lr, check_momentum_speedup
 
 print("vgglib", vgglib.__version__)
 
@@ -55,18 +55,42 @@ assert result.correct
 
 
 # %% [markdown]
-# **Exercise 3.** The formulas of section 2, with the bias correction using this step's $t$.
+# **Exercise 3.** Section 11's formula, $\theta_t = \theta_{t-1} - \eta\lambda\,\theta_{t-1} - \eta\,\hat m_t/
+# (\sqrt{\hat v_t} + \epsilon)$: the decay uses the weights the step starts from, the moments see the gradient
+# alone, and the bias correction uses this step's $t$. (Decaying first, `p = p * (1 - lr * weight_decay)`, and
+# then taking the Adam step is the same thing, because the Adam step does not depend on `p`; it is what
+# `torch.optim.AdamW` does.)
 
 # %% tags=["solution-3"]
-def my_adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
-    '''One Adam step; t counts from 1. Returns (p, m, v).'''
+def my_adamw_step(p, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+    '''One AdamW step; t counts from 1. Returns (p, m, v).'''
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
     m_hat = m / (1 - beta1 ** t)
     v_hat = v / (1 - beta2 ** t)
-    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+    return p - lr * weight_decay * p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
-result = check_adam_step(my_adam_step)
+result = check_adamw_step(my_adamw_step)
 print(result)
 assert result.correct
+
+# %% [markdown]
+# The same step as `vgglib.optim.AdamW` — and, for contrast, Adam with `weight_decay` (L2), which adds the decay
+# to the gradient before the moments:
+
+# %%
+from vgglib.optim import Adam, AdamW
+
+rng = np.random.default_rng(0)
+p0, grads = rng.standard_normal(4), rng.standard_normal((3, 4))
+mine, m, v = p0.copy(), np.zeros(4), np.zeros(4)
+lib_w, lib_l2 = p0.copy(), p0.copy()
+adamw, adam_l2 = AdamW(0.01, weight_decay=0.1), Adam(0.01, weight_decay=0.1)
+for t, g in enumerate(grads, start=1):
+    mine, m, v = my_adamw_step(mine, g, m, v, t, 0.01, 0.9, 0.999, 1e-8, 0.1)
+    adamw.step([("w", "w", lib_w, g)])
+    adam_l2.step([("w", "w", lib_l2, g)])
+print("my AdamW = vgglib's AdamW after 3 steps (to 1e-12):", np.allclose(mine, lib_w, rtol=0, atol=1e-12))
+print(f"AdamW vs Adam with L2 decay: largest difference {np.abs(lib_w - lib_l2).max():.1e}")
+assert np.allclose(mine, lib_w, rtol=0, atol=1e-12) and np.abs(lib_w - lib_l2).max() > 1e-4
