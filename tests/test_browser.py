@@ -3,9 +3,11 @@
 For each of ``10_dropout.ipynb`` and ``13_feature_maps.ipynb``: open it in a JupyterLab started for this test on
 127.0.0.1, Run All Cells, wait for the explorer, move its slider with the keyboard, and check that the picture the
 browser renders changes (the <img>'s src and the pixels of an element screenshot) and that the slider's readout
-shows the new value. The notebooks are copied to a temporary directory first, so running them never touches the
-committed files; JupyterLab gets its own temporary config/settings/workspace directories (with the announcements
-pop-up disabled), so the user's configuration is never read or written. Screenshots are kept in pytest's tmp dir.
+shows the new value. In ``13_feature_maps.ipynb`` also draw a stroke with the mouse on the drawing pad's canvas
+(ipycanvas) and check that the stroke appears, and that the prediction and the pictures change. The notebooks are
+copied to a temporary directory first, so running them never touches the committed files; JupyterLab gets its own
+temporary config/settings/workspace directories (with the announcements pop-up disabled), so the user's
+configuration is never read or written. Screenshots are kept in pytest's tmp dir.
 
 Needs Playwright for Python (the ``test`` extra) and a Chromium: Debian's ``chromium`` package (``.ci/run``
 installs it for CI), a Playwright-managed one (``playwright install chromium``) or ``$VGGLIB_CHROMIUM``; see
@@ -64,8 +66,10 @@ CASES = [
         "p = 0.70:",
     ),
 ]
+#: the drawing-pad test opens its own copy of notebook 13 (its own kernel: the slider test's kernel has run it already)
+PAD_NOTEBOOK, PAD_COPY = "13_feature_maps.ipynb", "13_feature_maps_drawing_pad.ipynb"
 SERVER_START_S = 90
-RUN_ALL_S = 150
+RUN_ALL_S = 300  # the whole notebook, on a busy two-core machine
 
 
 def _free_port() -> int:
@@ -92,6 +96,7 @@ def lab(chromium, tmp_path_factory):
     served.mkdir()
     for name, *_ in CASES:
         shutil.copy2(NOTEBOOKS / name, served / name)
+    shutil.copy2(NOTEBOOKS / PAD_NOTEBOOK, served / PAD_COPY)
     config = root / "config"
     (config / "labconfig").mkdir(parents=True)
     (config / "labconfig" / "page_config.json").write_text(
@@ -223,12 +228,7 @@ def test_slider_changes_the_rendered_picture(lab, browser, case, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     try:
-        page.goto(f"{base}/lab/tree/{notebook}?reset", wait_until="domcontentloaded", timeout=60_000)
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-        _wait_idle(page, 60)  # the kernel has started
-        page.wait_for_timeout(500)
-        _accept_dialogs(page)
-        _run_all(page)
+        _open_and_run_all(page, base, notebook)
         explorer = page.locator(f".{explorer_cls}")
         explorer.wait_for(state="attached", timeout=RUN_ALL_S * 1000)
         _wait_all_run(page, RUN_ALL_S)  # every cell has run
@@ -274,6 +274,97 @@ def test_slider_changes_the_rendered_picture(lab, browser, case, tmp_path):
     finally:
         page.close()
     assert {p: _sha(p) for p in served_here} == committed, "running in the browser changed a committed notebook"
+    print(f"screenshots in {shots}")
+
+
+def _open_and_run_all(page, base, notebook):
+    page.goto(f"{base}/lab/tree/{notebook}?reset", wait_until="domcontentloaded", timeout=60_000)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    _wait_idle(page, 60)  # the kernel has started
+    page.wait_for_timeout(500)
+    _accept_dialogs(page)
+    _run_all(page)
+
+
+def _srcs(page, classes):
+    return {c: page.locator(f"img.{c}").get_attribute("src") for c in classes}
+
+
+def test_drawing_a_digit_with_the_mouse_updates_the_pad(lab, browser, tmp_path):
+    """13_feature_maps.ipynb: clear the drawing pad, draw a "1" (one vertical stroke) with the mouse on its
+    canvas, and check the canvas shows it and the prediction, the 28x28 input, the probabilities and the feature
+    maps are redrawn for it."""
+    base, served, log_path = lab
+    committed = _sha(NOTEBOOKS / PAD_NOTEBOOK)
+    pictures = ["vgglib-pad-input", "vgglib-pad-probabilities", "vgglib-pad-feature-maps"]
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    try:
+        _open_and_run_all(page, base, PAD_COPY)
+        pad = page.locator(".vgglib-drawing-pad")
+        pad.wait_for(state="attached", timeout=RUN_ALL_S * 1000)
+        _wait_all_run(page, RUN_ALL_S)
+        _wait_idle(page, 30)
+        pad.scroll_into_view_if_needed()
+        pad.wait_for(state="visible", timeout=10_000)
+        prediction = pad.locator(".vgglib-pad-prediction")
+        # the notebook drew a 7 from code: clear it, then draw with the mouse
+        pad.locator(".vgglib-pad-clear").click()
+        prediction.filter(has_text="Draw a digit").wait_for(state="visible", timeout=30_000)
+        _wait_idle(page, 30)
+        canvas = pad.locator("canvas.vgglib-pad-canvas")
+        canvas.scroll_into_view_if_needed()
+        for c in pictures:
+            page.wait_for_function(
+                "(el) => el.complete && el.naturalWidth > 0",
+                arg=page.locator(f"img.{c}").element_handle(),
+                timeout=30_000,
+            )
+        before = _srcs(page, pictures)
+        shots_before = {c: page.locator(f"img.{c}").screenshot() for c in pictures}
+        canvas_before = canvas.screenshot(path=str(shots / "canvas-before.png"))
+        page.screenshot(path=str(shots / "pad-before.png"))
+
+        box = canvas.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 100, box
+        x, top = box["x"] + box["width"] / 2, box["y"]
+        page.mouse.move(x, top + 0.12 * box["height"])
+        page.mouse.down()
+        for k in range(1, 21):  # a vertical stroke down the middle: a "1"
+            page.mouse.move(x, top + (0.12 + 0.76 * k / 20) * box["height"])
+            page.wait_for_timeout(20)
+        page.mouse.up()
+
+        prediction.filter(has_text="prediction:").wait_for(state="visible", timeout=60_000)
+        for c in pictures:
+            page.wait_for_function(
+                "([el, old]) => el.getAttribute('src') !== old && el.complete && el.naturalWidth > 0",
+                arg=[page.locator(f"img.{c}").element_handle(), before[c]],
+                timeout=30_000,
+            )
+        _wait_idle(page, 30)
+        page.wait_for_timeout(500)
+        canvas_after = canvas.screenshot(path=str(shots / "canvas-after.png"))
+        page.screenshot(path=str(shots / "pad-after.png"))
+        text = prediction.inner_text()
+        assert "prediction: 1" in text, text  # the trained network reads a vertical bar as a 1
+        assert canvas_after != canvas_before, "the stroke does not show on the canvas"
+        for c in pictures:
+            assert page.locator(f"img.{c}").screenshot() != shots_before[c], f"{c} looks the same after drawing"
+        assert not page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']", has_text="Traceback"
+        ).count(), "a cell raised an error"
+        assert not [e for e in errors if "vgglib" in e or "widget" in e.lower() or "canvas" in e.lower()], errors
+    except Exception:
+        page.screenshot(path=str(shots / "pad-failure.png"))
+        print(f"screenshots in {shots}; server log {log_path}")
+        raise
+    finally:
+        page.close()
+    assert _sha(NOTEBOOKS / PAD_NOTEBOOK) == committed, "running in the browser changed a committed notebook"
     print(f"screenshots in {shots}")
 
 
@@ -348,7 +439,7 @@ def test_vgglib_chromium_is_the_only_candidate_when_set(no_browser, monkeypatch)
 
 
 def test_the_real_browser_test_skips_or_fails_without_a_browser(tmp_path):
-    """End to end: the slider tests themselves, in a fresh pytest, with a Chromium that does not exist."""
+    """End to end: the slider and drawing tests themselves, in a fresh pytest, with a Chromium that does not exist."""
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(VGGLIB_CHROMIUM=str(tmp_path / "no-chromium-here"), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")  # fast start
     cmd = [
@@ -357,7 +448,7 @@ def test_the_real_browser_test_skips_or_fails_without_a_browser(tmp_path):
         "pytest",
         str(Path(__file__)),
         "-k",
-        "test_slider_changes_the_rendered_picture",
+        "test_slider_changes_the_rendered_picture or test_drawing_a_digit_with_the_mouse_updates_the_pad",
         "-o",
         "addopts=",
         "-p",
@@ -367,7 +458,7 @@ def test_the_real_browser_test_skips_or_fails_without_a_browser(tmp_path):
         str(tmp_path / "run"),
     ]
     run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0 and f"{len(CASES)} skipped" in run.stdout, run.stdout + run.stderr
+    assert run.returncode == 0 and f"{len(CASES) + 1} skipped" in run.stdout, run.stdout + run.stderr
     assert "playwright install chromium" in run.stdout and "no-chromium-here" in run.stdout
     run = subprocess.run(cmd, cwd=ROOT, env={**env, "CI": "true"}, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1 and "CI is set, so the browser test must run" in run.stdout, run.stdout + run.stderr

@@ -330,3 +330,195 @@ def test_explorer_layout_has_one_picture_per_view(model, digits):
     assert "vgglib-feature-map-explorer" in ex._dom_classes
     assert "vgglib-layer-slider" in ex.controls["layer"]._dom_classes
     assert repr(ex) == "feature-map-explorer (controls: digit, layer, channels)"
+
+
+# ----------------------------------------------------------------------------------------- drawing pad
+
+
+def test_canvas_to_mnist_gives_back_mnist_digits_drawn_larger(digits):
+    """MNIST's own recipe (larger side 20 pixels, centre of mass at pixel 14) applied to an MNIST digit blown up
+    k times gives the digit back (within 1 of 255: the brightest pixel is stretched to 255)."""
+    X, _ = digits
+    for k in (3, 10, 13):
+        for digit in X:
+            big = np.kron(digit, np.ones((k, k), np.uint8))
+            out = widgets.canvas_to_mnist(big)
+            assert out.dtype == np.uint8 and out.shape == (28, 28)
+            assert np.abs(out.astype(int) - digit).max() <= 1
+
+
+def _box(img):
+    rows, cols = np.flatnonzero(img.any(axis=1)), np.flatnonzero(img.any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def _centre_of_mass(img):
+    g = np.arange(img.shape[0])
+    m = img.astype(float)
+    return np.array([m.sum(axis=1) @ g, m.sum(axis=0) @ g]) / m.sum()
+
+
+def test_canvas_to_mnist_scales_and_centres_like_mnist():
+    canvas = np.zeros((280, 280))
+    canvas[40:140, 200:250] = 1.0  # a 100 x 50 block, far off-centre, in the top right corner
+    canvas[120:140, 200:210] = 0.0  # (not symmetric: its centre of mass is not its middle)
+    out = widgets.canvas_to_mnist(canvas)
+    assert _box(out) == (20, 10)  # larger side 20, aspect ratio kept
+    assert np.all(np.abs(_centre_of_mass(out) - 14) <= 0.5)
+    assert out.max() == 255
+    # where and how large it was drawn does not matter
+    moved = np.roll(canvas, (100, -150), axis=(0, 1))
+    np.testing.assert_array_equal(widgets.canvas_to_mnist(moved), out)
+    small = canvas[::2, ::2]  # the same drawing at half the size
+    np.testing.assert_array_equal(widgets.canvas_to_mnist(small), out)
+    # thin strokes become grey (area averaging), as in MNIST
+    line = np.zeros((200, 200))
+    line[:, 100:105] = 1.0  # 5 of 200 pixels wide: half a pixel after scaling by 20/200
+    thin = widgets.canvas_to_mnist(line)
+    assert _box(thin) == (20, 1) or _box(thin) == (20, 2)
+    # matches the MNIST test digits' statistics: every one of them has its centre of mass this close to 14
+    X, _ = load_mnist("test")
+    assert np.all(np.abs(np.array([_centre_of_mass(x) for x in X[:200]]) - 14) <= 0.5)
+
+
+def test_canvas_to_mnist_reads_grey_rgb_and_rgba_and_checks_its_input():
+    grey = np.zeros((60, 60), np.uint8)
+    grey[10:50, 25:35] = 255
+    out = widgets.canvas_to_mnist(grey)
+    np.testing.assert_array_equal(widgets.canvas_to_mnist(grey / 255.0), out)
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)  # white ink on black
+    np.testing.assert_array_equal(widgets.canvas_to_mnist(rgb), out)
+    rgba = np.zeros((60, 60, 4), np.uint8)  # white ink on a transparent canvas
+    rgba[..., :3] = 255
+    rgba[..., 3] = grey
+    np.testing.assert_array_equal(widgets.canvas_to_mnist(rgba), out)
+    np.testing.assert_array_equal(widgets.canvas_to_mnist(np.zeros((50, 50))), np.zeros((28, 28), np.uint8))
+    with pytest.raises(ValueError, match="drawing"):
+        widgets.canvas_to_mnist(np.zeros((2, 50, 50)))
+    with pytest.raises(ValueError, match="NaN"):
+        widgets.canvas_to_mnist(np.full((5, 5), np.nan))
+    with pytest.raises(TypeError):
+        widgets.canvas_to_mnist(np.array([["a", "b"]]))
+
+
+def test_strokes_to_image_draws_round_pens():
+    img = widgets.strokes_to_image([[(10, 20), (50, 20)]], (40, 60), line_width=6)
+    assert img.shape == (40, 60) and img.min() == 0 and img.max() == 1
+    np.testing.assert_array_equal(img[20, 10:50], 1.0)  # on the line
+    assert img[:16].max() == 0 and img[25:].max() == 0  # more than half the width (+ half a pixel) away
+    assert img[20, 7] > 0 and img[20, 5] == 0  # round cap: reaches half the width (3) beyond the end
+    dot = widgets.strokes_to_image([[(30.0, 30.0)]], (60, 60), line_width=10)
+    assert abs(dot.sum() - np.pi * 5**2) < 3  # a disc of radius 5 (edges anti-aliased)
+    two = widgets.strokes_to_image([[(5, 5), (5, 30)], [(20, 5), (20, 30)]], (40, 40), 4)
+    assert two[15, 5] == 1 and two[15, 20] == 1 and two[15, 12] == 0  # two strokes, not joined
+    off = widgets.strokes_to_image([[(-50, -50), (-20, -20)], []], (10, 10), 4)
+    assert off.max() == 0  # off the canvas: clipped, nothing drawn
+    with pytest.raises(ValueError, match="line_width"):
+        widgets.strokes_to_image([[(1, 1)]], (10, 10), 0)
+    with pytest.raises(ValueError, match="NaN"):
+        widgets.strokes_to_image([[(1, np.nan)]], (10, 10), 2)
+
+
+def _mouse(canvas, event, x, y):
+    """What the browser sends when the mouse acts on an ipycanvas Canvas."""
+    canvas._handle_frontend_event(None, {"event": event, "x": x, "y": y}, [])
+
+
+SEVEN = [[(60, 50), (200, 50), (200, 60), (120, 240)]]  # a "7": across the top, then down to the left
+
+
+def test_drawing_pad_follows_the_mouse(model, digits):
+    X, _ = digits
+    pad = widgets.drawing_pad(model, X, layer="relu2_2")
+    assert repr(pad) == "drawing-pad (controls: canvas, clear, layer)"
+    assert "vgglib-drawing-pad" in pad._dom_classes and "vgglib-pad-canvas" in pad.controls["canvas"]._dom_classes
+    assert pad.state["prediction"] is None and "Draw a digit" in pad.views["prediction"].value
+    pictures = {v: pad.png(v) for v in ("input", "probabilities", "feature_maps")}
+    assert all(is_png(p) for p in pictures.values())
+
+    canvas = pad.controls["canvas"]
+    _mouse(canvas, "mouse_move", 10, 10)  # moving without the button pressed draws nothing
+    assert pad.state["prediction"] is None
+    _mouse(canvas, "mouse_down", *SEVEN[0][0])
+    for x, y in SEVEN[0][1:]:
+        _mouse(canvas, "mouse_move", x, y)
+    assert pad.state["prediction"] is None  # updates when the button is released
+    _mouse(canvas, "mouse_up", *SEVEN[0][-1])
+
+    expected = widgets.canvas_to_mnist(widgets.strokes_to_image(SEVEN, (280, 280), 18.0))
+    np.testing.assert_array_equal(pad.state["digit"], expected)
+    np.testing.assert_allclose(pad.state["probs"], model.predict_proba(expected[None])[0], rtol=1e-5, atol=1e-7)
+    pred = int(np.argmax(pad.state["probs"]))
+    assert pad.state["prediction"] == pred
+    assert f">{pred}</b>" in pad.views["prediction"].value and viz_color(pred) in pad.views["prediction"].value
+    for view, before in pictures.items():
+        assert is_png(pad.png(view)) and pad.png(view) != before, view
+    # the feature maps are those of the drawn digit, on each channel's scale over the reference digits
+    h = model.prepare(expected[None])
+    for layer in model.layers:
+        h = layer.forward(h, training=False)
+        if layer.name == "relu2_2":
+            break
+    np.testing.assert_allclose(pad.state["maps"], h[0, :16], rtol=1e-5, atol=1e-6)
+    assert pad.state["scale"].shape == (h.shape[1], 2)
+    assert pad.state["drawn"].min() >= 0 and pad.state["drawn"].max() <= 1
+
+    maps_before = pad.png("feature_maps")
+    pad.controls["layer"].value = "pool3"
+    assert pad.state["layer"] == "pool3" and pad.state["maps"].shape[1:] == (4, 4)
+    assert pad.png("feature_maps") != maps_before
+
+    # a second stroke adds to the first; leaving the canvas ends a stroke like releasing the button
+    _mouse(canvas, "mouse_down", 100, 150)
+    _mouse(canvas, "mouse_move", 200, 150)
+    _mouse(canvas, "mouse_out", 260, 150)
+    assert len(pad.state["strokes"]) == 2
+    both = widgets.canvas_to_mnist(widgets.strokes_to_image(pad.state["strokes"], (280, 280), 18.0))
+    np.testing.assert_array_equal(pad.state["digit"], both)
+
+    pad.controls["clear"].click()
+    assert pad.state["prediction"] is None and pad.state["strokes"] == []
+    assert "Draw a digit" in pad.views["prediction"].value
+    pad.draw(SEVEN)  # from code: the same as with the mouse
+    np.testing.assert_array_equal(pad.state["digit"], expected)
+
+
+def viz_color(d):
+    from vgglib import viz
+
+    return viz.digit_color(d)
+
+
+def test_drawing_pad_without_reference_and_bad_arguments(model):
+    pad = widgets.drawing_pad(model)
+    assert pad.controls["layer"].value == "relu1_1"
+    pad.draw(SEVEN)
+    maps, scale = pad.state["maps"], pad.state["scale"]
+    np.testing.assert_allclose(scale[:, 1], np.maximum(maps.max(axis=(1, 2)), 0))  # scaled to the digit itself
+    pad.clear()
+    assert pad.state["prediction"] is None
+    pad.draw([[(-40, -40)]])  # nothing on the canvas: still empty
+    assert pad.state["prediction"] is None
+    with pytest.raises(ValueError, match="not one of"):
+        widgets.drawing_pad(model, layer="fc1")
+    with pytest.raises(ValueError, match="reference"):
+        widgets.drawing_pad(model, np.zeros((3, 32, 32), np.uint8))
+    with pytest.raises(ValueError, match="size"):
+        widgets.drawing_pad(model, size=10)
+    with pytest.raises(TypeError):
+        widgets.drawing_pad(object())
+
+
+def test_probability_bars_use_the_digit_colours():
+    import matplotlib.colors as mcolors
+
+    from vgglib import viz
+
+    fig = viz.new_figure()
+    ax = fig.add_subplot()
+    probs = np.linspace(0.01, 0.19, 10)
+    widgets._probability_bars(ax, probs, label=3)
+    assert [mcolors.to_hex(p.get_facecolor()) for p in ax.patches] == list(viz.DIGIT_COLORS)
+    np.testing.assert_allclose([p.get_height() for p in ax.patches], probs)
+    assert ax.get_xlabel() and ax.get_ylabel() == "probability"
+    assert ax.get_xticklabels()[3].get_color() == viz.WRONG_COLOR  # label 3, predicted 9

@@ -33,6 +33,7 @@ import importlib
 import importlib.util
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -705,7 +706,7 @@ def build_release(
     if verify:
         solved_paths = [out / manifest["notebooks"][stem]["solved"] for stem in stems]
         results = grade(out, solved_paths, log=log)
-        short = [r for r in results if r.error or r.total != r.possible]
+        short = [r for r in results if r.error or not math.isclose(r.total, r.possible)]
         if short:
             raise CourseworkError(
                 "a solved notebook does not score full marks:\n" + "\n".join(format_result(r) for r in short)
@@ -859,7 +860,9 @@ def _grade_one(path: Path, release: Path, manifest: dict[str, Any], quiet: bool)
             )
             continue
         failures = [(tcr.test_case.name, _reason(tcr.message)) for tcr in tf.test_case_results if not tcr.passed]
-        result.questions.append(QuestionResult(q["name"], q["exercise"], float(tf.score), float(q["points"]), failures))
+        # otter shares a question's points among its tests: 2 points over 6 tests add up to 1.9999999999999998
+        score = round(float(tf.score), 9)
+        result.questions.append(QuestionResult(q["name"], q["exercise"], score, float(q["points"]), failures))
     return result
 
 
@@ -908,7 +911,7 @@ def format_result(result: SubmissionResult) -> str:
         lines.append(f"  note: {result.error}")
     width = max((len(q.name) for q in result.questions), default=0)
     for q in result.questions:
-        mark = "✔" if q.score == q.possible else "✘"
+        mark = "✔" if math.isclose(q.score, q.possible) else "✘"
         lines.append(f"  {mark} {q.name:<{width}}  {_fmt(q.score):>4} / {_fmt(q.possible)}")
         merged: dict[str, list[str]] = {}
         for test, why in q.failures:  # one line per reason: "not implemented yet" once, not once per test

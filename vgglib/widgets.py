@@ -2,6 +2,9 @@
 
 * :func:`feature_map_explorer` — ``notebooks/13_feature_maps.ipynb``: a digit, a layer and a channel range;
   shows the input, that layer's feature maps, the first layer's 3×3 filters and the top predictions.
+* :func:`drawing_pad` — ``notebooks/13_feature_maps.ipynb``: draw a digit with the mouse (ipycanvas); see the
+  prediction, the class probabilities and the feature maps of your own digit. Its conversion of a drawing to an
+  MNIST digit, :func:`canvas_to_mnist` (with :func:`strokes_to_image`), is plain numpy.
 * :func:`dropout_explorer` — ``notebooks/10_dropout.ipynb``: a slider for p and a resample button; shows the
   mask over a layer's units, its effect on the activations and on the output probabilities.
 * :func:`augmentation_explorer` — ``notebooks/12_data_augmentation.ipynb``: a slider per transform over a grid
@@ -19,7 +22,7 @@ test (or a curious student) can set ``explorer.controls["layer"].value = "pool2"
 Pictures are drawn with matplotlib on standalone figures (:func:`vgglib.viz.new_figure`) and shown in ``Image``
 widgets, never through pyplot: no duplicate plots, and every redraw replaces the PNG in place.
 
-Why one module: the six explorers are thin and share the :class:`Explorer` shell and its helpers; a notebook
+Why one module: the seven explorers are thin and share the :class:`Explorer` shell and its helpers; a notebook
 imports just the one it shows, and a test reaches every one the same way.
 """
 
@@ -37,6 +40,10 @@ from .losses import softmax
 __all__ = [
     "Explorer",
     "feature_map_explorer",
+    "DrawingPad",
+    "drawing_pad",
+    "canvas_to_mnist",
+    "strokes_to_image",
     "dropout_explorer",
     "augmentation_explorer",
     "optimizer_explorer",
@@ -237,10 +244,10 @@ def feature_map_explorer(
         _set_png(views["input"], fig)
         fig = viz.new_figure((3.8, 2.4))
         top = np.argsort(-probs, kind="stable")[:3]
-        viz.plot_probabilities(
+        _probability_bars(
+            fig.add_subplot(),
             probs,
             label=None if labels is None else int(labels[i]),
-            ax=fig.add_subplot(),
             class_names=class_names,
             title="top: " + ", ".join(f"{t} {100 * probs[t]:.0f}%" for t in top),
         )
@@ -332,6 +339,368 @@ def feature_map_explorer(
     digit.observe(on_digit, names="value")
     layer_slider.observe(lambda _: draw_maps(), names="value")
     channels.observe(lambda _: draw_maps(), names="value")
+    return ex
+
+
+# ============================================================================================= drawing pad
+
+#: MNIST's digits: a 28×28 frame, the digit's larger side scaled to 20 pixels, its centre of mass at pixel (14, 14)
+MNIST_SIZE, MNIST_BOX, MNIST_CENTRE = 28, 20, 14
+
+
+def _ink(image: Any, where: str) -> np.ndarray:
+    """A drawing -> ink in [0, 1] (H, W): grey (H, W), or RGB/RGBA (H, W, 3|4) (luminance × alpha). Bright = ink."""
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        if not np.issubdtype(img.dtype, np.number):
+            raise TypeError(f"{where}: expected a numeric image, got dtype {img.dtype}")
+        top = 255.0 if np.issubdtype(img.dtype, np.integer) else 1.0
+        rgb = img[..., :3].astype(np.float64) / top
+        ink = rgb @ np.array([0.299, 0.587, 0.114])
+        if img.shape[2] == 4:
+            ink = ink * (img[..., 3].astype(np.float64) / top)
+    elif img.ndim == 2:
+        if not (np.issubdtype(img.dtype, np.number) or img.dtype == bool):
+            raise TypeError(f"{where}: expected a numeric image, got dtype {img.dtype}")
+        ink = img.astype(np.float64) / (255.0 if np.issubdtype(img.dtype, np.integer) else 1.0)
+    else:
+        raise ValueError(f"{where}: expected a drawing (H, W) or (H, W, 3|4), got shape {img.shape}")
+    if not np.all(np.isfinite(ink)):
+        raise ValueError(f"{where}: the drawing holds NaN or infinite values")
+    return np.clip(ink, 0.0, 1.0)
+
+
+def _area_weights(n_in: int, scale: float, offset: float, n_out: int) -> np.ndarray:
+    """(n_out, n_in): how much of output pixel p input pixel i covers once input pixel i is stretched to the
+    interval [offset + i·scale, offset + (i+1)·scale) — area resampling, exact for any scale (no aliasing)."""
+    edges = offset + scale * np.arange(n_in + 1)
+    lo = np.maximum(np.arange(n_out)[:, None], edges[None, :-1])
+    hi = np.minimum(np.arange(n_out)[:, None] + 1, edges[None, 1:])
+    return np.clip(hi - lo, 0.0, None)
+
+
+def canvas_to_mnist(image: Any) -> np.ndarray:
+    """A drawing of any size -> a 28×28 uint8 digit made the way MNIST's were (LeCun et al., 1998).
+
+    ``image``: (H, W) ink (uint8 0..255 or float 0..1, bright = ink) or an RGB(A) picture (H, W, 3|4) with
+    bright ink on a dark or transparent background. Steps: crop to the ink's bounding box; scale it, keeping its
+    aspect ratio, so that its larger side is 20 pixels (area averaging: thin strokes become grey, as in MNIST);
+    put it in a 28×28 frame and shift it by whole pixels so that its centre of mass is at pixel (14, 14) (rows,
+    columns counted from 0 — where MNIST's centres of mass lie, within half a pixel); stretch the brightest pixel
+    to 255. A drawing without ink gives all zeros. Returns uint8 (28, 28).
+    """
+    ink = _ink(image, "canvas_to_mnist")
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE))
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return out.astype(np.uint8)
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    scale = MNIST_BOX / max(h, w)
+    # placed near the middle at a whole-pixel offset (the centre-of-mass shift below moves it by whole pixels too)
+    out = (
+        _area_weights(h, scale, np.floor((MNIST_SIZE - h * scale) / 2), MNIST_SIZE)
+        @ crop
+        @ _area_weights(w, scale, np.floor((MNIST_SIZE - w * scale) / 2), MNIST_SIZE).T
+    )
+    mass = out.sum()
+    grid = np.arange(MNIST_SIZE)
+    centre = np.array([out.sum(axis=1) @ grid, out.sum(axis=0) @ grid]) / mass
+    shift = np.round(MNIST_CENTRE - centre).astype(int)
+    inked_r, inked_c = np.flatnonzero(out.any(axis=1)), np.flatnonzero(out.any(axis=0))
+    for axis, inked in enumerate((inked_r, inked_c)):  # never push ink out of the frame
+        shift[axis] = int(np.clip(shift[axis], -inked[0], MNIST_SIZE - 1 - inked[-1]))
+    out = np.roll(out, tuple(shift), axis=(0, 1))  # the rolled-over border is empty (clipped above)
+    return np.clip(np.round(255.0 * out / out.max()), 0, 255).astype(np.uint8)
+
+
+def strokes_to_image(
+    strokes: Sequence[Sequence[Sequence[float]]], shape: tuple[int, int], line_width: float
+) -> np.ndarray:
+    """Rasterise pen strokes as the canvas draws them: each stroke a list of (x, y) points in canvas pixels,
+    joined by lines ``line_width`` wide with round ends (one point: a dot). Returns ink in [0, 1], float (H, W)
+    for ``shape = (H, W)``; edge pixels get the fraction of the pen that covers them (anti-aliased)."""
+    height, width = (int(v) for v in shape)
+    if height < 1 or width < 1:
+        raise ValueError(f"strokes_to_image: shape must be two positive sizes (H, W), got {shape!r}")
+    if not line_width > 0:
+        raise ValueError(f"strokes_to_image: line_width must be > 0, got {line_width!r}")
+    img = np.zeros((height, width))
+    r = float(line_width) / 2
+    for stroke in strokes:
+        pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        if len(pts) == 0:
+            continue
+        if not np.all(np.isfinite(pts)):
+            raise ValueError("strokes_to_image: a stroke holds NaN or infinite coordinates")
+        if len(pts) == 1:
+            pts = np.vstack([pts, pts])
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+            c0 = max(0, int(np.floor(min(x0, x1) - r - 1)))
+            c1 = min(width, int(np.ceil(max(x0, x1) + r + 1)))
+            r0 = max(0, int(np.floor(min(y0, y1) - r - 1)))
+            r1 = min(height, int(np.ceil(max(y0, y1) + r + 1)))
+            if c0 >= c1 or r0 >= r1:
+                continue
+            py, px = np.mgrid[r0:r1, c0:c1] + 0.5  # pixel centres
+            dx, dy = x1 - x0, y1 - y0
+            length2 = dx * dx + dy * dy
+            t = np.clip(((px - x0) * dx + (py - y0) * dy) / length2, 0, 1) if length2 > 0 else 0.0
+            dist = np.hypot(px - (x0 + t * dx), py - (y0 + t * dy))
+            cover = np.clip(r + 0.5 - dist, 0.0, 1.0)
+            img[r0:r1, c0:c1] = np.maximum(img[r0:r1, c0:c1], cover)
+    return img
+
+
+def _probability_bars(
+    ax, probs: np.ndarray, label: int | None = None, title: str | None = None, class_names: Sequence[str] | None = None
+) -> None:
+    """Class probabilities as bars, bar d in :func:`vgglib.viz.digit_color` (d) (for 10 classes); the true label's
+    tick in bold (in :data:`vgglib.viz.WRONG_COLOR` when the prediction is another class)."""
+    c = len(probs)
+    colors = [viz.digit_color(d) if c == 10 else "#1f77b4" for d in range(c)]
+    ax.bar(np.arange(c), probs, 0.8, color=colors)
+    ax.set_xticks(range(c), [str(d) for d in range(c)] if class_names is None else list(class_names))
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("digit (class)", fontsize=9)
+    ax.set_ylabel("probability", fontsize=9)
+    if label is not None:
+        tick = ax.get_xticklabels()[int(label)]
+        tick.set_color(viz.WRONG_COLOR if int(np.argmax(probs)) != int(label) else "black")
+        tick.set_fontweight("bold")
+    if title:
+        ax.set_title(title, fontsize=10)
+
+
+class DrawingPad(Explorer):
+    """The widget :func:`drawing_pad` returns: an :class:`Explorer` with :meth:`draw` and :meth:`clear`."""
+
+    _pad: dict[str, Callable[..., None]]
+
+    def draw(self, strokes: Sequence[Sequence[Sequence[float]]]) -> None:
+        """Add pen strokes (each a list of (x, y) canvas points), show them on the canvas, and update —
+        what the mouse does, from code."""
+        self._pad["draw"](strokes)
+
+    def clear(self) -> None:
+        """Wipe the canvas and the results."""
+        self._pad["clear"]()
+
+
+def drawing_pad(
+    model: Any,
+    reference: np.ndarray | None = None,
+    *,
+    layer: str | None = None,
+    size: int = 280,
+    line_width: float = 18.0,
+    max_channels: int = 16,
+) -> DrawingPad:
+    """Draw a digit with the mouse; see what ``model`` predicts and the feature maps of your digit.
+
+    A black ``size``×``size`` canvas (ipycanvas) takes strokes of a white pen ``line_width`` pixels wide. When
+    the mouse button is released the strokes are rasterised (:func:`strokes_to_image`), turned into an MNIST
+    digit (:func:`canvas_to_mnist`) and run through the model. Views: ``prediction`` (HTML), ``input`` (the
+    28×28 digit the network sees), ``probabilities`` (bars in the digit colours) and ``feature_maps`` (the
+    channels of the ``layer`` control, at most ``max_channels``). Colours of the maps: one scale per channel —
+    its range over the ``reference`` digits (raw uint8 (N, 28, 28), e.g. test digits) and 0, so your digit is
+    compared with real ones (values beyond are drawn at the top colour); without ``reference``, over your digit
+    alone. Controls: ``canvas``, ``clear`` (Button), ``layer`` (SelectionSlider). ``state``: ``strokes``,
+    ``digit`` (uint8 (28, 28)), ``probs`` (C,), ``prediction``, ``layer``, ``maps``, ``scale``, ``drawn``.
+    Used in ``notebooks/13_feature_maps.ipynb``.
+    """
+    from ipycanvas import Canvas, hold_canvas  # type: ignore[import-untyped]  # (no type information)
+
+    w = _widgets()
+    layers = _layers(model)
+    if not hasattr(model, "prepare"):
+        raise TypeError(f"drawing_pad: expected a vgglib model with .prepare, got {type(model).__name__}")
+    if not isinstance(size, int) or size < 28:
+        raise ValueError(f"drawing_pad: size must be an int >= 28 (canvas pixels), got {size!r}")
+    if not isinstance(max_channels, int) or max_channels < 1:
+        raise ValueError(f"drawing_pad: max_channels must be a positive int, got {max_channels!r}")
+    names = spatial_layers(layers, model.prepare(np.zeros((1, 28, 28), np.uint8)).shape[1:])
+    if layer is None:
+        layer = next((n for n in names if n.startswith("relu")), names[0])
+    if layer not in names:
+        raise ValueError(f"drawing_pad: layer {layer!r} is not one of {names}")
+    scales: dict[str, np.ndarray] | None = None
+    n_ref = 0
+    if reference is not None:
+        ref = np.asarray(reference)
+        if ref.ndim != 3 or ref.shape[1:] != (28, 28) or len(ref) == 0:
+            raise ValueError(f"drawing_pad: reference must be raw digits (N, 28, 28), got shape {ref.shape}")
+        n_ref = len(ref)
+        scales = _channel_scales(layers, model.prepare(ref), names)
+
+    canvas = Canvas(width=size, height=size, layout=w.Layout(width=f"{size}px", height=f"{size}px"))
+    canvas.add_class("vgglib-pad-canvas")
+    clear = w.Button(description="clear", icon="eraser")
+    clear.add_class("vgglib-pad-clear")
+    layer_slider = w.SelectionSlider(
+        options=names, value=layer, description="layer", continuous_update=False, layout=w.Layout(width="420px")
+    )
+    layer_slider.add_class("vgglib-pad-layer-slider")
+    views = {
+        "prediction": w.HTML(),
+        "input": _image("vgglib-pad-input", "150px"),
+        "probabilities": _image("vgglib-pad-probabilities", "300px"),
+        "feature_maps": _image("vgglib-pad-feature-maps", "400px"),
+    }
+    views["prediction"].add_class("vgglib-pad-prediction")
+    pen: dict[str, Any] = {"down": False, "strokes": []}
+
+    def paint_background() -> None:
+        with hold_canvas():
+            canvas.fill_style = "black"
+            canvas.fill_rect(0, 0, size, size)
+            canvas.stroke_style = "white"
+            canvas.fill_style = "white"
+            canvas.line_width = line_width
+            canvas.line_cap = "round"
+            canvas.line_join = "round"
+
+    def paint_stroke(points: np.ndarray) -> None:
+        if len(points) == 1:
+            canvas.fill_circle(float(points[0, 0]), float(points[0, 1]), line_width / 2)
+        else:
+            canvas.stroke_lines(points.tolist())
+
+    def show_empty() -> None:
+        ex.state.update(strokes=[], digit=np.zeros((28, 28), np.uint8), probs=None, prediction=None)
+        views["prediction"].value = "Draw a digit in the black square: large, filling most of its height."
+        for view, figsize in (("input", (2.0, 2.2)), ("probabilities", (3.8, 2.6)), ("feature_maps", (4.4, 4.6))):
+            fig = viz.new_figure(figsize)
+            ax = fig.add_subplot()
+            ax.text(0.5, 0.5, "nothing drawn yet", ha="center", va="center", fontsize=9, color="0.4")
+            ax.axis("off")
+            _set_png(views[view], fig)
+
+    def draw_maps() -> None:
+        if ex.state.get("prediction") is None:
+            return
+        acts = ex.state["activations"][layer_slider.value][0]
+        c = acts.shape[0]
+        k = min(c, max_channels)
+        maps = acts[:k]
+        if scales is not None:
+            scale = scales[layer_slider.value][:k]
+            where = f"its range over {n_ref} test digits"
+        else:
+            scale = np.stack([np.minimum(maps.min(axis=(1, 2)), 0), np.maximum(maps.max(axis=(1, 2)), 0)], axis=1)
+            where = "its range in your digit"
+        ex.state.update(layer=layer_slider.value, maps=maps, scale=scale, drawn=viz.scale_feature_maps(maps, scale))
+        fig = viz.new_figure((4.4, 4.6))
+        viz.show_feature_maps(
+            maps,
+            ax=fig.add_subplot(),
+            scale=scale,
+            title=f"your digit at {layer_slider.value}: channels 0–{k - 1} of {c}, {acts.shape[1]}×{acts.shape[2]}\n"
+            f"colour: per channel, {where}",
+        )
+        fig.tight_layout()
+        _set_png(views["feature_maps"], fig)
+
+    def update() -> None:
+        strokes = [s.copy() for s in pen["strokes"]]
+        if not strokes:
+            show_empty()
+            return
+        digit = canvas_to_mnist(strokes_to_image(strokes, (size, size), line_width))
+        if not digit.any():
+            show_empty()
+            return
+        acts = _activations(layers, model.prepare(digit[None]))
+        probs = softmax(np.asarray(acts[layers[-1].name][0], dtype=np.float64))
+        pred = int(np.argmax(probs))
+        ex.state.update(strokes=strokes, digit=digit, activations=acts, probs=probs, prediction=pred)
+        color = viz.digit_color(pred) if len(probs) == 10 else "black"
+        views[
+            "prediction"
+        ].value = f"prediction: <b style='font-size:1.6em;color:{color}'>{pred}</b> ({100 * probs[pred]:.1f}%)"
+        fig = viz.new_figure((2.0, 2.2))
+        ax = fig.add_subplot()
+        ax.imshow(digit, cmap=viz.IMAGE_CMAP, vmin=0, vmax=255)
+        ax.set_title("what the network sees\n(28×28, like MNIST)", fontsize=8)
+        ax.axis("off")
+        fig.tight_layout()
+        _set_png(views["input"], fig)
+        fig = viz.new_figure((3.8, 2.6))
+        top = np.argsort(-probs, kind="stable")[:3]
+        _probability_bars(
+            fig.add_subplot(), probs, title="top: " + ", ".join(f"{t} {100 * probs[t]:.0f}%" for t in top)
+        )
+        fig.tight_layout()
+        _set_png(views["probabilities"], fig)
+        draw_maps()
+
+    def add_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> None:
+        new = []
+        for stroke in strokes:
+            pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+            if len(pts) and np.all(np.isfinite(pts)):
+                new.append(pts)
+        with hold_canvas():
+            for pts in new:
+                paint_stroke(pts)
+        pen["strokes"].extend(new)
+        update()
+
+    def wipe(_: Any = None) -> None:
+        pen["strokes"], pen["down"] = [], False
+        paint_background()
+        update()
+
+    def mouse_down(x: float, y: float) -> None:
+        pen["down"] = True
+        pen["current"] = [(float(x), float(y))]
+        canvas.fill_circle(float(x), float(y), line_width / 2)
+
+    def mouse_move(x: float, y: float) -> None:
+        if not pen["down"]:
+            return
+        x0, y0 = pen["current"][-1]
+        canvas.stroke_line(x0, y0, float(x), float(y))
+        pen["current"].append((float(x), float(y)))
+
+    def mouse_up(x: float, y: float) -> None:
+        if not pen["down"]:
+            return
+        pen["down"] = False
+        pen["strokes"].append(np.asarray(pen.pop("current"), dtype=np.float64))
+        update()
+
+    def repaint() -> None:  # the browser (re)created the canvas: draw the background and the strokes again
+        paint_background()
+        with hold_canvas():
+            for pts in pen["strokes"]:
+                paint_stroke(pts)
+
+    children = [
+        w.HBox([layer_slider, clear]),
+        views["prediction"],
+        w.HBox(
+            [canvas, w.VBox([views["input"], views["probabilities"]]), views["feature_maps"]],
+            layout=w.Layout(align_items="flex-start"),
+        ),
+    ]
+    ex = DrawingPad(
+        children,
+        {"canvas": canvas, "clear": clear, "layer": layer_slider},
+        views,
+        "vgglib-drawing-pad",
+        update,
+    )
+    ex._pad = {"draw": add_strokes, "clear": wipe}
+    paint_background()
+    show_empty()
+    canvas.on_mouse_down(mouse_down)
+    canvas.on_mouse_move(mouse_move)
+    canvas.on_mouse_up(mouse_up)
+    canvas.on_mouse_out(mouse_up)
+    canvas.on_client_ready(repaint)
+    clear.on_click(wipe)
+    layer_slider.observe(lambda _: draw_maps(), names="value")
     return ex
 
 

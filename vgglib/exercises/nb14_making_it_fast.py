@@ -322,7 +322,7 @@ def check_winograd_backward(fn: Any) -> ExerciseResult:
 
 
 def check_pool2x2_corners(fn: Any) -> ExerciseResult:
-    """Exercise 4: ``fn(x)`` max-pools (N, C, H, W) with 2×2 windows, stride 2, from the four corner views, and
+    """Exercise 3: ``fn(x)`` max-pools (N, C, H, W) with 2×2 windows, stride 2, from the four corner views, and
     returns (y, winners) with the readable layer's tie rule (the first maximum in row-major order wins)."""
     name = "pool2x2_corners"
     if not callable(fn):
