@@ -190,7 +190,7 @@ from vgglib import checkpoint
 from vgglib.model import VGG16
 
 model = VGG16(input_size=32, width=0.125, dropout=0.5)
-checkpoint.load("data/weights/vgg16_small_mnist_fp16.npz", model=model)   # float16 -> float32, no pickle
+checkpoint.load("data/weights/vgg16_small_mnist_fp16.npz", model=model)  # float16 -> float32, no pickle
 ```
 
 (`checkpoint.load(path)` without a model would build a float16 model: slower and less precise in numpy.)
