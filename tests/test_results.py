@@ -97,3 +97,31 @@ def test_readme_results_table_agrees_with_the_stored_history(stored):
     val = stored["history"]["val_accuracy"]
     assert f"between {100 * min(val[9:]):.2f}% and {100 * max(val[9:]):.2f}% from epoch 10 on" in readme
     assert f"({100 * val[-1]:.2f}% after the last)" in readme
+
+
+def test_readme_recipe_speed_table_matches_its_benchmark_run():
+    """README "The model students train": every row, ratio and memory figure is the stored run's."""
+    bench = json.loads((ROOT / "results" / "benchmark" / "bench_vgg16_2026-12-02.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### The model students train", 1)[1].split("\n## ", 1)[0]
+    rows = {(r["key"], r["task"]): r for r in bench["rows"]}
+    assert {k for k, _ in rows} == {"64", "32", "recipe"}
+    recipe = next(c for c in bench["config"]["models"] if c["key"] == "recipe")
+    assert (recipe["size"], recipe["width"], recipe["batch"]) == (32, 0.25, 64)
+    for key, task, label in (
+        ("recipe", "training step", "recipe `mnist-vgg16` (width 0.25) | 32×32×1, 64"),
+        ("recipe", "inference", "recipe `mnist-vgg16` (width 0.25) | 32×32×1, 64"),
+        ("32", "training step", "VGG16 (full width) | 32×32×1, 32"),
+        ("64", "training step", "VGG16 (full width) | 64×64×1, 32"),
+    ):
+        r = rows[key, task]
+        line = f"| {label} | {task} | {r['vgglib_s'] * 1e3:.0f} ms | {r['torch_s'] * 1e3:.0f} ms | {r['ratio']:.2f}× |"
+        assert line in section, line
+    ratio = rows["recipe", "training step"]["ratio"]
+    assert f"takes\n{ratio:.2f}× PyTorch's time" in section
+    rss = bench["rss"]["recipe"]
+    memory = f"{rss['vgglib']['peak_rss_mb']:.0f} MB for vgglib, {rss['torch']['peak_rss_mb']:.0f} MB for PyTorch"
+    assert memory in section
+    assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%" in section
+    assert f"measured GEMM\npeak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in section
+    assert bench["machine"]["torch"] in section and bench["machine"]["numpy"] in section
