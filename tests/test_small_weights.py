@@ -65,6 +65,8 @@ def test_the_recorded_accuracy_reaches_99_percent_and_the_readme_agrees(results)
     assert results["sha256"] in text and results["train_command"] in text
     for key in ("trained", "train_command", "made_by", "epochs"):
         assert results[key], key
+    top = (WEIGHTS.parents[2] / "README.md").read_text()  # the series table names the accuracy too
+    assert f"(shipped weights, {test['accuracy']:.2%} on the test set)" in top
 
 
 def test_the_sample_accuracy_is_what_the_file_gives(results, model):
