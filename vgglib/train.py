@@ -252,7 +252,8 @@ def fit(
 
     History: lists ``epoch`` (1-based), ``train_loss``, ``train_accuracy`` (running, in training mode, with
     dropout), ``val_loss``, ``val_accuracy`` (None without ``val_data``), ``lr`` and ``time`` (seconds) per epoch;
-    ``batch_loss`` per batch; ``elapsed``; ``interrupted``/``stopped`` (why it stopped early, else None).
+    ``batch_loss`` per batch; ``elapsed``; ``time_split`` (seconds per part, :data:`TIME_PARTS`; printed with the
+    progress at the end); ``interrupted``/``stopped`` (why it stopped early, else None).
     Raises :class:`TrainingDivergedError` on a NaN/inf loss.
 
     Checked before the first batch (ValueError naming the first bad index): every label is a class id of the
