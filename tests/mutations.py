@@ -218,6 +218,26 @@ MUTATIONS: tuple[Mutation, ...] = (
         OPTIM,
         "momentum buffer accumulates -g: SGD with momentum climbs the loss",
     ),
+    Mutation(
+        "adamw_decay_through_the_gradient",
+        "optim.py",
+        "            value *= 1 - self.lr * self.weight_decay  # decoupled: p <- p (1 - lr wd), in place\n"
+        "        self._update(value, g, state)",
+        "            g = g + self.weight_decay * value  # (L2: the decay goes through Adam's normalisation)\n"
+        "        self._update(value, g, state)",
+        OPTIM,
+        "AdamW adds weight_decay·p to the gradient (Adam's L2) instead of shrinking the weights directly",
+    ),
+    Mutation(
+        "rmsprop_without_the_square_root",
+        "optim.py",
+        "            np.sqrt(s, out=tmp)\n            tmp += self.eps\n"
+        "            np.divide(gg, tmp, out=tmp)  # g / (sqrt(s) + eps)",
+        "            np.copyto(tmp, s)\n            tmp += self.eps\n"
+        "            np.divide(gg, tmp, out=tmp)  # g / (sqrt(s) + eps)",
+        OPTIM,
+        "RMSprop divides by the running mean square itself, not by its square root",
+    ),
 )
 
 

@@ -173,6 +173,8 @@ def baseline_passes(runs) -> dict:
 
 def test_mutation_list_is_sound():
     assert 14 <= len(MUTATIONS) and len(BY_NAME) == len(MUTATIONS), "names must be unique"
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f"plants {len(MUTATIONS)} classic bugs" in readme, "the README counts the planted bugs"
     for m in MUTATIONS:
         assert m.tests, m.name
         assert not set(m.tests) & FORBIDDEN_TESTS, f"{m.name}: the reference code is tested without test_fast.py"
