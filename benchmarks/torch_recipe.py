@@ -3,10 +3,10 @@
 
 The same architecture, width and initial weights (vgglib's VGG16 copied into ``torch.nn``), the same data split,
 the same batch preparation and augmentation (vgglib's ``model.prepare`` feeds the tensors), the same optimizer
-(Adam/SGD with L2 weight decay, as ``vgglib.optim``), learning-rate schedule (set before every batch, as ``fit``
-does), batch size and epochs; dropout from ``torch.manual_seed(seed)``. It prints one line per epoch, the test
-accuracy, the wall time and where it went (network, augmentation, preparation, evaluation), and writes a JSON
-like ``python -m vgglib train --log``::
+(torch.optim's class of the recipe's ``vgglib.optim`` one, whose rules it follows), learning-rate schedule (set
+before every batch, as ``fit`` does), batch size and epochs; dropout from ``torch.manual_seed(seed)``. It prints
+one line per epoch, the test accuracy, the wall time and where it went (network, augmentation, preparation,
+evaluation), and writes a JSON like ``python -m vgglib train --log``::
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/torch_recipe.py --data-dir ../shared/data/mnist --seed 0 \\
@@ -97,10 +97,9 @@ def run(args: argparse.Namespace) -> dict:
     net = torch_model(model)
     torch.manual_seed(recipe.seed)
     params = net.parameters()
-    if recipe.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
-    else:
-        opt = torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
+    names = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+    extra = {"momentum": recipe.momentum} if recipe.optimizer == "sgd" else {}  # as Recipe.build_optimizer
+    opt = getattr(torch.optim, names[recipe.optimizer])(params, lr=recipe.lr, weight_decay=recipe.weight_decay, **extra)
     schedule, augment = recipe.build_schedule(), recipe.build_augment()
     loss_fn = torch.nn.CrossEntropyLoss()
     rng = np.random.default_rng(recipe.seed)

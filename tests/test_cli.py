@@ -107,7 +107,7 @@ def test_recipe_with_overrides(tmp_path, capsys):
     [
         (["train", "--input-size", "48"], 2, "multiple of 32"),
         (["train", "--epochs", "many"], 2, "--epochs"),
-        (["train", "--optimizer", "rmsprop"], 2, "invalid choice"),
+        (["train", "--optimizer", "lbfgs"], 2, "invalid choice"),
         (["train", "--recipe", "nope", "--limit", "8"], 1, "unknown recipe 'nope'"),
         (["train", "--augment", "spin:3", "--limit", "8"], 1, "unknown augmentation 'spin'"),
         (["train", "--limit", "8", "--val-size", "8"], 1, "--val-size 8 leaves no training images"),
@@ -153,8 +153,18 @@ def test_recipes_registry():
         assert get_recipe("test-only").epochs == 1
     finally:
         RECIPES.pop("test-only", None)
-    with pytest.raises(ValueError, match="optimizer"):
+    with pytest.raises(ValueError, match="optimizer must be one of adam, adamw, sgd, rmsprop, adagrad"):
         Recipe("bad", optimizer="lbfgs")
+    from vgglib.optim import SGD, AdamW, RMSprop
+
+    built = Recipe("w", optimizer="adamw", lr=0.002, weight_decay=0.05).build_optimizer()
+    assert type(built) is AdamW and (built.lr, built.weight_decay) == (0.002, 0.05)
+    sgd = Recipe("s", optimizer="sgd", momentum=0.8).build_optimizer()
+    assert type(sgd) is SGD and sgd.momentum == 0.8
+    rms = Recipe("r", optimizer="rmsprop", lr=0.01).build_optimizer()
+    assert type(rms) is RMSprop and rms.momentum == 0.0  # momentum is SGD's only
+    assert "; AdamW lr 0.002 cosine, weight decay 0.05;" in Recipe("w", optimizer="adamw", lr=0.002,
+                                                                  weight_decay=0.05).describe()  # fmt: skip
     assert parse_augment("none") is None and parse_augment("") is None
     with pytest.raises(ValueError, match="needs a value"):
         parse_augment("shift")

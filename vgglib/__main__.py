@@ -96,7 +96,7 @@ def _input_size(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .recipes import DEFAULT_RECIPE, RECIPES
+    from .recipes import DEFAULT_RECIPE, OPTIMIZERS, RECIPES
 
     parser = _Parser(
         prog="vgglib",
@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=_probability, help="dropout probability after fc1 and fc2")
     t.add_argument("--epochs", type=_non_negative_int, help="number of epochs")
     t.add_argument("--batch-size", type=_positive_int, help="mini-batch size")
-    t.add_argument("--optimizer", choices=["adam", "sgd"], help="optimizer")
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS), help="optimizer (momentum: SGD only)")
     t.add_argument("--lr", type=_positive_float, help="(initial) learning rate")
     t.add_argument("--momentum", type=_probability, help="SGD momentum")
     t.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")

@@ -18,7 +18,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Recipe", "RECIPES", "DEFAULT_RECIPE", "register", "get_recipe", "parse_augment"]
+__all__ = ["Recipe", "RECIPES", "DEFAULT_RECIPE", "OPTIMIZERS", "register", "get_recipe", "parse_augment"]
+
+#: the optimizers a recipe (and ``python -m vgglib train --optimizer``) can name: ``vgglib.optim`` classes, by the
+#: names of :func:`vgglib.optim.make_optimizer`, and how a run describes each
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 
 #: MNIST's images are 28x28: a shift moves a digit by at most 27 pixels and still leaves a pixel of it
 _IMAGE_SIZE = 28
@@ -90,7 +94,7 @@ class Recipe:
     resize: str = "auto"  # "pad", "zoom", or "auto" (pad to 32, zoom to anything else)
     width: float = 0.25  # channel multiplier of VGG16
     dropout: float = 0.5
-    optimizer: str = "adam"  # "adam" or "sgd"
+    optimizer: str = "adam"  # a key of OPTIMIZERS: adam, adamw, sgd, rmsprop or adagrad
     lr: float = 1e-3
     momentum: float = 0.9  # SGD only
     weight_decay: float = 0.0
@@ -107,8 +111,10 @@ class Recipe:
     def __post_init__(self) -> None:
         if self.data not in ("sample", "full"):
             raise ValueError(f"recipe {self.name}: data must be 'sample' or 'full', got {self.data!r}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"recipe {self.name}: optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"recipe {self.name}: optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
         if self.schedule not in ("constant", "step", "cosine"):
             raise ValueError(f"recipe {self.name}: schedule must be constant, step or cosine, got {self.schedule!r}")
         if self.resize not in ("auto", "pad", "zoom"):
@@ -164,11 +170,11 @@ class Recipe:
         )
 
     def build_optimizer(self) -> Any:
-        from .optim import SGD, Adam
+        """The optimizer at ``lr`` with ``weight_decay`` (L2, or decoupled for AdamW); ``momentum`` for SGD only."""
+        from .optim import make_optimizer
 
-        if self.optimizer == "adam":
-            return Adam(self.lr, weight_decay=self.weight_decay)
-        return SGD(self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+        extra = {"momentum": self.momentum} if self.optimizer == "sgd" else {}
+        return make_optimizer(self.optimizer, self.lr, weight_decay=self.weight_decay, **extra)
 
     def build_schedule(self) -> Any:
         from .optim import ConstantLR, CosineLR, StepLR
@@ -184,7 +190,7 @@ class Recipe:
 
     def describe(self) -> str:
         """One line: the model, data, optimizer, schedule, augmentation, epochs and batch size."""
-        opt = "Adam" if self.optimizer == "adam" else f"SGD (momentum {self.momentum})"
+        opt = f"SGD (momentum {self.momentum})" if self.optimizer == "sgd" else OPTIMIZERS[self.optimizer]
         return (
             f"VGG16 {self.input_size}x{self.input_size} ({self.resize_method}), width {self.width:g}, "
             f"dropout {self.dropout:g}; {opt} lr {self.lr:g} {self.schedule}"
