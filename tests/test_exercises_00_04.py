@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from exercise_support import accepted, rejected
 from numpy.lib.stride_tricks import sliding_window_view
 
 from vgglib import exercises as ex
@@ -13,22 +14,6 @@ from vgglib.exercises import ExerciseResult
 IMAGE = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], float)
 X_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], float)
 POOL_EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], float)
-
-
-def accepted(result):
-    assert isinstance(result, ExerciseResult)
-    assert result.correct, repr(result)
-    assert "✔" in repr(result)
-
-
-def rejected(result, *fragments, secret=None):
-    assert isinstance(result, ExerciseResult)
-    assert not result.correct and not result, repr(result)
-    assert "✘" in repr(result)
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
-    if secret is not None:
-        assert secret not in result.message, f"the check revealed the solution: {result.message}"
 
 
 # ----------------------------------------------------------------------------------- independent solutions

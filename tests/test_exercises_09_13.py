@@ -5,25 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from exercise_support import accepted, rejected
 
 from vgglib import exercises as ex
-from vgglib.exercises import ExerciseResult
-
-
-def accepted(result):
-    assert isinstance(result, ExerciseResult)
-    assert result.correct, repr(result)
-    assert "✔" in repr(result)
-
-
-def rejected(result, *fragments, secret=None):
-    assert isinstance(result, ExerciseResult)
-    assert not result.correct and not result, repr(result)
-    assert "✘" in repr(result)
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
-    if secret is not None:
-        assert secret not in result.message, f"the check revealed the solution: {result.message}"
 
 
 def not_implemented(*args):

@@ -3,21 +3,9 @@
 The checks added or changed in issue 14 (exercises 1, 2 and 4) are tested in tests/test_exercises_nb14.py."""
 
 import numpy as np
+from exercise_support import accepted, rejected
 
 from vgglib import exercises as ex
-from vgglib.exercises import ExerciseResult
-
-
-def accepted(result):
-    assert isinstance(result, ExerciseResult)
-    assert result.correct, repr(result)
-
-
-def rejected(result, *fragments):
-    assert isinstance(result, ExerciseResult)
-    assert not result.correct, repr(result)
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
 
 
 def test_pool2x2_corners():

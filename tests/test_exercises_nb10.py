@@ -6,27 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from exercise_support import accepted, rejected
 
 from vgglib import exercises as ex
-from vgglib.exercises import ExerciseResult
 
 SECRETS = ("(N, C, 1, 1)", "[:, :, None, None]", "rng.random((", "x.shape[:2]")
-
-
-def accepted(result):
-    assert isinstance(result, ExerciseResult)
-    assert result.correct, repr(result)
-    assert "✔" in repr(result)
-
-
-def rejected(result, *fragments, secrets=()):
-    assert isinstance(result, ExerciseResult)
-    assert not result.correct and not result, repr(result)
-    assert "✘" in repr(result)
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
-    for secret in secrets:
-        assert secret not in result.message, f"the check revealed the solution: {result.message}"
 
 
 # ------------------------------------------------------------------------------------------- exercise 2

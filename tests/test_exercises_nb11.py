@@ -4,25 +4,11 @@ correction, a stale t, …) with a hint that names the slip, and never prints th
 
 import numpy as np
 import pytest
+from exercise_support import accepted, rejected
 
 from vgglib import exercises as ex
-from vgglib.exercises import ExerciseResult
 from vgglib.exercises.nb11_optimizers_sgd_momentum_adam import _ADAMW_HINTS, _adamw_reference
 from vgglib.optim import AdamW
-
-
-def accepted(result):
-    assert isinstance(result, ExerciseResult)
-    assert result.correct, repr(result)
-    assert "✔" in repr(result)
-
-
-def rejected(result, *fragments):
-    assert isinstance(result, ExerciseResult)
-    assert not result.correct and not result, repr(result)
-    assert "✘" in repr(result)
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
 
 
 def adamw(p, g, m, v, t, lr, b1, b2, eps, wd):

@@ -3,21 +3,9 @@ uint8 pixels, a single row, a shift that moves the whole image out, few samples 
 diagnose the typical mistakes without printing the solution."""
 
 import numpy as np
+from exercise_support import accepted, rejected
 
 from vgglib import exercises as ex
-from vgglib.exercises import ExerciseResult
-
-
-def accepted(result):
-    assert isinstance(result, ExerciseResult)
-    assert result.correct, repr(result)
-
-
-def rejected(result, *fragments):
-    assert isinstance(result, ExerciseResult)
-    assert not result.correct, repr(result)
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
 
 
 def shift(img, dy, dx):

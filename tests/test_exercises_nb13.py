@@ -3,27 +3,11 @@ passes, each typical mistake fails with its diagnosing hint, and no message give
 
 import numpy as np
 import pytest
+from exercise_support import accepted, rejected
 
 from vgglib import exercises as ex
-from vgglib.exercises import ExerciseResult
 from vgglib.model import VGG16, vgg16_layer_configs
 from vgglib.summarize import summary
-
-
-def accepted(result):
-    assert isinstance(result, ExerciseResult) and result.correct, repr(result)
-    assert "✔" in repr(result)
-
-
-def rejected(result, *fragments, secrets=()):
-    assert isinstance(result, ExerciseResult)
-    assert not result.correct and not result, repr(result)
-    assert "✘" in repr(result)
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
-    for secret in secrets:
-        assert secret not in result.message, f"the check revealed the answer: {result.message}"
-
 
 # ------------------------------------------------------------------------------------------------ exercise 1
 

@@ -2,24 +2,11 @@
 message gives the answer away."""
 
 import numpy as np
+from exercise_support import accepted, rejected
 from numpy.lib.stride_tricks import as_strided
 
 from vgglib import exercises as ex
-from vgglib.exercises import ExerciseResult
 from vgglib.exercises.nb14_making_it_fast import IM2COL_CASES, WINOGRAD_AT, WINOGRAD_BT, WINOGRAD_G
-
-
-def accepted(result):
-    assert isinstance(result, ExerciseResult)
-    assert result.correct, repr(result)
-
-
-def rejected(result, *fragments):
-    assert isinstance(result, ExerciseResult)
-    assert not result.correct, repr(result)
-    for fragment in fragments:
-        assert fragment in result.message, (fragment, result.message)
-    return result
 
 
 # ------------------------------------------------------------------------------------------- exercise 1
