@@ -396,3 +396,19 @@ def test_a_planted_bug_loses_exactly_its_question(graded, number):
     assert buggy["name"] in line
     assert f"self-check {check}:" in report and words in report
     assert "hidden:" in report  # the hidden tests that caught it are named too
+
+
+def test_a_huge_submission_is_refused_unread(tmp_path, monkeypatch):
+    """Hostile input: a multi-gigabyte "notebook" is reported as not graded without being read into memory."""
+    _need_otter()
+    huge = tmp_path / "04_pooling.ipynb"
+    with open(huge, "wb") as f:  # sparse: costs no disk
+        f.truncate(coursework.MAX_SUBMISSION_BYTES + 1)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the huge file was read")
+
+    monkeypatch.setattr("nbformat.read", never)
+    result = coursework._grade_one(huge, tmp_path, {"notebooks": {"04_pooling": {}}}, quiet=True)
+    assert result.error and "not graded" in result.error and "bytes" in result.error
+    assert result.notebook is None and result.questions == []

@@ -73,6 +73,10 @@ _HIDDEN_ATTR = "__vgglib_hidden_for__"
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+#: a submission larger than this is refused unread (the largest lesson with its outputs is under 1 MB)
+MAX_SUBMISSION_BYTES = 64 * 2**20
+
+
 class CourseworkError(Exception):
     """A problem the instructor can fix (a bad option, a missing file, a hidden test for no exercise, ...)."""
 
@@ -823,6 +827,11 @@ def _grade_one(path: Path, release: Path, manifest: dict[str, Any], quiet: bool)
     nbformat = _need("nbformat")
     api = _need("otter.api")
     stems = list(manifest["notebooks"])
+    size = path.stat().st_size
+    if size > MAX_SUBMISSION_BYTES:  # never read a huge file into memory: a lesson with outputs is a few MB
+        return SubmissionResult(
+            path, None, error=f"not graded: {size:,} bytes, more than a notebook can be ({MAX_SUBMISSION_BYTES:,})"
+        )
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as err:  # noqa: BLE001 — an unreadable submission is reported, the others still graded
