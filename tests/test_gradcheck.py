@@ -45,3 +45,12 @@ def test_check_layer_requires_float64():
     with pytest.raises(TypeError, match="float array"):
         numerical_gradient(lambda: 0.0, np.ones(2, dtype=int))
     assert issubclass(FullyConnected, Layer)
+
+
+def test_below_and_magnitude_report_errors_without_machine_dependent_digits():
+    from vgglib.gradcheck import below, magnitude
+
+    assert below(3.2e-13, 1e-12) == "< 1e-12" and below(0.0, 1e-7) == "< 1e-7"
+    with pytest.raises(AssertionError, match="not below"):
+        below(2e-12, 1e-12)
+    assert magnitude(0.0) == "0" and magnitude(2e-11) == "1e-11" and magnitude(7e-11) == "1e-10"

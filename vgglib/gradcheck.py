@@ -20,7 +20,7 @@ import numpy as np
 
 from .layers import Layer
 
-__all__ = ["numerical_gradient", "relative_error", "check_layer"]
+__all__ = ["numerical_gradient", "relative_error", "check_layer", "below", "magnitude"]
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -52,6 +52,21 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
         raise ValueError(f"relative_error: shapes differ, {a.shape} vs {b.shape}")
     denom = np.linalg.norm(a) + np.linalg.norm(b)
     return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
+
+
+def below(err: float, tol: float) -> str:
+    """Assert that an error is under its tolerance and return the bound as text, e.g. ``"< 1e-12"``.
+
+    The last digits of a tiny error depend on the machine and the numpy build, so the notebooks print the bound
+    they checked rather than those digits: a correct result sits far below it, a wrong one is of order 1."""
+    assert err < tol, f"error {err:.2e} is not below {tol:.0e}"
+    return f"< 1e{int(round(np.log10(tol)))}"
+
+
+def magnitude(err: float) -> str:
+    """An error rounded to its order of magnitude (``"1e-11"``; ``"0"`` for 0): the exact digits differ from
+    machine to machine."""
+    return "0" if err == 0 else f"1e{int(np.round(np.log10(err)))}"
 
 
 def check_layer(

@@ -44,6 +44,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import vgglib
 from vgglib import Convolution2D, ReLU, check_layer, numerical_gradient, reference, relative_error
+from vgglib.gradcheck import below
 from vgglib.mnist import load_mnist
 from vgglib.preprocess import to_float
 from vgglib.exercises import check_backward_shapes, check_conv_backward, check_dilate, check_dx_by_hand, reveal
@@ -51,15 +52,6 @@ from vgglib.viz import IMAGE_CMAP, SIGNED_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
-
-
-def below(err, tol):
-    '''Assert that an error is under its tolerance and return the bound as text, e.g. "< 1e-12".
-
-    The last digits of a tiny error depend on the machine and the numpy build, so we print the bound we
-    checked rather than those digits: a correct result sits far below it, a wrong one is of order 1.'''
-    assert err < tol, f"error {err:.2e} is not below {tol:.0e}"
-    return f"< 1e{int(round(np.log10(tol)))}"
 
 
 def corr(x, w):

@@ -43,6 +43,7 @@ from scipy import signal
 
 import vgglib
 from vgglib import Convolution2D, FullyConnected, ReLU, check_layer, numerical_gradient, relative_error
+from vgglib.gradcheck import below
 from vgglib.exercises import check_init_scale, check_leaky_relu_std, check_relu_backward, reveal
 from vgglib.mnist import load_mnist
 from vgglib.model import vgg16_layer_configs
@@ -51,15 +52,6 @@ from vgglib.viz import IMAGE_CMAP, SIGNED_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
-
-
-def below(err, tol):
-    '''Assert that an error is under its tolerance and return the bound as text, e.g. "< 1e-12".
-
-    The last digits of a tiny error depend on the machine and the numpy build, so we print the bound we
-    checked rather than those digits: a correct result sits far below it, a wrong one is of order 1.'''
-    assert err < tol, f"error {err:.2e} is not below {tol:.0e}"
-    return f"< 1e{int(round(np.log10(tol)))}"
 
 
 images, labels = load_mnist("test")                               # the embedded sample, uint8

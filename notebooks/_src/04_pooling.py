@@ -46,6 +46,7 @@ from matplotlib.patches import Rectangle
 
 import vgglib
 from vgglib import Avgpooling2D, Maxpooling2D, Minpooling2D, Pooling2D, check_layer, numerical_gradient, reference
+from vgglib.gradcheck import below
 from vgglib.exercises import (check_maxpool_backward, check_maxpool_dx_by_hand, check_pool_by_hand,
                               check_three_way_tie, reveal)
 from vgglib.mnist import load_mnist
@@ -54,15 +55,6 @@ from vgglib.viz import IMAGE_CMAP, SIGNED_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
-
-
-def below(err, tol):
-    '''Assert that an error is under its tolerance and return the bound as text, e.g. "< 1e-12".
-
-    The last digits of a tiny error depend on the machine and the numpy build, so we print the bound we
-    checked rather than those digits: a correct result sits far below it, a wrong one is of order 1.'''
-    assert err < tol, f"error {err:.2e} is not below {tol:.0e}"
-    return f"< 1e{int(round(np.log10(tol)))}"
 
 
 def show_matrix(ax, m, title, marks=(), signed=False, stride=None):

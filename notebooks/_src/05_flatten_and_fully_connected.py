@@ -44,6 +44,7 @@ import numpy as np
 
 import vgglib
 from vgglib import Flatten, FullyConnected, check_layer, numerical_gradient, relative_error
+from vgglib.gradcheck import magnitude
 from vgglib.exercises import check_fc_parameters_stl10, check_flatten_index, check_linear_backward, reveal
 from vgglib.mnist import load_mnist
 from vgglib.model import VGG16
@@ -53,11 +54,6 @@ from vgglib.viz import IMAGE_CMAP
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
-
-
-def magnitude(err):
-    '''An error rounded to its order of magnitude: the exact digits differ from machine to machine.'''
-    return "0" if err == 0 else f"1e{int(np.round(np.log10(err)))}"
 
 
 # %% [markdown]

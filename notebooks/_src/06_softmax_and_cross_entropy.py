@@ -40,6 +40,7 @@ import numpy as np
 
 import vgglib
 from vgglib import Dropout, FullyConnected, numerical_gradient, relative_error, viz
+from vgglib.gradcheck import magnitude
 from vgglib.mnist import load_mnist
 from vgglib.preprocess import standardize, to_float
 from vgglib.exercises import check_initial_loss, check_seed_gradient, check_softmax_cross_entropy, reveal
@@ -47,11 +48,6 @@ from vgglib.losses import cross_entropy, log_softmax, softmax, softmax_cross_ent
 
 np.set_printoptions(precision=8, suppress=True)
 print("vgglib", vgglib.__version__)
-
-
-def magnitude(err):
-    '''An error rounded to its order of magnitude: the exact digits differ from machine to machine.'''
-    return "0" if err == 0 else f"1e{int(np.round(np.log10(err)))}"
 
 
 # %% [markdown]

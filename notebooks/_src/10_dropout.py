@@ -43,6 +43,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 import vgglib
 from vgglib import Dropout, Flatten, FullyConnected, ReLU, numerical_gradient, relative_error
+from vgglib.gradcheck import magnitude
 from vgglib.mnist import load_mnist
 from vgglib.preprocess import to_float
 from vgglib.exercises import check_channel_dropout, check_dropout_scale, check_dropout_variance, reveal
@@ -55,11 +56,6 @@ from vgglib.widgets import dropout_explorer
 
 np.set_printoptions(precision=4, suppress=True)
 print("vgglib", vgglib.__version__)
-
-
-def magnitude(err):
-    '''An error rounded to its order of magnitude: the exact digits differ from machine to machine.'''
-    return "0" if err == 0 else f"1e{int(np.round(np.log10(err)))}"
 
 
 # %% [markdown]

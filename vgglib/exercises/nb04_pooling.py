@@ -175,31 +175,21 @@ MAXPOOL_CASES: tuple[tuple[tuple[int, int, int, int], int, int], ...] = (
 )
 
 
-def _maxpool_ignoring_stride(dy: np.ndarray, x: np.ndarray, k: int, s: int) -> np.ndarray:
-    """The seed's bug: the winners are right, but window (oy, ox) is put back as if it started at (oy, ox)."""
+def _maxpool_backward_bug(dy: np.ndarray, x: np.ndarray, k: int, s: int, *, stride: bool, add: bool) -> np.ndarray:
+    """A buggy max-pool backward (the winners are right): ``stride=False`` is the seed's bug, window (oy, ox) put
+    back as if it started at (oy, ox); ``add=False`` assigns with ``=`` instead of ``+=``, so a pixel that wins
+    several overlapping windows keeps only the last gradient."""
     _, winners = pool2d_forward_naive(x, k, s, "max")
     dx = np.zeros_like(x)
     i, j = np.divmod(winners, k)
+    step = s if stride else 1
     n, c, ho, wo = dy.shape
     for oy in range(ho):
         for ox in range(wo):
             for b in range(n):
                 for ch in range(c):
-                    dx[b, ch, oy + i[b, ch, oy, ox], ox + j[b, ch, oy, ox]] += dy[b, ch, oy, ox]
-    return dx
-
-
-def _maxpool_assigning(dy: np.ndarray, x: np.ndarray, k: int, s: int) -> np.ndarray:
-    """``=`` instead of ``+=``: a pixel that wins several overlapping windows keeps only the last gradient."""
-    _, winners = pool2d_forward_naive(x, k, s, "max")
-    dx = np.zeros_like(x)
-    i, j = np.divmod(winners, k)
-    n, c, ho, wo = dy.shape
-    for oy in range(ho):
-        for ox in range(wo):
-            for b in range(n):
-                for ch in range(c):
-                    dx[b, ch, oy * s + i[b, ch, oy, ox], ox * s + j[b, ch, oy, ox]] = dy[b, ch, oy, ox]
+                    at = (b, ch, oy * step + i[b, ch, oy, ox], ox * step + j[b, ch, oy, ox])
+                    dx[at] = dx[at] + dy[b, ch, oy, ox] if add else dy[b, ch, oy, ox]
     return dx
 
 
@@ -221,9 +211,9 @@ def _maxpool_case_results(fn: Callable) -> list[tuple[tuple[tuple[int, ...], int
             results.append((case, f"shape {None if got is None else got.shape}"))
         elif np.allclose(got, pool2d_backward_naive(dy, x, k, s, "max"), atol=1e-12):
             results.append((case, "ok"))
-        elif np.allclose(got, _maxpool_ignoring_stride(dy, x, k, s), atol=1e-12):
+        elif np.allclose(got, _maxpool_backward_bug(dy, x, k, s, stride=False, add=True), atol=1e-12):
             results.append((case, "ignores stride"))
-        elif np.allclose(got, _maxpool_assigning(dy, x, k, s), atol=1e-12):
+        elif np.allclose(got, _maxpool_backward_bug(dy, x, k, s, stride=True, add=False), atol=1e-12):
             results.append((case, "assigns"))
         else:
             results.append((case, "sums differ" if not np.isclose(got.sum(), dy.sum()) else "wrong"))
