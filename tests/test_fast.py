@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from vgglib import fast, reference
 from vgglib.fast import Convolution2D, FullyConnected, Maxpooling2D, Pooling2D, ReLU, elementwise
 from vgglib.fast import conv as fast_conv
+from vgglib.fast import shifted as fast_shifted
 from vgglib.fast import winograd as fast_winograd
 from vgglib.fast import workers as fast_workers
 from vgglib.gradcheck import check_layer
@@ -45,21 +46,34 @@ def as_layout(x, layout):
 @contextmanager
 def prefer(method):
     """Make the fast convolution use `method` wherever it can: "winograd" (3x3/stride 1/pad 1, even sizes),
-    "im2col" (never Winograd), "mixed" (Winograd only where the GEMM's inner dimension is >= 16: forward and dW
-    by one method, dx by the other when C and F straddle 16), or "auto" (the library's own choice)."""
-    names = ("WINOGRAD_MIN_C", "WINOGRAD_MIN_TILES")
-    saved = [getattr(fast_winograd, name) for name in names]
+    "im2col" (never Winograd nor shifted products), "mixed" (Winograd only where the GEMM's inner dimension is
+    >= 16: forward and dW by one method, dx by the other when C and F straddle 16), "shifted" (shifted products
+    for every stride-1 "same" convolution, whatever its channels and size), "shifted-mixed" (shifted products
+    only where the inner dimension is <= 16: forward + dW shifted and dx by im2col/col2im when F > 16), or
+    "auto" (the library's own choice)."""
+    table = {
+        "winograd": ((1, 1, 1), (1, 0, 1)),
+        "im2col": ((10**9, 1, 1), (1, 0, 1)),
+        "mixed": ((16, 1, 1), (1, 0, 1)),
+        "shifted": ((10**9, 1, 1), (1, 10**9, 1)),
+        "shifted-mixed": ((10**9, 1, 1), (1, 16, 1)),
+    }
+    wino_names = ("WINOGRAD_MIN_C", "WINOGRAD_MIN_TILES", "WINOGRAD_SMALL_MAP_MIN_C")
+    shift_names = ("SHIFTED_MIN_C", "SHIFTED_MAX_C", "SHIFTED_MIN_SIZE")
+    saved = [getattr(fast_winograd, name) for name in wino_names] + [getattr(fast_shifted, n) for n in shift_names]
     if method != "auto":
-        fast_winograd.WINOGRAD_MIN_C, fast_winograd.WINOGRAD_MIN_TILES = {
-            "winograd": (1, 1),
-            "im2col": (10**9, 1),
-            "mixed": (16, 1),
-        }[method]
+        wino, shift = table[method]
+        for name, value in zip(wino_names, wino):
+            setattr(fast_winograd, name, value)
+        for name, value in zip(shift_names, shift):
+            setattr(fast_shifted, name, value)
     try:
         yield
     finally:
-        for name, value in zip(names, saved):
+        for name, value in zip(wino_names, saved[:3]):
             setattr(fast_winograd, name, value)
+        for name, value in zip(shift_names, saved[3:]):
+            setattr(fast_shifted, name, value)
 
 
 def winograd(on):
@@ -117,7 +131,7 @@ def conv_cases(draw):
         k=k,
         p=p,
         s=s,
-        method=draw(st.sampled_from(["auto", "winograd", "mixed", "im2col"])),
+        method=draw(st.sampled_from(["auto", "winograd", "mixed", "im2col", "shifted", "shifted-mixed"])),
         layout=draw(st.sampled_from(["nchw", "nhwc", "strided"])),
         split=draw(st.booleans()),
         seed=draw(st.integers(0, 2**16)),
@@ -190,12 +204,16 @@ def test_conv_fast_gradcheck_float64(case):
         (64, 16, "winograd"),
         (8, 32, "mixed"),
         (32, 8, "mixed"),
+        (16, 16, "shifted"),
+        (4, 24, "shifted"),
+        (16, 64, "shifted-mixed"),
     ],
 )
 def test_conv_every_method_matches_readable(c, f, method, split, monkeypatch):
     # planes: channel planes + col2im; nhwc: NHWC windows, dx by the rotated-kernel convolution (F < 3C) or
     # col2im (F >= 3C); winograd: F(2x2, 3x3) for y, dW and dx; mixed: im2col forward + dW with a Winograd dx
-    # (C=8, F=32), and the other way round (C=32, F=8).  VGG16's own 3x3/pad-1 geometry, five images.
+    # (C=8, F=32), and the other way round (C=32, F=8); shifted: shifted products for y, dW and dx; shifted-mixed:
+    # shifted y + dW with dx by im2col/col2im (F=64).  VGG16's own 3x3/pad-1 geometry, five images.
     rng = np.random.default_rng(c * 100 + f)
     layer = Convolution2D(c, f, 3, padding=1, rng=rng)
     x = rng.standard_normal((5, c, 10, 12)).astype(np.float32)
@@ -211,7 +229,8 @@ def test_conv_every_method_matches_readable(c, f, method, split, monkeypatch):
     monkeypatch.setattr(fast_conv, "_winograd_conv", spy)
     with workers(split), prefer({"nhwc": "im2col", "planes": "im2col"}.get(method, method)):
         got = run_layer(layer, x, dy, use_fast=True)
-    assert layer._fast_cache.method == {"mixed": "nhwc" if c < 16 else "winograd"}.get(method, method)
+    expected = {"mixed": "nhwc" if c < 16 else "winograd", "shifted-mixed": "shifted"}.get(method, method)
+    assert layer._fast_cache.method == expected
     assert any(rotated) == (method == "winograd" or (method == "mixed" and f >= 16))
     for a, b, name in zip(got[:2], ref[:2], ("y", "dx")):
         close32(a, b, name)
@@ -261,7 +280,7 @@ def test_inference_reuses_the_transformed_weights_until_they_change(split):
     rng = np.random.default_rng(21)
     layer = Convolution2D(64, 16, 3, padding=1, rng=rng)
     layer.params["bias"][:] = rng.standard_normal(16)
-    x = rng.standard_normal((3, 64, 6, 6)).astype(np.float32)
+    x = rng.standard_normal((3, 64, 8, 8)).astype(np.float32)
     cache = layer._weight_cache
     with workers(split):
         y1 = layer.forward(x, training=False)
@@ -296,8 +315,8 @@ def test_inference_reuses_the_transformed_weights_until_they_change(split):
 def test_training_forward_frees_the_weight_cache_and_backward_still_works_after_inference():
     rng = np.random.default_rng(22)
     layer = Convolution2D(64, 8, 3, padding=1, rng=rng)
-    x = rng.standard_normal((2, 64, 4, 4)).astype(np.float32)
-    dy = rng.standard_normal((2, 8, 4, 4)).astype(np.float32)
+    x = rng.standard_normal((2, 64, 8, 8)).astype(np.float32)
+    dy = rng.standard_normal((2, 8, 8, 8)).astype(np.float32)
     ref = readable(layer)
     ref.forward(x, training=False)
     dx_ref = ref.backward(dy)
@@ -780,6 +799,62 @@ def test_padding_beyond_the_kernel_takes_dx_by_col2im(method):
         close32(got[2][key], ref[2][key], key)
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
+@pytest.mark.parametrize("f", [16, 64], ids=["dx-shifted", "dx-other"])
+def test_shifted_products_pick_dx_by_the_inner_dimension(f, split, monkeypatch):
+    # dx's products run over F: within the shifted range they are shifted too, otherwise dx takes im2col/col2im
+    rng = np.random.default_rng(f)
+    layer = Convolution2D(16, f, 3, padding=1, rng=rng)
+    x = rng.standard_normal((3, 16, 9, 7)).astype(np.float32)
+    dy = rng.standard_normal((3, f, 9, 7)).astype(np.float32)
+    ref = run_layer(layer, x, dy, use_fast=False)
+    other = []
+    input_grad = fast_conv._input_grad
+    monkeypatch.setattr(fast_conv, "_input_grad", lambda *a: other.append(1) or input_grad(*a))
+    with workers(split), prefer("shifted-mixed"):
+        got = run_layer(layer, x, dy, use_fast=True)
+    assert layer._fast_cache.method == "shifted" and bool(other) == (f > 16)
+    for a, b, name in zip(got[:2], ref[:2], ("y", "dx")):
+        close32(a, b, name)
+    for key in ref[2]:
+        close32(got[2][key], ref[2][key], key)
+
+
+def test_shifted_products_are_chosen_for_narrow_layers_on_large_maps():
+    # the quarter-width VGG16 of the mnist-vgg16 recipe: 16 and 32 channels at 32x32 and 16x16
+    def method(c, f, size, **kw):
+        layer = Convolution2D(c, f, 3, padding=1, **kw)
+        layer.forward(np.zeros((1, c, size, size), np.float32))
+        return layer._fast_cache.method
+
+    assert method(16, 16, 32) == method(16, 32, 16) == method(32, 32, 16) == "shifted"
+    assert method(32, 64, 8) == "nhwc"  # 8x8: the thrown-away border rows would cost 56% more work
+    assert method(64, 64, 32) == "winograd"  # wide: Winograd
+    assert method(1, 16, 32) == "planes"  # the first layer
+    assert method(16, 16, 32, stride=2) == "nhwc"  # stride 2
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_shifted_products_keep_non_finite_inputs_to_their_windows(bad):
+    # the thrown-away border rows multiply zeros in dy by input values: 0 * inf must not reach dW
+    rng = np.random.default_rng(33)
+    layer = Convolution2D(16, 8, 3, padding=1, rng=rng)
+    x = rng.standard_normal((2, 16, 16, 16)).astype(np.float32)
+    x[1, 3, 7, 0] = bad  # left edge: outside some taps' windows
+    dy = rng.standard_normal((2, 8, 16, 16)).astype(np.float32)
+    ref = readable(layer)  # (shares the parameters and their gradients: keep a copy)
+    y_ref, dx_ref = ref.forward(x), ref.backward(dy)
+    dw_ref = ref.grads["weights"].copy()
+    with prefer("shifted"):
+        y = layer.forward(x)
+        dx = layer.backward(dy)
+    assert layer._fast_cache.method == "shifted"
+    for got, want in ((y, y_ref), (dx, dx_ref), (layer.grads["weights"], dw_ref)):
+        np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
+        close32(got[np.isfinite(want)], want[np.isfinite(want)])
+
+
 def test_winograd_is_chosen_for_wide_layers_only():
     x = np.zeros((1, 128, 8, 8), np.float32)
     big = Convolution2D(128, 8, 3, padding=1)
@@ -794,9 +869,12 @@ def test_winograd_is_chosen_for_wide_layers_only():
     narrow = Convolution2D(16, 8, 3, padding=1)
     narrow.forward(np.zeros((1, 16, 8, 8), np.float32))
     assert narrow._fast_cache.method == "nhwc"
-    tiny = Convolution2D(128, 8, 3, padding=1)  # VGG16's 2x2 maps at 32x32 input: one tile
-    tiny.forward(np.zeros((1, 128, 2, 2), np.float32))
+    tiny = Convolution2D(256, 8, 3, padding=1)  # VGG16's 2x2 maps at 32x32 input: one tile, wide enough
+    tiny.forward(np.zeros((1, 256, 2, 2), np.float32))
     assert tiny._fast_cache.method == "winograd"
+    small = Convolution2D(128, 8, 3, padding=1)  # quarter width on 4x4 maps: the transforms do not pay
+    small.forward(np.zeros((1, 128, 4, 4), np.float32))
+    assert small._fast_cache.method == "nhwc"
 
 
 def test_winograd_float32_error_is_small_on_vgg_sized_layers():
@@ -870,7 +948,7 @@ def test_huge_inputs_give_the_readable_result_not_nan(training):
     rng = np.random.default_rng(30)
     layer = Convolution2D(64, 16, 3, padding=1, rng=rng)
     layer.params["weights"] *= 1e-4
-    x = (np.sign(rng.standard_normal((2, 64, 6, 6))) * 3e38).astype(np.float32)
+    x = (np.sign(rng.standard_normal((2, 64, 8, 8))) * 3e38).astype(np.float32)
     ref = readable(layer)
     y_ref = ref.forward(x, training=training)
     assert np.isfinite(y_ref).all()
@@ -878,9 +956,11 @@ def test_huge_inputs_give_the_readable_result_not_nan(training):
     assert np.isfinite(y).all() and layer._fast_cache.method == "nhwc"
     close32(y, y_ref)
     dy = rng.standard_normal(y.shape).astype(np.float32)
-    dx, dx_ref = layer.backward(dy), ref.backward(dy)
+    dx = layer.backward(dy)
+    dw = layer.grads["weights"].copy()  # (the readable layer shares the gradients)
+    dx_ref = ref.backward(dy)
     close32(dx, dx_ref, "dx")
-    assert np.isfinite(layer.grads["weights"]).all() == np.isfinite(ref.grads["weights"]).all()
+    assert np.isfinite(dw).all() == np.isfinite(ref.grads["weights"]).all()
     # ordinary inputs still take Winograd
     layer.forward(x / 1e37, training=training)
     assert layer._fast_cache.method == "winograd"

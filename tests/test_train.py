@@ -62,11 +62,23 @@ def test_initial_loss_is_ln10():
 
 
 def test_overfits_100_images():
-    """cs231n's check: with no regularisation a small VGG16 must drive 100 images to 100% training accuracy."""
-    model = tiny(dropout=0.0)
-    x, y = X_ALL[:100], Y_ALL[:100]
-    fit(model, (x, y), epochs=25, batch_size=20, optimizer=Adam(1e-3), seed=0, progress=False, verbose=False)
-    assert evaluate(model, x, y)["accuracy"] == 1.0
+    """cs231n's check: with no regularisation a small VGG16 must drive 100 images to 100% training accuracy.
+    (Cosine decay lets it settle: at a constant rate the last epochs wobble between 94% and 100%.)"""
+    for seed in (0, 1):
+        model = tiny(seed=seed, dropout=0.0)
+        x, y = X_ALL[:100], Y_ALL[:100]
+        fit(
+            model,
+            (x, y),
+            epochs=40,
+            batch_size=20,
+            optimizer=Adam(1e-3),
+            schedule=CosineLR(1e-3),
+            seed=seed,
+            progress=False,
+            verbose=False,
+        )
+        assert evaluate(model, x, y)["accuracy"] == 1.0, f"seed {seed}"
 
 
 # ----------------------------------------------------------------------------------------- history, evaluate

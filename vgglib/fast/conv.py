@@ -5,6 +5,8 @@
   weight matrix is a single BLAS call. Images are processed a few at a time so the window matrix stays in
   cache. Inputs with few channels (the first layer) are gathered by channel planes instead.
 * **Winograd** (:mod:`vgglib.fast.winograd`) for VGG's 3×3/stride-1/pad-1 layers with enough channels.
+* **Shifted products** (:mod:`vgglib.fast.shifted`) for narrow stride-1 "same" layers on large maps (the
+  quarter-width VGG16 students train): every tap is one matrix product on shifted rows of the padded input.
 * **backward without col2im.** For stride 1, dx is itself a convolution of the padded dy with the rotated,
   transposed kernel (``notebooks/02_convolution_backprop.ipynb``): another gather + GEMM (or Winograd) instead
   of a scatter-add. dW re-gathers the windows chunk by chunk rather than keeping them (memory).
@@ -22,6 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..im2col import output_size
 from .scratch import pad_into, scratch, to_nhwc
+from .shifted import shifted_applies, shifted_backward, shifted_forward
 from .winograd import WeightCache, _winograd_conv, _winograd_weight_grad, _winograd_weights, winograd_applies
 from .workers import matmul, parallel_map, plan, sum_parts, sum_rows, threaded
 
@@ -68,10 +71,10 @@ def _gather_planes(x: np.ndarray, k: int, stride: int, padding: int, ho: int, wo
 class ConvCache(NamedTuple):
     """What :func:`conv2d_backward` needs: the input and how the forward computed."""
 
-    x: np.ndarray  # NHWC for "nhwc" and "winograd"; the (N, C, H, W)-shaped input for "planes"
+    x: np.ndarray  # NHWC for "nhwc" and "winograd"; padded NHWC for "shifted"; (N, C, H, W)-shaped for "planes"
     stride: int
     padding: int
-    method: str  # "planes" (few channels), "nhwc" (im2col + GEMM) or "winograd"
+    method: str  # "planes" (few channels), "nhwc" (im2col + GEMM), "winograd" or "shifted"
     #: Winograd's transformed weights U (16, F, C) when the forward computed them (reused for dx)
     winograd_weights: np.ndarray | None = None
 
@@ -121,6 +124,9 @@ def conv2d_forward(
         if np.isfinite(y.max()):
             return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "winograd", u)
         x = xh.transpose(0, 3, 1, 2)  # overflow or NaN: the direct sum below, as the readable layer does
+    elif shifted_applies(c, k, stride, padding, h, w):
+        yh, xp = shifted_forward(x, weights, b)
+        return yh.transpose(0, 3, 1, 2), ConvCache(xp, stride, padding, "shifted")
     y = np.empty((n, ho, wo, f), dtype=dtype)
     chunks, parallel = plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
     planes = c < SMALL_C
@@ -164,24 +170,48 @@ def conv2d_backward(
     db = sum_rows(dyh.reshape(-1, f))
     if method == "planes":
         return _planes_backward(x, dyh, weights, stride, p, need_dx) + (db,)
+    if method == "shifted":
+        return _shifted_backward(x, dyh, weights, p, need_dx) + (db,)
     h, w = x.shape[1:3]
     dw = _winograd_weight_grad(x, dyh) if method == "winograd" else None
     if dw is None or not np.isfinite(dw.max()):  # (overflow: the direct sum, see conv2d_forward)
         dw = _im2col_weight_grad(x, dyh, k, stride, p)
     if not need_dx:
         return None, dw, db
-    dx = None
+    return _input_grad(dyh, weights, u, stride, p, x.shape).transpose(0, 3, 1, 2), dw, db
+
+
+def _input_grad(
+    dyh: np.ndarray, weights: np.ndarray, u: np.ndarray | None, stride: int, p: int, x_shape: tuple[int, ...]
+) -> np.ndarray:
+    """dx (n, H, W, C), a new array, by Winograd, the rotated-kernel im2col convolution or col2im."""
+    f, c, k, _ = weights.shape
+    h, w = x_shape[1:3]
     if winograd_applies(f, k, stride, p, h, w):
         # the kernel rotated by 180° with F and C swapped: U_rot[ξν] = U[π(ξ)π(ν)] as an (F, C) matrix
-        u = _winograd_weights(weights, dtype) if u is None else u
+        u = _winograd_weights(weights, dyh.dtype) if u is None else u
         dx = _winograd_conv(dyh, u, None, rotated=True)
-        if not np.isfinite(dx.max()):
-            dx = None
-    if dx is None and stride == 1 and k - 1 - p >= 0 and f < 3 * c:
-        dx = _im2col_input_grad(dyh, weights, k - 1 - p, x.shape)
-    elif dx is None:
-        dx = _col2im_input_grad(dyh, weights, stride, p, x.shape)
-    return dx.transpose(0, 3, 1, 2), dw, db
+        if np.isfinite(dx.max()):
+            return dx
+    if stride == 1 and k - 1 - p >= 0 and f < 3 * c:
+        return _im2col_input_grad(dyh, weights, k - 1 - p, x_shape)
+    return _col2im_input_grad(dyh, weights, stride, p, x_shape)
+
+
+def _shifted_backward(
+    xp: np.ndarray, dyh: np.ndarray, weights: np.ndarray, p: int, need_dx: bool
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """(dx (N, C, H, W)-shaped or None, dW) after a "shifted" forward (``xp``: its padded NHWC input)."""
+    n, hp, wp, c = xp.shape
+    f, _, k, _ = weights.shape
+    h, w = hp - 2 * p, wp - 2 * p
+    dx_shifted = need_dx and shifted_applies(f, k, 1, p, h, w)
+    dxh, dw = shifted_backward(dyh, xp, weights, dx_shifted)
+    if not np.isfinite(dw.max()):  # 0·inf on a thrown-away border row: the direct sum over the real windows
+        dw = _im2col_weight_grad(np.ascontiguousarray(xp[:, p : p + h, p : p + w]), dyh, k, 1, p)
+    if dxh is None and need_dx:  # dx's inner dimension F is outside the shifted range: another method
+        dxh = _input_grad(dyh, weights, None, 1, p, (n, h, w, c))
+    return (None if dxh is None else dxh.transpose(0, 3, 1, 2)), dw
 
 
 def _im2col_weight_grad(xh: np.ndarray, dyh: np.ndarray, k: int, stride: int, p: int) -> np.ndarray:

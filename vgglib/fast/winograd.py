@@ -18,10 +18,22 @@ import numpy as np
 from .scratch import scratch
 from .workers import matmul, parallel_map, plan, sum_parts
 
-__all__ = ["WINOGRAD_MIN_C", "WINOGRAD_MIN_TILES", "WINOGRAD_CHUNK_BYTES", "winograd_applies", "WeightCache"]
+__all__ = [
+    "WINOGRAD_MIN_C",
+    "WINOGRAD_SMALL_MAP",
+    "WINOGRAD_SMALL_MAP_MIN_C",
+    "WINOGRAD_MIN_TILES",
+    "WINOGRAD_CHUNK_BYTES",
+    "winograd_applies",
+    "WeightCache",
+]
 
 #: channels (forward, dW) or the output channels (dx) — is at least this (float32 and float64; even sizes)
 WINOGRAD_MIN_C: int = 64
+#: maps with fewer pixels than this (4×4 and 2×2 in VGG16 at 32×32) ...
+WINOGRAD_SMALL_MAP: int = 64
+#: ... take Winograd only from this many channels on (measured: ``benchmarks/bench_layers.py``)
+WINOGRAD_SMALL_MAP_MIN_C: int = 256
 #: GEMM rows (2×2 tiles) per Winograd chunk, at least
 WINOGRAD_MIN_TILES: int = 256
 #: target bytes of one Winograd chunk's transformed input and output (V and M): small, to stay in cache
@@ -30,8 +42,10 @@ WINOGRAD_CHUNK_BYTES: int = 4 * 2**20
 
 def winograd_applies(channels: int, k: int, stride: int, padding: int, h: int, w: int) -> bool:
     """Whether a k×k convolution on an h×w map goes through Winograd; ``channels`` is the GEMM's inner
-    dimension (C for y and dW, F for dx)."""
-    return k == 3 and stride == 1 and padding == 1 and channels >= WINOGRAD_MIN_C and h % 2 == 0 and w % 2 == 0
+    dimension (C for y and dW, F for dx). Maps of fewer than WINOGRAD_SMALL_MAP pixels (a handful of tiles,
+    where the transforms cost more than they save) need WINOGRAD_SMALL_MAP_MIN_C channels."""
+    min_c = WINOGRAD_MIN_C if h * w >= WINOGRAD_SMALL_MAP else max(WINOGRAD_MIN_C, WINOGRAD_SMALL_MAP_MIN_C)
+    return k == 3 and stride == 1 and padding == 1 and channels >= min_c and h % 2 == 0 and w % 2 == 0
 
 
 def _winograd_plan(n: int, tiles: int, c: int, f: int, itemsize: int) -> tuple[list[tuple[int, int]], bool]:
