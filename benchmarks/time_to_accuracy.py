@@ -72,6 +72,21 @@ def run_json(path: Path, cmd: list[str], env: dict[str, str]) -> None:
     path.write_text(json.dumps(data, indent=1) + "\n")
 
 
+def mean_split(histories: list[dict]) -> dict[str, float]:
+    """Mean share of the wall time per part (network, augmentation, preparation, evaluation, checkpoints,
+    other) over runs; a part a framework does not record counts as other."""
+    from vgglib.train import TIME_PARTS
+
+    shares: dict[str, list[float]] = {part: [] for part in (*TIME_PARTS, "other")}
+    for h in histories:
+        stored, total = h.get("time_split") or {}, float(h.get("elapsed") or 0.0)
+        known = {part: float(stored.get(part, 0.0)) for part in TIME_PARTS}
+        known["other"] = max(total - sum(known.values()), 0.0)
+        for part, seconds in known.items():
+            shares[part].append(seconds / total if total > 0 else 0.0)
+    return {part: statistics.fmean(v) if v else 0.0 for part, v in shares.items()}
+
+
 def summarize(out: Path, recipe: str) -> dict:
     summary: dict = {"recipe": recipe, "frameworks": {}}
     for fw in ("vgglib", "torch"):
@@ -91,11 +106,14 @@ def summarize(out: Path, recipe: str) -> dict:
             "test_accuracy": ms(acc),
             "training_seconds": ms(wall),
             "peak_rss_mb": ms(rss) if rss else None,
+            "time_split": mean_split([d["history"] for d in data]),
         }
         a, w = summary["frameworks"][fw]["test_accuracy"], summary["frameworks"][fw]["training_seconds"]
+        split = summary["frameworks"][fw]["time_split"]
         print(
             f"{fw:7}: {len(runs)} seeds, test accuracy {100 * a['mean']:.2f}% ± {100 * a['std']:.2f} "
-            f"(min {100 * min(acc):.2f}%), training {w['mean'] / 60:.1f} ± {w['std'] / 60:.1f} min"
+            f"(min {100 * min(acc):.2f}%), training {w['mean'] / 60:.1f} ± {w['std'] / 60:.1f} min; "
+            + ", ".join(f"{part} {100 * share:.0f}%" for part, share in split.items())
         )
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

@@ -98,7 +98,9 @@ def test_time_to_accuracy_summary(tmp_path):
     """The summary: mean and standard deviation over seeds of test accuracy and training time, per framework."""
 
     def write(fw, seed, acc, secs, rss):
-        data = {"test": {"accuracy": acc}, "history": {"elapsed": secs}, "process": {"peak_rss_mb": rss}}
+        split = {"network": 0.8 * secs, "augmentation": 0.05 * secs}
+        history = {"elapsed": secs, "time_split": split}
+        data = {"test": {"accuracy": acc}, "history": history, "process": {"peak_rss_mb": rss}}
         (tmp_path / f"{fw}-mnist-vgg16-seed{seed}.json").write_text(json.dumps(data))
 
     for seed, (acc, secs) in enumerate([(0.995, 600.0), (0.996, 660.0), (0.994, 540.0)]):
@@ -117,3 +119,30 @@ def test_time_to_accuracy_summary(tmp_path):
     assert summary["vgglib"]["training_seconds"]["mean"] == pytest.approx(600.0)
     assert summary["torch"]["training_seconds"]["std"] == 0.0 and len(summary["torch"]["runs"]) == 1
     assert "vgglib : 3 seeds, test accuracy 99.50% ± 0.10" in run.stdout
+    split = summary["vgglib"]["time_split"]  # mean shares of the wall time; what is not recorded is "other"
+    assert split["network"] == pytest.approx(0.8) and split["augmentation"] == pytest.approx(0.05)
+    assert split["other"] == pytest.approx(0.15) and split["evaluation"] == 0.0
+    assert "network 80%, augmentation 5%, preparation 0%, evaluation 0%, checkpoints 0%, other 15%" in run.stdout
+
+
+def test_bench_layers_smoke_mode(tmp_path):
+    """Per-layer timings: every VGG16 convolution, each method forced where it applies, and the library's choice."""
+    out = tmp_path / "layers.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_layers.py"), "--smoke", "--no-torch", "--json", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    layers = json.loads(out.read_text())["layers"]
+    # width 1/16 at 16x16: channels 4 8 16 32 32 on maps 16 8 4 2 1, repeats removed
+    assert [(r["c"], r["f"], r["size"]) for r in layers][:4] == [(1, 4, 16), (4, 4, 16), (4, 8, 8), (8, 8, 8)]
+    for r in layers:
+        assert r["auto"]["method"] in ("planes", "nhwc", "winograd", "shifted")
+        assert r["auto"]["forward_backward_ms"] > r["auto"]["forward_ms"] > 0
+        for method in ("nhwc", "winograd", "shifted"):  # a forced method is recorded only where it ran
+            assert method not in r or r[method]["method"] == method
+    assert "shifted" in layers[1] and "nhwc" not in layers[1]  # 4 channels: planes, never the NHWC gather
+    assert "total forward + backward, auto:" in run.stdout

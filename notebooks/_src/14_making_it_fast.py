@@ -384,6 +384,46 @@ print("relative differences < 1e-5 -> dx:", rel_error(dx_fast, dx_read) < 1e-5,
       "| db:", rel_error(grads_fast["bias"], readable_layer.grads["bias"]) < 1e-5)
 
 # %% [markdown]
+# **Narrow layers on large maps: shifted products.** The model students train (`mnist-vgg16`, quarter width)
+# has only 16 and 32 channels at 32×32 and 16×16. There im2col copies every input value 9 times to feed a
+# GEMM with only 16 output columns: the copy costs more than the arithmetic. Pad the input once and read the
+# padded NHWC batch as one long matrix `flat`, one row per padded pixel. Output pixel $(y, x)$ is then row
+# $r = y\,W_p + x$ of
+#
+# $$Y[r] = \sum_{i,j} \text{flat}[r + i\,W_p + j]\; W_{ij},$$
+#
+# where $W_{ij}$ is the $(C, F)$ matrix of tap $(i, j)$: every tap is *the same matrix read from shifted rows*,
+# no window matrix at all. Rows whose window runs off the right or bottom edge are computed too and thrown
+# away (13% extra at 32×32, 27% at 16×16; too much below, so 8×8 maps keep im2col). `vgglib.fast.shifted`
+# puts the three taps of a kernel row side by side (3·C values per pixel instead of 9·C), so each product
+# has 3·C inner terms; $dW_i = dy^\top \cdot \text{rows}_i$ with $dy$ laid out on the same padded grid (zeros
+# off the image), and $dx$ is the same sum on the padded $dy$ with the rotated kernel. The cell checks the
+# formula in nine plain matrix products, then the library's layer; `benchmarks/bench_layers.py` times every
+# method per layer, which is how the library picks one.
+
+# %%
+srng = np.random.default_rng(1402)                              # its own generator: later cells unchanged
+xs = srng.standard_normal((2, 16, 8, 8))                         # float64, 16 channels
+ws = srng.standard_normal((16, 16, 3, 3)) * 0.1
+Wp = 8 + 2
+flat = np.pad(xs.transpose(0, 2, 3, 1), ((0, 0), (1, 1), (1, 1), (0, 0))).reshape(-1, 16)  # (2*10*10, 16)
+rows = flat.shape[0] - 2 * Wp - 2                               # the rows whose windows fit
+Y = sum(flat[i * Wp + j: i * Wp + j + rows] @ ws[:, :, i, j].T for i in range(3) for j in range(3))
+Y = np.concatenate([Y, np.zeros((2 * Wp + 2, 16))]).reshape(2, Wp, Wp, 16)[:, :8, :8]   # keep the real pixels
+direct = reference.conv2d_forward_naive(xs, ws, np.zeros(16), 1, 1)
+print("nine shifted products == the definition:", np.allclose(Y.transpose(0, 3, 1, 2), direct))
+
+narrow = Convolution2D(16, 16, 3, padding=1, rng=srng)           # conv1_2 of the quarter-width VGG16
+xn = srng.standard_normal((4, 16, 32, 32)).astype(np.float32)
+dyn = srng.standard_normal((4, 16, 32, 32)).astype(np.float32)
+yn, dxn = narrow.forward(xn), narrow.backward(dyn)
+dwn = narrow.grads["weights"].copy()
+narrow_readable = fast.to_reference(narrow)
+yr, dxr = narrow_readable.forward(xn), narrow_readable.backward(dyn)
+print("vgglib.fast chose:", narrow._fast_cache.method, "| y, dx, dW within 1e-5 of the readable layer:",
+      max(rel_error(yn, yr), rel_error(dxn, dxr), rel_error(dwn, narrow_readable.grads["weights"])) < 1e-5)
+
+# %% [markdown]
 # ## 6 · Both cores
 #
 # numpy's BLAS uses every core, but everything else in numpy — copies, `np.maximum`, comparisons — runs on
