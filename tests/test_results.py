@@ -100,10 +100,14 @@ def test_readme_results_table_agrees_with_the_stored_history(stored):
 
 
 def test_readme_recipe_speed_table_matches_its_benchmark_run():
-    """README "The model students train": every row, ratio and memory figure is the stored run's."""
-    bench = json.loads((ROOT / "results" / "benchmark" / "bench_vgg16_2026-12-02.json").read_text())
+    """README "The model students train": every row, ratio, per-layer total and memory figure is a stored run's."""
+    bench_dir = ROOT / "results" / "benchmark"
+    bench = json.loads((bench_dir / "bench_vgg16_2026-12-02b.json").read_text())
+    first = json.loads((bench_dir / "bench_vgg16_2026-12-02.json").read_text())
+    layers = json.loads((bench_dir / "bench_layers_2026-12-02.json").read_text())
     readme = (ROOT / "README.md").read_text()
     section = readme.split("### The model students train", 1)[1].split("\n## ", 1)[0]
+    text = " ".join(section.split())  # prose compared without its line breaks
     rows = {(r["key"], r["task"]): r for r in bench["rows"]}
     assert {k for k, _ in rows} == {"64", "32", "recipe"}
     recipe = next(c for c in bench["config"]["models"] if c["key"] == "recipe")
@@ -117,11 +121,24 @@ def test_readme_recipe_speed_table_matches_its_benchmark_run():
         r = rows[key, task]
         line = f"| {label} | {task} | {r['vgglib_s'] * 1e3:.0f} ms | {r['torch_s'] * 1e3:.0f} ms | {r['ratio']:.2f}× |"
         assert line in section, line
+        assert key == "recipe" or r["ratio"] < 1, "the prose says vgglib is ahead at full width"
     ratio = rows["recipe", "training step"]["ratio"]
-    assert f"takes\n{ratio:.2f}× PyTorch's time" in section
+    assert f"A training step of the recipe takes {ratio:.2f}× PyTorch's time" in text
+    first_ratio = next(r["ratio"] for r in first["rows"] if (r["key"], r["task"]) == ("recipe", "training step"))
+    assert (
+        f"the same day's first run, before the narrow layers got a convolution of their own, took {first_ratio:.2f}×"
+        in text
+    )
+    ours = sum(r["auto"]["forward_backward_ms"] for r in layers["layers"])
+    theirs = sum(r["torch"]["forward_backward_ms"] for r in layers["layers"])
+    assert f"take {ours:.0f} ms forward + backward over the distinct layers, PyTorch {theirs:.0f} ms" in text
+    assert layers["config"]["width"] == 0.25 and layers["config"]["batch"] == 64 and not layers["config"]["smoke"]
+    by_type = bench["profile"]["recipe"]["by_type_s"]
+    elementwise = sum(by_type[f"{kind} {d}"] for kind in ("ReLU", "Pooling2D") for d in ("forward", "backward"))
+    assert f"ReLU and pooling take {1e3 * elementwise:.0f} ms of vgglib's profiled step" in text
     rss = bench["rss"]["recipe"]
     memory = f"{rss['vgglib']['peak_rss_mb']:.0f} MB for vgglib, {rss['torch']['peak_rss_mb']:.0f} MB for PyTorch"
-    assert memory in section
-    assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%" in section
-    assert f"measured GEMM\npeak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in section
+    assert memory in text
+    assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%" in text
+    assert f"measured GEMM peak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in text
     assert bench["machine"]["torch"] in section and bench["machine"]["numpy"] in section
