@@ -10,10 +10,10 @@ the mean ± standard deviation over the seeds of test accuracy and wall time per
     .venv/bin/python benchmarks/time_to_accuracy.py --data-dir ../shared/data/mnist --seeds 0 1 2
     .venv/bin/python benchmarks/time_to_accuracy.py --summary-only      # recompute the summary from the JSONs
 
-A run whose JSON exists is not repeated (delete it to rerun), and an interrupted vgglib run resumes from its
-checkpoint (``runs/``), so a long measurement can span sessions. Time only on a quiet machine: both runs of a seed
-share it, and every other heavy process skews the ratio. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed and
-the thread count set (default 2) for both runs.
+A finished run (its JSON has the "process" entry this script adds at the end) is not repeated (delete it to
+rerun), and an interrupted vgglib run resumes from its checkpoint (``runs/``), so a long measurement can span
+sessions. Time only on a quiet machine: both runs of a seed share it, and every other heavy process skews the
+ratio. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed and the thread count set (default 2) for both runs.
 """
 
 from __future__ import annotations
@@ -72,6 +72,15 @@ def run_json(path: Path, cmd: list[str], env: dict[str, str]) -> None:
     path.write_text(json.dumps(data, indent=1) + "\n")
 
 
+def finished(path: Path) -> bool:
+    """Whether ``path`` holds a finished run: :func:`run_json` adds "process" when the run has ended (the vgglib
+    CLI writes its history there after every epoch, so an interrupted run leaves a JSON too)."""
+    try:
+        return "process" in json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+
+
 def mean_split(histories: list[dict]) -> dict[str, float]:
     """Mean share of the wall time per part (network, augmentation, preparation, evaluation, checkpoints,
     other) over runs; a part a framework does not record counts as other."""
@@ -90,7 +99,7 @@ def mean_split(histories: list[dict]) -> dict[str, float]:
 def summarize(out: Path, recipe: str) -> dict:
     summary: dict = {"recipe": recipe, "frameworks": {}}
     for fw in ("vgglib", "torch"):
-        runs = sorted(out.glob(f"{fw}-{recipe}-seed*.json"))
+        runs = sorted(p for p in out.glob(f"{fw}-{recipe}-seed*.json") if finished(p))
         if not runs:
             continue
         data = [json.loads(p.read_text()) for p in runs]
@@ -128,8 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     for seed in [] if args.summary_only else args.seeds:
         for fw in args.frameworks:
             path = out / f"{fw}-{args.recipe}-seed{seed}.json"
-            if path.exists():
-                print(f"{path.name} exists: skipped", flush=True)
+            if finished(path):
+                print(f"{path.name} is a finished run: skipped", flush=True)
                 continue
             if fw == "vgglib":
                 ckpt = ROOT / "runs" / f"tta-{args.recipe}-seed{seed}.npz"

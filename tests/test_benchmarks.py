@@ -102,10 +102,15 @@ def test_time_to_accuracy_summary(tmp_path):
         history = {"elapsed": secs, "time_split": split}
         data = {"test": {"accuracy": acc}, "history": history, "process": {"peak_rss_mb": rss}}
         (tmp_path / f"{fw}-mnist-vgg16-seed{seed}.json").write_text(json.dumps(data))
+        return data
 
     for seed, (acc, secs) in enumerate([(0.995, 600.0), (0.996, 660.0), (0.994, 540.0)]):
         write("vgglib", seed, acc, secs, 900.0)
     write("torch", 0, 0.995, 500.0, 1200.0)
+    # an interrupted run: the vgglib CLI's history after some epochs, no "process" yet -> not counted (and rerun)
+    unfinished = write("vgglib", 3, 0.2, 60.0, 900.0)
+    del unfinished["process"]
+    (tmp_path / "vgglib-mnist-vgg16-seed3.json").write_text(json.dumps(unfinished))
     run = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), "--summary-only", "--out", str(tmp_path)],
         capture_output=True,
@@ -114,6 +119,7 @@ def test_time_to_accuracy_summary(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())["frameworks"]
+    assert len(summary["vgglib"]["runs"]) == 3 and "vgglib-mnist-vgg16-seed3.json" not in summary["vgglib"]["runs"]
     assert summary["vgglib"]["test_accuracy"]["mean"] == pytest.approx(0.995)
     assert summary["vgglib"]["test_accuracy"]["std"] == pytest.approx(0.001)
     assert summary["vgglib"]["training_seconds"]["mean"] == pytest.approx(600.0)
