@@ -748,6 +748,8 @@ def test_split_really_runs_on_the_worker_threads(monkeypatch):
 
     def spy(*args):
         names.add(threading.current_thread().name)
+        if threading.current_thread() is threading.main_thread():
+            time.sleep(0.05)  # on a busy machine the caller could otherwise take every chunk before the helper wakes
         return original(*args)
 
     monkeypatch.setattr(fast_conv, "_gather_nhwc", spy)

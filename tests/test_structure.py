@@ -29,6 +29,7 @@ FOUNDATION = {
     "vgglib.fast.scratch",
     "vgglib.fast.conv",
     "vgglib.fast.winograd",
+    "vgglib.fast.shifted",
     "vgglib.fast.elementwise",
     "vgglib.fast.layers",
 }

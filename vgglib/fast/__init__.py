@@ -6,13 +6,14 @@ A model chooses its implementation explicitly — ``VGG16(..., fast=True)`` (the
 * :mod:`vgglib.fast.layers` — the layer classes and the conversions :func:`to_fast` / :func:`to_reference`;
 * :mod:`vgglib.fast.conv` — convolution by channels-last gathers and GEMMs;
 * :mod:`vgglib.fast.winograd` — Winograd F(2×2, 3×3) for VGG's 3×3 layers, and the inference weight cache;
+* :mod:`vgglib.fast.shifted` — convolution as shifted matrix products, for narrow layers on large maps;
 * :mod:`vgglib.fast.elementwise` — fully connected, ReLU and 2×2 pooling;
 * :mod:`vgglib.fast.scratch` — channels-last layout helpers and reusable scratch memory;
 * :mod:`vgglib.fast.workers` — worker threads (one-thread BLAS each), fork safety, :func:`parallel_map`.
 
-Taught in ``notebooks/14_making_it_fast.ipynb``; measured against PyTorch by ``benchmarks/bench_vgg16.py``
-(design choices, timings and what did not help: ``benchmarks/README.md``); tested against the readable layers
-in ``tests/test_fast.py``.
+Taught in ``notebooks/14_making_it_fast.ipynb``; measured against PyTorch by ``benchmarks/bench_vgg16.py`` (the
+model) and ``benchmarks/bench_layers.py`` (each convolution, every method; design choices, timings and what did
+not help: ``benchmarks/README.md``); tested against the readable layers in ``tests/test_fast.py``.
 
 Arrays handed back to the caller (outputs, ``dx``, gradients) are always new arrays; only internal scratch
 memory is reused. The fast ReLU and convolution keep a reference to their input/output for ``backward``
