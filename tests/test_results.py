@@ -142,3 +142,31 @@ def test_readme_recipe_speed_table_matches_its_benchmark_run():
     assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%" in text
     assert f"measured GEMM peak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in text
     assert bench["machine"]["torch"] in section and bench["machine"]["numpy"] in section
+
+
+TUNING = ROOT / "results" / "tuning"
+
+
+def test_tuning_runs_kept_out_of_the_test_set_and_their_readme_states_them():
+    """results/tuning: recipe candidates judged on the validation split only; the README's table is theirs."""
+    runs = sorted(TUNING.glob("*.json"))
+    assert runs, "no tuning runs stored"
+    readme = " ".join((TUNING / "README.md").read_text().split())
+    for path in runs:
+        run = json.loads(path.read_text())
+        h, recipe = run["history"], run["recipe"]
+        assert "test" not in run and "--test-limit 1" in run["command"], path.name  # never judged on the test set
+        assert recipe["name"] == "mnist-vgg16" and recipe["val_size"] == 5000 and recipe["data"] == "full"
+        assert len(h["val_accuracy"]) == recipe["epochs"] and not h["interrupted"]
+        network = h["time_split"]["network"] / h["elapsed"]
+        vals = ", ".join(f"{100 * v:.2f}" for v in h["val_accuracy"])
+        row = (
+            f"| `{path.name}` | {recipe['epochs']} | {recipe['lr']:g} | {vals} | {100 * h['val_accuracy'][-1]:.2f}% | "
+            f"{h['elapsed'] / 60:.0f} min | {100 * network:.0f}% |"
+        )
+        assert row in readme, row
+    # the prose's figures: the held-out images, the stored recipe's epochs, the hot run's epochs and rate
+    assert f"holds out {get_recipe('mnist-vgg16').val_size:,} training images" in readme
+    assert f"The stored {get_recipe('mnist-vgg16').epochs}-epoch recipe's learning rate" in readme
+    hot = json.loads((TUNING / "mnist-vgg16-8ep-lr2e-3-seed0.json").read_text())["recipe"]
+    assert hot["lr"] == 2 * get_recipe("mnist-vgg16").lr and f"the {hot['epochs']}-epoch run at twice" in readme
