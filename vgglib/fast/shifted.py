@@ -18,7 +18,7 @@ k products on row offsets i·Wp, summed. Per chunk of images, in cache:
   swapped (``notebooks/02_convolution_backprop.ipynb``).
 
 Chosen (by measurement: ``benchmarks/bench_layers.py``) for stride-1 "same" convolutions with
-SMALL_C <= C <= SHIFTED_MAX_C channels on maps of at least SHIFTED_MIN_SIZE pixels a side: the quarter-width
+SHIFTED_MIN_C <= C <= SHIFTED_MAX_C channels on maps of at least SHIFTED_MIN_SIZE pixels a side: the quarter-width
 VGG16 students train (``mnist-vgg16``), where im2col's k·k copy dominates and Winograd's transforms do not pay.
 Same results as :class:`vgglib.layers.Convolution2D` to rounding (``tests/test_fast.py``); explained in
 ``notebooks/14_making_it_fast.ipynb``.
