@@ -21,22 +21,15 @@ if any(v in os.environ for v in _BLAS_VARS):  # before numpy is imported anywher
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_twin import best_of  # noqa: E402
 
 from vgglib import augment as A  # noqa: E402
 from vgglib.mnist import load_mnist  # noqa: E402
 from vgglib.preprocess import BatchLoader, prepare, to_float  # noqa: E402
-
-
-def best_of(repeat: int, f):
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = f()
-        times.append(time.perf_counter() - t)
-    return min(times), result
 
 
 def main() -> int:

@@ -17,12 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torch_twin import clean_environment  # noqa: E402
+from torch_twin import best_of, clean_environment  # noqa: E402
 
 METHODS = ("auto", "nhwc", "winograd", "shifted")
 
@@ -95,16 +94,6 @@ def _torch_forward_backward(conv, xt, dyt) -> None:  # noqa: ANN001
     conv(xt).backward(dyt)
 
 
-def best(fn, reps: int) -> float:  # noqa: ANN001
-    fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -160,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                 if method != "auto" and got != method:
                     cells.append(f"{'n/a':>15}")
                     continue
-                fwd = best(partial(layer.forward, x, training=True), args.reps)
-                both = best(partial(_forward_backward, layer, x, dy), args.reps)
+                fwd = best_of(args.reps, partial(layer.forward, x, training=True), warmup=1)[0]
+                both = best_of(args.reps, partial(_forward_backward, layer, x, dy), warmup=1)[0]
             row[method] = {"forward_ms": 1e3 * fwd, "forward_backward_ms": 1e3 * both, "method": got}
             cells.append(f"{1e3 * both:7.2f} ({1e3 * fwd:5.2f})")
         if torch is not None:
@@ -169,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             xt = torch.from_numpy(np.ascontiguousarray(x)).requires_grad_(True)
             dyt = torch.from_numpy(np.ascontiguousarray(dy))
 
-            tf = best(partial(_torch_forward, torch, conv, xt), args.reps)
-            tb = best(partial(_torch_forward_backward, conv, xt, dyt), args.reps)
+            tf = best_of(args.reps, partial(_torch_forward, torch, conv, xt), warmup=1)[0]
+            tb = best_of(args.reps, partial(_torch_forward_backward, conv, xt, dyt), warmup=1)[0]
             row["torch"] = {"forward_ms": 1e3 * tf, "forward_backward_ms": 1e3 * tb}
             cells.append(f"{1e3 * tb:7.2f} ({1e3 * tf:5.2f})")
         else:

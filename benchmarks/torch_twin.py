@@ -1,4 +1,4 @@
-"""What the benchmarks share: a clean BLAS environment, and vgglib's VGG16 rebuilt in PyTorch with the same weights.
+"""What the benchmarks share: a clean BLAS environment, best-of timing, and vgglib's VGG16 rebuilt in PyTorch.
 
 Imported by ``bench_vgg16.py`` (step times) and ``torch_recipe.py`` (a whole recipe, time to accuracy). Nothing here
 imports numpy at module level: :func:`clean_environment` must run before numpy loads OpenBLAS.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 PINNING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -25,6 +27,19 @@ def clean_environment(threads: int) -> None:
     os.environ.update(wanted)
     if "numpy" in sys.modules:  # too late for this process: OpenBLAS read the variables at load time
         os.execve(sys.executable, [sys.executable, *sys.argv], dict(os.environ))
+
+
+def best_of(repeat: int, f: Callable[[], Any], warmup: int = 0) -> tuple[float, Any]:
+    """(the shortest of ``repeat`` timed calls of ``f`` in seconds, the last call's result), after ``warmup``
+    untimed calls (best of, not mean: a shared machine only ever adds time)."""
+    for _ in range(warmup):
+        f()
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = f()
+        times.append(time.perf_counter() - t)
+    return min(times), result
 
 
 def torch_model(model: Any) -> Any:
