@@ -1,6 +1,7 @@
 """The benchmark script runs (smoke mode: tiny network, one repetition) and writes its JSON; no timing asserted."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -147,7 +148,8 @@ def test_bench_layers_smoke_mode(tmp_path):
     assert [(r["c"], r["f"], r["size"]) for r in layers][:4] == [(1, 4, 16), (4, 4, 16), (4, 8, 8), (8, 8, 8)]
     for r in layers:
         assert r["auto"]["method"] in ("planes", "nhwc", "winograd", "shifted")
-        assert r["auto"]["forward_backward_ms"] > r["auto"]["forward_ms"] > 0
+        # timings are only recorded, never compared: on a shared machine either can come out larger
+        assert all(math.isfinite(r["auto"][k]) and r["auto"][k] > 0 for k in ("forward_ms", "forward_backward_ms"))
         for method in ("nhwc", "winograd", "shifted"):  # a forced method is recorded only where it ran
             assert method not in r or r[method]["method"] == method
     assert "shifted" in layers[1] and "nhwc" not in layers[1]  # 4 channels: planes, never the NHWC gather
