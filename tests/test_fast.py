@@ -918,6 +918,65 @@ def test_an_error_on_any_worker_reaches_the_caller_and_stops_the_split():
         assert fast.parallel_map(lambda i: fast_workers.on_worker(), [0, 1]) == [True, True]
 
 
+def test_a_second_thread_runs_its_split_itself_while_the_helpers_are_busy():
+    # one split at a time has the helper threads; another thread's split takes all its items on its own thread
+    entered, release = threading.Event(), threading.Event()
+    seen: dict[str, set[str]] = {"first": set(), "second": set()}
+
+    def first(i):
+        seen["first"].add(threading.current_thread().name)
+        entered.set()
+        release.wait(10)  # holds the split (and its helper) until the second split is done
+        return i
+
+    def second(i):
+        seen["second"].add(threading.current_thread().name)
+        return i * i
+
+    with workers(True):
+        outer = threading.Thread(target=lambda: fast.parallel_map(first, [0, 1]), name="outer")
+        outer.start()
+        assert entered.wait(10)
+        assert fast.parallel_map(second, list(range(8))) == [i * i for i in range(8)]
+        release.set()
+        outer.join(10)
+        assert seen["second"] == {threading.current_thread().name}
+        # the helpers are free again: the next split uses them
+        names = fast.parallel_map(lambda i: (time.sleep(0.02), threading.current_thread().name)[1], [0, 1, 2, 3])
+    assert any(name.startswith("vgglib-fast") for name in names)
+
+
+def test_an_interrupt_on_the_caller_waits_for_the_helpers_before_it_is_raised(monkeypatch):
+    # a KeyboardInterrupt on the caller while a helper still works: the caller waits for it, then raises; the
+    # next split gets fresh results, not the late helper's
+    calls = []
+
+    def slow_then_interrupt(i):
+        if threading.current_thread() is threading.main_thread():
+            raise KeyboardInterrupt
+        time.sleep(0.05)
+        calls.append(i)
+        return i
+
+    with workers(True):
+        with pytest.raises(KeyboardInterrupt):
+            fast.parallel_map(slow_then_interrupt, [0, 1, 2, 3])
+        assert not fast_workers.on_worker()
+        done_before = len(calls)
+        assert fast.parallel_map(lambda i: i + 100, list(range(6))) == list(range(100, 106))
+        assert len(calls) == done_before  # nothing of the interrupted split ran after it returned
+
+
+def test_a_new_worker_count_gets_new_helpers():
+    with workers(True):
+        fast.parallel_map(lambda i: i, [0, 1])
+        old = fast_workers._helpers
+        fast_workers.threads = 3
+        names = fast.parallel_map(lambda i: (time.sleep(0.02), threading.current_thread().name)[1], list(range(9)))
+        assert fast_workers._helpers is not old and fast_workers._helpers.count == 2
+    assert len({n for n in names if n.startswith("vgglib-fast")}) >= 1
+
+
 def test_split_works_in_a_forked_child():
     import multiprocessing
 
