@@ -96,6 +96,19 @@ def mean_split(histories: list[dict]) -> dict[str, float]:
     return {part: statistics.fmean(v) if v else 0.0 for part, v in shares.items()}
 
 
+def common_recipe(data: list[dict], names: list[str]) -> dict | None:
+    """The recipe the runs trained (each JSON's "recipe", seed left out); the runs must agree on it."""
+    recipes = [{k: v for k, v in (d.get("recipe") or {}).items() if k != "seed"} for d in data]
+    for name, other in zip(names[1:], recipes[1:]):
+        if other != recipes[0]:
+            differ = sorted(k for k in set(other) | set(recipes[0]) if other.get(k) != recipes[0].get(k))
+            sys.exit(
+                f"{names[0]} and {name} trained different recipes ({', '.join(differ)} differ): one summary "
+                "needs runs of one recipe; move the odd runs away or pass another --out"
+            )
+    return recipes[0] or None
+
+
 def summarize(out: Path, recipe: str) -> dict:
     summary: dict = {"recipe": recipe, "frameworks": {}}
     for fw in ("vgglib", "torch"):
@@ -103,6 +116,7 @@ def summarize(out: Path, recipe: str) -> dict:
         if not runs:
             continue
         data = [json.loads(p.read_text()) for p in runs]
+        trained = common_recipe(data, [p.name for p in runs])
         acc = [d["test"]["accuracy"] for d in data]
         wall = [d["history"]["elapsed"] for d in data]
         rss = [d["process"]["peak_rss_mb"] for d in data if "process" in d]
@@ -112,6 +126,7 @@ def summarize(out: Path, recipe: str) -> dict:
 
         summary["frameworks"][fw] = {
             "runs": [p.name for p in runs],
+            "recipe": trained,  # the fields the runs trained with (overrides included), seed left out
             "test_accuracy": ms(acc),
             "training_seconds": ms(wall),
             "peak_rss_mb": ms(rss) if rss else None,

@@ -132,6 +132,44 @@ def test_time_to_accuracy_summary(tmp_path):
     assert "network 80%, augmentation 5%, preparation 0%, evaluation 0%, checkpoints 0%, other 15%" in run.stdout
 
 
+def test_time_to_accuracy_summary_records_the_recipe_and_refuses_a_mix(tmp_path):
+    """The summary says which recipe (overrides included) the runs trained, and runs of two recipes are not
+    averaged together: a 15-epoch run left beside 10-epoch ones is named, not silently mixed in."""
+
+    def write(seed, epochs):
+        data = {
+            "test": {"accuracy": 0.995},
+            "history": {"elapsed": 600.0},
+            "process": {"peak_rss_mb": 900.0},
+            "recipe": {"name": "mnist-vgg16", "epochs": epochs, "lr": 1e-3, "seed": seed},
+        }
+        (tmp_path / f"vgglib-mnist-vgg16-seed{seed}.json").write_text(json.dumps(data))
+
+    def summarize():
+        cmd = [
+            sys.executable,
+            str(ROOT / "benchmarks" / "time_to_accuracy.py"),
+            "--summary-only",
+            "--out",
+            str(tmp_path),
+        ]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    write(0, 10)
+    write(1, 10)
+    run = summarize()
+    assert run.returncode == 0, run.stderr
+    recorded = json.loads((tmp_path / "summary.json").read_text())["frameworks"]["vgglib"]["recipe"]
+    assert recorded == {"name": "mnist-vgg16", "epochs": 10, "lr": 1e-3}  # the seed differs per run: left out
+    write(2, 15)
+    run = summarize()
+    assert run.returncode != 0
+    assert (
+        "vgglib-mnist-vgg16-seed0.json and vgglib-mnist-vgg16-seed2.json trained different recipes (epochs differ)"
+        in run.stderr
+    )
+
+
 def test_bench_layers_smoke_mode(tmp_path):
     """Per-layer timings: every VGG16 convolution, each method forced where it applies, and the library's choice."""
     out = tmp_path / "layers.json"
