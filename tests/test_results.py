@@ -221,8 +221,9 @@ def test_readme_time_to_accuracy_is_the_stored_runs():
     # the goal's verdict, seed by seed
     vg = [json.loads((TIME_TO_ACCURACY / n).read_text()) for n in frameworks["vgglib"]["runs"]]
     per_seed = " and ".join(f"seed {r['recipe']['seed']} {100 * r['test']['accuracy']:.2f}%" for r in vg)
-    minutes = {round(r["history"]["elapsed"] / 60) for r in vg}
-    assert f"{recipe['epochs']} epochs gave {per_seed}, in {minutes.pop()} minutes each" in text and not minutes
+    low, high = (round(f(r["history"]["elapsed"] for r in vg) / 60) for f in (min, max))
+    took = f"in {low} minutes each" if low == high else f"in {low} to {high} minutes"
+    assert f"{recipe['epochs']} epochs gave {per_seed}, {took}" in text
     reached = len(vg) >= 3 and frameworks["vgglib"]["test_accuracy"]["mean"] >= 0.995
     reached = reached and min(r["test"]["accuracy"] for r in vg) >= 0.994
     reached = reached and max(r["history"]["elapsed"] for r in vg) <= 30 * 60
