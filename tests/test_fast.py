@@ -977,6 +977,36 @@ def test_a_new_worker_count_gets_new_helpers():
     assert len({n for n in names if n.startswith("vgglib-fast")}) >= 1
 
 
+def test_helpers_replaced_during_a_split_end_when_the_split_does():
+    # the worker count changes while another thread's split holds the helpers: that split closes them when it
+    # ends (before, their threads stayed asleep forever), and the new helpers serve the next splits
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(i):
+        entered.set()
+        release.wait(10)
+        return i
+
+    with workers(True):
+        fast_workers.threads = 2
+        outer = threading.Thread(target=lambda: fast.parallel_map(hold, [0, 1]), name="outer")
+        outer.start()
+        assert entered.wait(10)
+        old = fast_workers._helpers
+        fast_workers.threads = 3
+        assert fast.parallel_map(lambda i: i * i, list(range(6))) == [i * i for i in range(6)]
+        assert fast_workers._helpers is not old and old.busy.locked()
+        assert all(t.is_alive() for t in old.threads)  # still serving the held split
+        release.set()
+        outer.join(10)
+        for thread in old.threads:
+            thread.join(5)
+        assert not any(t.is_alive() for t in old.threads), "the replaced helpers were left asleep"
+        assert old.busy.locked()  # closed for good: a stale caller runs its split itself
+        assert fast.parallel_map(lambda i: i + 1, list(range(6))) == list(range(1, 7))
+        assert all(t.is_alive() for t in fast_workers._helpers.threads)
+
+
 def test_split_works_in_a_forked_child():
     import multiprocessing
 

@@ -149,8 +149,11 @@ class _Helpers:
         self._done = [threading.Lock() for _ in range(count)]
         for lock in (*self._go, *self._done):
             lock.acquire()
-        for i in range(count):
-            threading.Thread(target=self._serve, args=(i,), name=f"vgglib-fast-{i}", daemon=True).start()
+        self.threads = [
+            threading.Thread(target=self._serve, args=(i,), name=f"vgglib-fast-{i}", daemon=True) for i in range(count)
+        ]
+        for thread in self.threads:
+            thread.start()
 
     def _serve(self, i: int) -> None:
         while True:
@@ -185,7 +188,8 @@ class _Helpers:
             raise interrupted
 
     def close(self) -> None:
-        """Let the helper threads end (the caller holds :attr:`busy`)."""
+        """Let the helper threads end. The caller holds :attr:`busy` and never releases it: a caller still holding
+        this pool then finds it busy and runs its split itself."""
         self._job = None
         for lock in self._go:
             lock.release()
@@ -197,9 +201,18 @@ def _pool(workers: int) -> _Helpers:
     with _blas_lock:
         if _helpers is None or _helpers.count != workers - 1:
             if _helpers is not None and _helpers.busy.acquire(blocking=False):
-                _helpers.close()  # idle: let its threads end (a busy one ends with its process)
+                _helpers.close()  # idle: its threads end now (a busy one is closed by its split: _release)
             _helpers = _Helpers(max(1, workers - 1))
         return _helpers
+
+
+def _release(pool: _Helpers) -> None:
+    """End a split's hold on ``pool``; a pool replaced meanwhile (new worker count) is closed instead."""
+    with _blas_lock:  # against _pool: either it finds the pool idle and closes it, or this call does
+        if pool is _helpers:
+            pool.busy.release()
+            return
+    pool.close()
 
 
 def _after_fork_in_child() -> None:
@@ -256,7 +269,7 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], parallel: bool = True
             _splitting.active = False
             pool.wait(helpers)
     finally:
-        pool.busy.release()
+        _release(pool)
     if failed:
         raise failed[0]
     return results
