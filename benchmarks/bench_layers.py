@@ -43,39 +43,11 @@ def vgg_conv_shapes(width: float, size: int) -> list[tuple[int, int, int]]:
 
 
 def forced(method: str):  # noqa: ANN201 - a context manager
-    """Force the fast convolution's method where it applies (``auto``: the library's choice)."""
-    from contextlib import contextmanager
+    """Force the fast convolution's method where it applies (``auto``: the library's choice); ``method`` is a
+    ``ConvCache.method`` name ("nhwc" is :func:`vgglib.fast.prefer`'s "im2col")."""
+    from vgglib.fast import prefer  # (after clean_environment: numpy loads OpenBLAS with the right settings)
 
-    from vgglib.fast import shifted, winograd
-
-    @contextmanager
-    def context():  # noqa: ANN202
-        saved = (
-            winograd.WINOGRAD_MIN_C,
-            winograd.WINOGRAD_SMALL_MAP_MIN_C,
-            shifted.SHIFTED_MIN_C,
-            shifted.SHIFTED_MAX_C,
-            shifted.SHIFTED_MIN_SIZE,
-        )
-        if method == "nhwc":
-            winograd.WINOGRAD_MIN_C, shifted.SHIFTED_MAX_C = 10**9, 0
-        elif method == "winograd":
-            winograd.WINOGRAD_MIN_C, winograd.WINOGRAD_SMALL_MAP_MIN_C, shifted.SHIFTED_MAX_C = 1, 1, 0
-        elif method == "shifted":
-            winograd.WINOGRAD_MIN_C = 10**9
-            shifted.SHIFTED_MIN_C, shifted.SHIFTED_MAX_C, shifted.SHIFTED_MIN_SIZE = 1, 10**9, 1
-        try:
-            yield
-        finally:
-            (
-                winograd.WINOGRAD_MIN_C,
-                winograd.WINOGRAD_SMALL_MAP_MIN_C,
-                shifted.SHIFTED_MIN_C,
-                shifted.SHIFTED_MAX_C,
-                shifted.SHIFTED_MIN_SIZE,
-            ) = saved
-
-    return context()
+    return prefer("im2col" if method == "nhwc" else method)
 
 
 def _forward_backward(layer, x, dy) -> None:  # noqa: ANN001

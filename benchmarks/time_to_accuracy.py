@@ -9,6 +9,7 @@ the mean ± standard deviation over the seeds of test accuracy and wall time per
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/time_to_accuracy.py --data-dir ../shared/data/mnist --seeds 0 1 2
     .venv/bin/python benchmarks/time_to_accuracy.py --summary-only      # recompute the summary from the JSONs
+    .venv/bin/python benchmarks/time_to_accuracy.py --table --out DIR   # the README's rows for the runs in DIR
 
 A finished run (its JSON has the "process" entry this script adds at the end) is not repeated (delete it to
 rerun), and an interrupted vgglib run resumes from its checkpoint (``runs/``), so a long measurement can span
@@ -42,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--frameworks", nargs="+", choices=["vgglib", "torch"], default=["vgglib", "torch"])
     ap.add_argument("--out", default=str(ROOT / "results" / "time-to-accuracy"), help="folder of the JSONs")
     ap.add_argument("--summary-only", action="store_true", help="only recompute summary.json from the runs")
+    ap.add_argument(
+        "--table", action="store_true", help="only print the README's table rows and verdict for the runs in --out"
+    )
     ap.add_argument(
         "--extra",
         nargs=argparse.REMAINDER,
@@ -109,23 +113,80 @@ def common_recipe(data: list[dict], names: list[str]) -> dict | None:
     return recipes[0] or None
 
 
+#: how the README's "Time to 99.5%" table names the frameworks
+LABELS = {"vgglib": "vgglib", "torch": "PyTorch reference"}
+#: issue 16's bar: at least this many seeds, their mean test accuracy, each seed's, and minutes of training a run
+GOAL = {"seeds": 3, "mean": 0.995, "each": 0.994, "minutes": 30.0}
+
+
+def finished_runs(out: Path, framework: str, recipe: str) -> dict[str, dict]:
+    """{file name: JSON} of the finished runs of ``framework`` in ``out``, in file-name order."""
+    paths = sorted(p for p in out.glob(f"{framework}-{recipe}-seed*.json") if finished(p))
+    return {p.name: json.loads(p.read_text()) for p in paths}
+
+
+def _std(values: list[float]) -> float:
+    return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def table_row(framework: str, runs: list[dict]) -> str:
+    """The README table's row for one framework's runs of one recipe: epochs, framework, seeds, test accuracy
+    (mean ± std, min), training time (mean ± std), process wall time (mean) and peak RSS (max)."""
+    acc = [r["test"]["accuracy"] for r in runs]
+    secs = [r["history"]["elapsed"] for r in runs]
+    wall = [r["process"]["wall_s"] for r in runs]
+    seeds = ", ".join(str(s) for s in sorted(r["recipe"]["seed"] for r in runs))
+    return (
+        f"| {runs[0]['recipe']['epochs']} | {LABELS[framework]} | {seeds} | "
+        f"{100 * statistics.fmean(acc):.2f}% ± {100 * _std(acc):.2f} (min {100 * min(acc):.2f}%) | "
+        f"{statistics.fmean(secs) / 60:.1f} ± {_std(secs) / 60:.1f} min | {statistics.fmean(wall) / 60:.1f} min | "
+        f"{max(r['process']['peak_rss_mb'] for r in runs):.0f} MB |"
+    )
+
+
+def goal_reached(runs: list[dict]) -> bool:
+    """Whether vgglib's runs of one recipe clear :data:`GOAL` (mean and each seed's test accuracy, minutes)."""
+    acc = [r["test"]["accuracy"] for r in runs]
+    return (
+        len(runs) >= GOAL["seeds"]
+        and round(statistics.fmean(acc), 6) >= GOAL["mean"]
+        and round(min(acc), 6) >= GOAL["each"]
+        and max(r["history"]["elapsed"] for r in runs) <= 60 * GOAL["minutes"]
+    )
+
+
+def print_table(out: Path, recipe: str) -> None:
+    """The README rows for the runs in ``out``, the time ratio and whether vgglib's runs clear the bar."""
+    runs = {fw: list(finished_runs(out, fw, recipe).values()) for fw in LABELS}
+    for fw, data in runs.items():
+        if data:
+            print(table_row(fw, data))
+    if runs["vgglib"] and runs["torch"]:
+        ratio = statistics.fmean(r["history"]["elapsed"] for r in runs["vgglib"]) / statistics.fmean(
+            r["history"]["elapsed"] for r in runs["torch"]
+        )
+        print(f"vgglib's training time / the PyTorch reference's: {ratio:.2f}")
+    if runs["vgglib"]:
+        print(f"goal {GOAL}: {'reached' if goal_reached(runs['vgglib']) else 'not reached'}")
+
+
 def summarize(out: Path, recipe: str) -> dict:
     summary: dict = {"recipe": recipe, "frameworks": {}}
-    for fw in ("vgglib", "torch"):
-        runs = sorted(p for p in out.glob(f"{fw}-{recipe}-seed*.json") if finished(p))
-        if not runs:
+    for fw in LABELS:
+        named = finished_runs(out, fw, recipe)
+        if not named:
             continue
-        data = [json.loads(p.read_text()) for p in runs]
-        trained = common_recipe(data, [p.name for p in runs])
+        runs, data = list(named), list(named.values())
+        trained = common_recipe(data, runs)
         acc = [d["test"]["accuracy"] for d in data]
         wall = [d["history"]["elapsed"] for d in data]
         rss = [d["process"]["peak_rss_mb"] for d in data if "process" in d]
 
         def ms(v: list[float]) -> dict:
-            return {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else 0.0, "values": v}
+            return {"mean": statistics.fmean(v), "std": _std(v), "values": v}
 
         summary["frameworks"][fw] = {
-            "runs": [p.name for p in runs],
+            "runs": runs,
             "recipe": trained,  # the fields the runs trained with (overrides included), seed left out
             "test_accuracy": ms(acc),
             "training_seconds": ms(wall),
@@ -149,6 +210,9 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     env = child_env(args.threads)
     data = ["--data-dir", args.data_dir] if args.data_dir else []
+    if args.table:
+        print_table(out, args.recipe)
+        return
     for seed in [] if args.summary_only else args.seeds:
         for fw in args.frameworks:
             path = out / f"{fw}-{args.recipe}-seed{seed}.json"

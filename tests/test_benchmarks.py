@@ -170,6 +170,49 @@ def test_time_to_accuracy_summary_records_the_recipe_and_refuses_a_mix(tmp_path)
     )
 
 
+def test_time_to_accuracy_table_and_goal(tmp_path):
+    """``--table`` prints the README's rows (the one source of their format) and the verdict against issue 16's
+    bar: mean >= 99.5% over at least three seeds, each >= 99.4%, each run within 30 minutes of training."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import time_to_accuracy as tta
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+    def run(seed, acc, minutes, fw="vgglib", rss=240.0):
+        data = {
+            "test": {"accuracy": acc},
+            "history": {"elapsed": 60 * minutes},
+            "process": {"wall_s": 60 * minutes + 30, "peak_rss_mb": rss},
+            "recipe": {"name": "mnist-vgg16", "epochs": 15, "seed": seed},
+        }
+        (tmp_path / f"{fw}-mnist-vgg16-seed{seed}.json").write_text(json.dumps(data))
+        return data
+
+    good = [run(0, 0.9951, 27.0), run(1, 0.9950, 28.0), run(2, 0.9949, 29.0)]
+    assert tta.goal_reached(good)
+    assert tta.table_row("vgglib", good) == (
+        "| 15 | vgglib | 0, 1, 2 | 99.50% ± 0.01 (min 99.49%) | 28.0 ± 1.0 min | 28.5 min | 240 MB |"
+    )
+    assert not tta.goal_reached(good[:2])  # two seeds are not three
+    assert not tta.goal_reached([*good[:2], {**good[2], "history": {"elapsed": 60 * 30.5}}])  # one run too slow
+    assert not tta.goal_reached([*good[:2], {**good[2], "test": {"accuracy": 0.9939}}])  # one seed under 99.4%
+    assert not tta.goal_reached([run(0, 0.9950, 20), run(1, 0.9949, 20), run(2, 0.9949, 20)])  # mean 99.493%
+    run(0, 0.9954, 20.0, fw="torch", rss=500.0)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), "--table", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("| 15 | vgglib | 0, 1, 2 | 99.49% ± 0.01 (min 99.49%) | 20.0 ± 0.0 min |")
+    torch_row = "| 15 | PyTorch reference | 0 | 99.54% ± 0.00 (min 99.54%) | 20.0 ± 0.0 min | 20.5 min | 500 MB |"
+    assert lines[1] == torch_row
+    assert "training time / the PyTorch reference's: 1.00" in out.stdout and "not reached" in lines[-1]
+
+
 def test_bench_layers_smoke_mode(tmp_path):
     """Per-layer timings: every VGG16 convolution, each method forced where it applies, and the library's choice."""
     out = tmp_path / "layers.json"

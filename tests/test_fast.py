@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from vgglib import fast, reference
 from vgglib.fast import Convolution2D, FullyConnected, Maxpooling2D, Pooling2D, ReLU, elementwise
 from vgglib.fast import conv as fast_conv
-from vgglib.fast import shifted as fast_shifted
 from vgglib.fast import winograd as fast_winograd
 from vgglib.fast import workers as fast_workers
 from vgglib.gradcheck import check_layer
@@ -45,35 +44,16 @@ def as_layout(x, layout):
 
 @contextmanager
 def prefer(method):
-    """Make the fast convolution use `method` wherever it can: "winograd" (3x3/stride 1/pad 1, even sizes),
-    "im2col" (never Winograd nor shifted products), "mixed" (Winograd only where the GEMM's inner dimension is
-    >= 16: forward and dW by one method, dx by the other when C and F straddle 16), "shifted" (shifted products
-    for every stride-1 "same" convolution, whatever its channels and size), "shifted-mixed" (shifted products
-    only where the inner dimension is <= 16: forward + dW shifted and dx by im2col/col2im when F > 16), or
-    "auto" (the library's own choice)."""
-    table = {
-        "winograd": ((1, 1, 1), (1, 0, 1)),
-        "im2col": ((10**9, 1, 1), (1, 0, 1)),
-        "mixed": ((16, 1, 1), (1, 0, 1)),
-        "shifted": ((10**9, 1, 1), (1, 10**9, 1)),
-        "shifted-mixed": ((10**9, 1, 1), (1, 16, 1)),
-    }
-    wino_names = ("WINOGRAD_MIN_C", "WINOGRAD_MIN_TILES", "WINOGRAD_SMALL_MAP_MIN_C")
-    shift_names = ("SHIFTED_MIN_C", "SHIFTED_MAX_C", "SHIFTED_MIN_SIZE")
-    saved = [getattr(fast_winograd, name) for name in wino_names] + [getattr(fast_shifted, n) for n in shift_names]
+    """``vgglib.fast.prefer(method)`` (the convolution method wherever it can: "winograd", "im2col", "mixed",
+    "shifted", "shifted-mixed" or "auto"), with Winograd's chunks split however few tiles they hold."""
+    saved = fast_winograd.WINOGRAD_MIN_TILES
     if method != "auto":
-        wino, shift = table[method]
-        for name, value in zip(wino_names, wino):
-            setattr(fast_winograd, name, value)
-        for name, value in zip(shift_names, shift):
-            setattr(fast_shifted, name, value)
+        fast_winograd.WINOGRAD_MIN_TILES = 1
     try:
-        yield
+        with fast.prefer(method):
+            yield
     finally:
-        for name, value in zip(wino_names, saved[:3]):
-            setattr(fast_winograd, name, value)
-        for name, value in zip(shift_names, saved[3:]):
-            setattr(fast_shifted, name, value)
+        fast_winograd.WINOGRAD_MIN_TILES = saved
 
 
 def winograd(on):
@@ -1005,6 +985,25 @@ def test_helpers_replaced_during_a_split_end_when_the_split_does():
         assert old.busy.locked()  # closed for good: a stale caller runs its split itself
         assert fast.parallel_map(lambda i: i + 1, list(range(6))) == list(range(1, 7))
         assert all(t.is_alive() for t in fast_workers._helpers.threads)
+
+
+def test_prefer_sets_the_method_and_restores_the_choice_even_after_an_error():
+    x = np.random.default_rng(5).standard_normal((2, 16, 32, 32)).astype(np.float32)
+    layer = Convolution2D(16, 16, 3, padding=1, rng=np.random.default_rng(6))
+    layer.forward(x, training=True)
+    chosen = layer._fast_cache.method
+    for method, cache_name in (("im2col", "nhwc"), ("winograd", "winograd"), ("shifted", "shifted")):
+        with fast.prefer(method):
+            layer.forward(x, training=True)
+            assert layer._fast_cache.method == cache_name, method
+    with pytest.raises(RuntimeError, match="inside"):
+        with fast.prefer("winograd"):
+            raise RuntimeError("inside")
+    layer.forward(x, training=True)
+    assert layer._fast_cache.method == chosen  # the library's own choice again
+    with pytest.raises(ValueError, match=r"unknown convolution method 'fft'.*'auto' or one of im2col, winograd"):
+        with fast.prefer("fft"):
+            pass
 
 
 def test_split_works_in_a_forked_child():

@@ -24,7 +24,7 @@ between.
 from __future__ import annotations
 
 from ..layers import Dropout, Flatten
-from .conv import ConvCache, conv2d_backward, conv2d_forward
+from .conv import METHODS, ConvCache, conv2d_backward, conv2d_forward, prefer
 from .elementwise import linear_backward, linear_forward, pool2x2_backward, pool2x2_forward, relu_backward, relu_forward
 from .layers import (
     FAST_DTYPES,
@@ -69,6 +69,8 @@ __all__ = [
     "ConvCache",
     "conv2d_forward",
     "conv2d_backward",
+    "prefer",
+    "METHODS",
     "linear_forward",
     "linear_backward",
     "relu_forward",

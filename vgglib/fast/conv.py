@@ -17,18 +17,21 @@ Same results as :class:`vgglib.layers.Convolution2D` (to rounding; ``tests/test_
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..im2col import output_size
+from . import shifted, winograd
 from .scratch import pad_into, scratch, to_nhwc
 from .shifted import shifted_applies, shifted_backward, shifted_forward
 from .winograd import WeightCache, _winograd_conv, _winograd_weight_grad, _winograd_weights, winograd_applies
 from .workers import matmul, parallel_map, plan, sum_parts, sum_rows, threaded
 
-__all__ = ["SMALL_C", "ConvCache", "conv2d_forward", "conv2d_backward"]
+__all__ = ["SMALL_C", "METHODS", "ConvCache", "conv2d_forward", "conv2d_backward", "prefer"]
 
 #: inputs with fewer channels than this are gathered by channel planes (the first layer), others in NHWC
 SMALL_C: int = 8
@@ -65,6 +68,43 @@ def _gather_planes(x: np.ndarray, k: int, stride: int, padding: int, ho: int, wo
             for j in range(k):
                 cols[ch, i, j] = xp[:, ch, i : i + stride * ho : stride, j : j + stride * wo : stride]
     return cols.reshape(c * k * k, n * ho * wo)
+
+
+#: what :func:`prefer` sets for each method: (WINOGRAD_MIN_C, WINOGRAD_SMALL_MAP_MIN_C) of
+#: :mod:`~vgglib.fast.winograd` and (SHIFTED_MIN_C, SHIFTED_MAX_C, SHIFTED_MIN_SIZE) of :mod:`~vgglib.fast.shifted`
+METHODS: dict[str, tuple[tuple[int, int], tuple[int, int, int]]] = {
+    "im2col": ((10**9, 1), (1, 0, 1)),  # never Winograd nor shifted products (ConvCache calls it "nhwc")
+    "winograd": ((1, 1), (1, 0, 1)),  # Winograd wherever it applies (3×3, stride 1, pad 1, even sizes)
+    "mixed": ((16, 1), (1, 0, 1)),  # Winograd where the GEMM's inner dimension (C, or F for dx) is >= 16
+    "shifted": ((10**9, 1), (1, 10**9, 1)),  # shifted products for every stride-1 "same" convolution
+    "shifted-mixed": ((10**9, 1), (1, 16, 1)),  # shifted products where the inner dimension is <= 16
+}
+
+
+@contextmanager
+def prefer(method: str) -> Iterator[None]:
+    """Inside the ``with`` block the fast convolution uses ``method`` wherever it can: a key of :data:`METHODS`
+    ("im2col", "winograd", "mixed", "shifted", "shifted-mixed") or "auto" (the library's own choice, by
+    measurement). Every method gives the same result to rounding; this is for comparing them (notebook 14,
+    ``benchmarks/bench_layers.py``, ``tests/test_fast.py``). It sets module thresholds: not for use in two
+    threads at once."""
+    if method != "auto" and method not in METHODS:
+        raise ValueError(f"unknown convolution method {method!r}: expected 'auto' or one of {', '.join(METHODS)}")
+    wino_names, shift_names = (
+        ("WINOGRAD_MIN_C", "WINOGRAD_SMALL_MAP_MIN_C"),
+        ("SHIFTED_MIN_C", "SHIFTED_MAX_C", "SHIFTED_MIN_SIZE"),
+    )
+    saved = [getattr(winograd, n) for n in wino_names], [getattr(shifted, n) for n in shift_names]
+    settings = saved if method == "auto" else METHODS[method]
+    try:
+        for module, names, values in ((winograd, wino_names, settings[0]), (shifted, shift_names, settings[1])):
+            for name, value in zip(names, values):
+                setattr(module, name, value)
+        yield
+    finally:
+        for module, names, values in ((winograd, wino_names, saved[0]), (shifted, shift_names, saved[1])):
+            for name, value in zip(names, values):
+                setattr(module, name, value)
 
 
 # ---------------------------------------------------------------------------------------------------------
