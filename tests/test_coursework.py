@@ -412,3 +412,62 @@ def test_a_huge_submission_is_refused_unread(tmp_path, monkeypatch):
     result = coursework._grade_one(huge, tmp_path, {"notebooks": {"04_pooling": {}}}, quiet=True)
     assert result.error and "not graded" in result.error and "bytes" in result.error
     assert result.notebook is None and result.questions == []
+
+
+def _dead(pid: int) -> bool:
+    """Whether process ``pid`` is gone (a zombie waiting for its parent counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc (not Linux): ask the process table
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+    return state in ("Z", "X")
+
+
+def test_an_endless_submission_is_stopped_with_its_kernel_and_the_others_graded(release, tmp_path):
+    """Hostile input: a notebook that never ends is stopped after the timeout, its kernel too, and reported as not
+    graded; the submission graded beside it still gets its marks."""
+    out, manifest = release
+    stem = _stem("04")
+    entry = manifest["notebooks"][stem]
+    pidfile = tmp_path / "kernel.pid"
+    nb = nbformat.read(out / entry["solved"], as_version=4)
+    nb.cells.insert(
+        0,
+        nbformat.v4.new_code_cell(
+            f"import os\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\nimport time\nwhile True:\n    time.sleep(0.5)"
+        ),
+    )
+    (tmp_path / "endless").mkdir()
+    nbformat.write(nb, tmp_path / "endless" / f"{stem}.ipynb")
+    (tmp_path / "fine").mkdir()
+    shutil.copyfile(out / entry["solved"], tmp_path / "fine" / f"{stem}.ipynb")
+    endless, fine = coursework.grade(
+        out, [tmp_path / "endless" / f"{stem}.ipynb", tmp_path / "fine" / f"{stem}.ipynb"], jobs=2, timeout=45
+    )
+    assert endless.error and "still running after 45 s" in endless.error and endless.questions == []
+    assert "not graded" in coursework.format_result(endless)
+    assert pidfile.exists(), "the endless cell never ran: the timeout is too short to test the kernel's end"
+    kernel = int(pidfile.read_text())
+    assert _dead(kernel), f"the submission's kernel (pid {kernel}) outlived the timeout"
+    assert fine.error is None and fine.total == fine.possible > 0
+
+
+def test_the_grading_timeout_is_checked_and_documented(tmp_path, capsys):
+    for bad in (0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(coursework.CourseworkError, match="timeout must be a finite number of seconds > 0"):
+            coursework.grade(tmp_path, [], timeout=bad)
+    with pytest.raises(SystemExit):
+        main(["coursework", "grade", str(tmp_path), str(tmp_path / "a.ipynb"), "--timeout", "-5"])
+    assert "argument --timeout: expected a finite number >= 0, got -5.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["coursework", "grade", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(default {coursework.GRADE_TIMEOUT:g}; 0: none)" in help_text
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"still running after `--timeout` seconds (default {coursework.GRADE_TIMEOUT:g})" in readme

@@ -210,6 +210,13 @@ def _add_coursework_parser(sub: Any) -> None:
     g.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="a notebook, or a folder of notebooks")
     g.add_argument("--csv", metavar="FILE", help="also write one row of scores per submission to FILE")
     g.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="grade N submissions at once (default 1)")
+    g.add_argument(
+        "--timeout",
+        type=_non_negative_float,
+        default=None,
+        metavar="SECONDS",
+        help="stop a submission still grading after SECONDS, with its kernel, and report it (default 600; 0: none)",
+    )
 
 
 def _cmd_coursework(args: argparse.Namespace) -> int:

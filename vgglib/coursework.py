@@ -75,6 +75,9 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 #: a submission larger than this is refused unread (the largest lesson with its outputs is under 1 MB)
 MAX_SUBMISSION_BYTES = 64 * 2**20
+#: seconds one submission may take to grade (its notebook runs top to bottom, then the tests) before it is stopped
+#: with its kernel and reported as not graded: a lesson runs in under a minute, an endless loop would run forever
+GRADE_TIMEOUT: float = 600.0
 
 
 class CourseworkError(Exception):
@@ -875,38 +878,88 @@ def _grade_one(path: Path, release: Path, manifest: dict[str, Any], quiet: bool)
     return result
 
 
+def _grade_in_child(conn: Any, path: Path, release: Path, manifest: dict[str, Any], quiet: bool) -> None:
+    """The body of a grading process: its own process group (a timeout stops the kernel it starts too)."""
+    if hasattr(os, "setsid"):
+        os.setsid()
+    try:
+        result = _grade_one(path, release, manifest, quiet)
+    except BaseException as err:  # noqa: BLE001 — reported for this submission, the others still graded
+        result = SubmissionResult(path, None, error=f"grading failed: {type(err).__name__}: {err}")
+    conn.send(result)
+    conn.close()
+
+
+def _grade_isolated(
+    path: Path, release: Path, manifest: dict[str, Any], quiet: bool, timeout: float | None
+) -> SubmissionResult:
+    """:func:`_grade_one` in a process of its own, stopped with its kernel after ``timeout`` seconds."""
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_grade_in_child, args=(send, path, release, manifest, quiet), daemon=True)
+    process.start()
+    send.close()
+    try:
+        if receive.poll(timeout):
+            try:
+                result: SubmissionResult = receive.recv()
+            except EOFError:  # the process died without a word (killed, out of memory)
+                process.join()
+                return SubmissionResult(path, None, error=f"not graded: the grading process died ({process.exitcode})")
+            process.join()
+            return result
+        with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
+            os.killpg(process.pid, signal.SIGKILL)  # the grading process and the notebook's kernel
+        process.kill()
+        process.join()
+        return SubmissionResult(
+            path,
+            None,
+            error=f"not graded: still running after {timeout:g} s (an endless loop, or a long training run left "
+            "in?); grade it alone with a longer --timeout if it is just slow",
+        )
+    finally:
+        receive.close()
+
+
 def grade(
     release: str | os.PathLike[str],
     submissions: Sequence[str | os.PathLike[str]],
     *,
     jobs: int = 1,
+    timeout: float | None = GRADE_TIMEOUT,
     quiet: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> list[SubmissionResult]:
     """Grade notebooks (files, or folders searched for ``*.ipynb``) with a release's autograders.
 
-    ``jobs`` > 1 grades that many submissions at once (one process and one kernel each); ``log`` receives each
-    submission's report, in the order of the submissions, as soon as it is graded."""
+    Each submission is graded in a process of its own, stopped with its kernel after ``timeout`` seconds
+    (None: no limit; then with ``jobs`` = 1 grading runs in this process). ``jobs`` > 1 grades that many
+    submissions at once. ``log`` receives each submission's report, in the order of the submissions, as soon as
+    it is graded."""
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+        raise CourseworkError(f"the grading timeout must be a finite number of seconds > 0 or None, got {timeout!r}")
     release = Path(release)
     manifest = _read_manifest(release)
     paths = _submissions(submissions)
     results: list[SubmissionResult] = []
-    if jobs > 1 and len(paths) > 1:
-        import concurrent.futures
-        import multiprocessing
-
-        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-        with concurrent.futures.ProcessPoolExecutor(min(jobs, len(paths)), mp_context=context) as pool:
-            futures = [pool.submit(_grade_one, path, release, manifest, quiet) for path in paths]
-            for future in futures:
-                results.append(future.result())
-                if log is not None:
-                    log(format_result(results[-1]))
+    if timeout is None and jobs == 1:
+        for path in paths:
+            results.append(_grade_one(path, release, manifest, quiet))
+            if log is not None:
+                log(format_result(results[-1]))
         return results
-    for path in paths:
-        results.append(_grade_one(path, release, manifest, quiet))
-        if log is not None:
-            log(format_result(results[-1]))
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, min(jobs, len(paths)))) as pool:  # each thread waits on a process
+        futures = [pool.submit(_grade_isolated, path, release, manifest, quiet, timeout) for path in paths]
+        for future in futures:
+            results.append(future.result())
+            if log is not None:
+                log(format_result(results[-1]))
     return results
 
 
@@ -967,7 +1020,10 @@ def run_command(args: Any) -> int:
         )
         print(f"release in {manifest.parent}: hand out {manifest.parent / 'student'}; keep the rest to yourself")
         return 0
-    results = grade(args.release, args.submissions, jobs=args.jobs, log=lambda text: print(text, flush=True))
+    timeout = GRADE_TIMEOUT if args.timeout is None else (args.timeout or None)  # 0: no limit
+    results = grade(
+        args.release, args.submissions, jobs=args.jobs, timeout=timeout, log=lambda text: print(text, flush=True)
+    )
     if len(results) > 1:
         graded = [r for r in results if not (r.error and not r.questions)]
         print(f"\n{len(graded)} of {len(results)} submissions graded")
