@@ -5,7 +5,7 @@ cost of the lazy BatchLoader and of the augmentations.
     VGGLIB_DATA=/path/to/mnist python benchmarks/bench_data.py [--data-dir DIR] [--repeat 3]
 
 Needs the four original files (``--data-dir``, ``$VGGLIB_DATA`` or the user cache; see data/README.md). Like every
-benchmark here it runs with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (re-executing itself if they are set),
+benchmark here it runs with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (``torch_twin.clean_environment``),
 so numpy uses the machine's best kernels. Prints best-of-N wall times.
 """
 
@@ -14,18 +14,15 @@ from __future__ import annotations
 import os
 import sys
 
-_BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-if any(v in os.environ for v in _BLAS_VARS):  # before numpy is imported anywhere
-    env = {k: v for k, v in os.environ.items() if k not in _BLAS_VARS}
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_twin import best_of, clean_environment  # noqa: E402
+
+clean_environment(None)  # before numpy is imported anywhere; the thread count is left as it is
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_twin import best_of  # noqa: E402
 
 from vgglib import augment as A  # noqa: E402
 from vgglib.mnist import load_mnist  # noqa: E402

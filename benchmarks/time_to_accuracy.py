@@ -3,13 +3,15 @@
 
 For each seed it runs ``python -m vgglib train --recipe R --data full --seed S`` (the command a student runs) and
 ``benchmarks/torch_recipe.py`` with the same recipe and seed, one after the other on this machine, and writes each
-run's JSON (history, test accuracy, wall time, time split, peak RSS) under ``results/time-to-accuracy/``; then
-the mean ± standard deviation over the seeds of test accuracy and wall time per framework (``summary.json``)::
+run's JSON (history, test accuracy, wall time, time split, peak RSS) under ``results/time-to-accuracy/N-epochs/``
+(one folder per schedule); then the mean ± standard deviation over the seeds of test accuracy and wall time per
+framework (``summary.json``)::
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/time_to_accuracy.py --data-dir ../shared/data/mnist --seeds 0 1 2
+    .venv/bin/python benchmarks/time_to_accuracy.py --data-dir ../shared/data/mnist --extra --epochs 10
     .venv/bin/python benchmarks/time_to_accuracy.py --summary-only      # recompute the summary from the JSONs
-    .venv/bin/python benchmarks/time_to_accuracy.py --table --out DIR   # the README's rows for the runs in DIR
+    .venv/bin/python benchmarks/time_to_accuracy.py --table             # the README's rows and the verdict
 
 A finished run (its JSON has the "process" entry this script adds at the end) is not repeated (delete it to
 rerun), and an interrupted vgglib run resumes from its checkpoint (``runs/``), so a long measurement can span
@@ -41,7 +43,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--data-dir", default=None, help="the four MNIST files (default: $VGGLIB_DATA)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--frameworks", nargs="+", choices=["vgglib", "torch"], default=["vgglib", "torch"])
-    ap.add_argument("--out", default=str(ROOT / "results" / "time-to-accuracy"), help="folder of the JSONs")
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="folder of the JSONs (default results/time-to-accuracy/N-epochs/, N the epochs the runs train)",
+    )
     ap.add_argument("--summary-only", action="store_true", help="only recompute summary.json from the runs")
     ap.add_argument(
         "--table", action="store_true", help="only print the README's table rows and verdict for the runs in --out"
@@ -53,6 +59,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="recipe overrides for both runs, last: --width, --limit, --val-size, --epochs, --batch-size",
     )
     return ap.parse_args(argv)
+
+
+def default_out(recipe: str, extra: list[str]) -> Path:
+    """results/time-to-accuracy/N-epochs/: one folder per schedule, N the ``--epochs`` among the overrides, else the
+    recipe's own."""
+    epochs = None
+    for i, arg in enumerate(extra):
+        if arg == "--epochs" and i + 1 < len(extra):
+            epochs = extra[i + 1]
+        elif arg.startswith("--epochs="):
+            epochs = arg.split("=", 1)[1]
+    if epochs is None:
+        from vgglib.recipes import get_recipe
+
+        epochs = str(get_recipe(recipe).epochs)
+    return ROOT / "results" / "time-to-accuracy" / f"{epochs}-epochs"
 
 
 def child_env(threads: int) -> dict[str, str]:
@@ -206,7 +228,7 @@ def summarize(out: Path, recipe: str) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.out) if args.out else default_out(args.recipe, args.extra)
     out.mkdir(parents=True, exist_ok=True)
     env = child_env(args.threads)
     data = ["--data-dir", args.data_dir] if args.data_dir else []

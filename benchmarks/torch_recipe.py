@@ -10,7 +10,7 @@ evaluation), and writes a JSON like ``python -m vgglib train --log``::
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/torch_recipe.py --data-dir ../shared/data/mnist --seed 0 \\
-        --json results/time-to-accuracy/torch-mnist-vgg16-seed0.json
+        --json results/time-to-accuracy/15-epochs/torch-mnist-vgg16-seed0.json
     .venv/bin/python benchmarks/torch_recipe.py --smoke      # seconds: the embedded sample, tiny model
 
 Like ``bench_vgg16.py`` it drops OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE and sets the thread count (default 2) in its

@@ -16,9 +16,10 @@ PINNING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def clean_environment(threads: int) -> None:
-    """Drop the OpenBLAS pinning variables and fix the thread count; re-exec if numpy is already loaded."""
-    wanted = {var: str(threads) for var in THREAD_VARS}
+def clean_environment(threads: int | None) -> None:
+    """Drop the OpenBLAS pinning variables and fix the thread count (None: leave it); re-exec if numpy is already
+    loaded."""
+    wanted = {} if threads is None else {var: str(threads) for var in THREAD_VARS}
     dirty = any(var in os.environ for var in PINNING_VARS) or any(os.environ.get(k) != v for k, v in wanted.items())
     if not dirty:
         return

@@ -440,7 +440,7 @@ def test_an_endless_submission_is_stopped_with_its_kernel_and_the_others_graded(
     nb.cells.insert(
         0,
         nbformat.v4.new_code_cell(
-            f"import os\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\nimport time\nwhile True:\n    time.sleep(0.5)"
+            f"import os, time\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\nwhile True:\n    time.sleep(0.5)"
         ),
     )
     (tmp_path / "endless").mkdir()

@@ -269,8 +269,10 @@ plt.show()
 # ## 6 · Spot the bug: dropout after the softmax
 #
 # The seed project's network ended in `... → FC → softmax → dropout`, and the loss was computed from the
-# dropout's output. Take the seed's logits $z = (2.33, -1.46, 0.56)$ with true class 0. The softmax gives proper
-# probabilities; dropout then multiplies each by 0 or by 2:
+# dropout's output. Notebook 06 trained a classifier with this bug and watched its reported loss mislead; here we
+# look from dropout's side: what a mask does to a distribution, and where dropout belongs instead. Take the seed's
+# logits $z = (2.33, -1.46, 0.56)$ with true class 0. The softmax gives proper probabilities; dropout then
+# multiplies each by 0 or by 2:
 
 # %%
 z = np.array([[2.33, -1.46, 0.56]])
@@ -288,9 +290,11 @@ for seed in range(4):
 # - the outputs are **no longer a distribution**: they sum to anything from 0 to 2, and a "probability" of
 #   1.68 is possible;
 # - when the mask hits the true class, its probability is **0** and the cross-entropy $-\log 0$ is infinite
-#   (here clipped to $-\log 10^{-12} \approx 27.6$): one unlucky coin decides the loss of the whole batch;
-# - when the true class survives, the loss is $-\log(2p_y)$, i.e. $\log 2$ too *small*, and can even be
-#   negative — the network is rewarded for nothing.
+#   (here clipped to $-\log 10^{-12} \approx 27.6$, with no gradient at all): one unlucky coin makes that
+#   sample's loss huge and teaches nothing;
+# - when the true class survives, the loss is $-\log(2p_y)$, i.e. $\log 2$ too *small* (negative once
+#   $p_y > 1/2$), while its gradient is exactly the one without dropout (notebook 06): the reported loss
+#   mixes two very different numbers, and nothing is regularised.
 #
 # There is nothing to learn from this noise: dropout is useful where the next layer can learn to cope with
 # missing inputs, i.e. **between hidden layers**. In VGG16 that is after `fc1` and `fc2` — and never after
