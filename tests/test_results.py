@@ -231,7 +231,61 @@ def test_readme_time_to_accuracy_is_the_stored_runs():
             split = frameworks[fw]["time_split"]
             shares = ", ".join(f"{part} {100 * split[part]:.0f}%" for part in ("network", "augmentation", "evaluation"))
             assert f"{label}: {shares}" in text, shares
+        # the training step, timed right after the runs on the same host
+        bench = json.loads((ROOT / "results" / "benchmark" / "bench_vgg16_2026-12-03.json").read_text())
+        step = next(r for r in bench["rows"] if (r["key"], r["task"]) == ("recipe", "training step"))
+        assert (
+            f"timed the recipe's training step at {1000 * step['vgglib_s']:.0f} ms for vgglib and "
+            f"{1000 * step['torch_s']:.0f} ms for PyTorch, {step['ratio']:.2f}× PyTorch's" in text
+        )
+        assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%" in text
+        assert f"measured GEMM peak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in text
+        assert bench["config"]["sizes"] == [32] and bench["config"]["reps"] == 5
+        tta_ratio = means["vgglib"] / means["torch"]
+        assert ("slower than PyTorch by less than its training step is" in text) == (tta_ratio <= step["ratio"])
+        assert ("far from the issue's target of 1.2×" in text) == (step["ratio"] > 1.2)
+        kernels = {
+            name: {b["architecture"] for b in json.loads((ROOT / "results" / "benchmark" / name).read_text())[
+                "machine"]["blas"] if b["user_api"] == "blas"}
+            for name in ("bench_vgg16_2026-12-02b.json", "bench_vgg16_2026-12-03.json")
+        }  # fmt: skip
+        assert kernels == {"bench_vgg16_2026-12-02b.json": {"Haswell"}, "bench_vgg16_2026-12-03.json": {"SkylakeX"}}
+        assert "OpenBLAS picked its SkylakeX kernels; the speed table above, of 2026-12-02, found Haswell" in text
         peak = {fw: max(r["process"]["peak_rss_mb"] for r in data) for fw, data in runs.items()}
         assert peak["vgglib"] < peak["torch"] / 2 and "vgglib's peak memory is under half of PyTorch's" in text
         goal = tta.goal_reached(vg)
         assert ("The goal is reached" in text) == goal and ("is not reached yet" in text) == (not goal)
+    # "those runs met a busier shared host: every epoch took longer than in the 15-epoch runs, for both frameworks"
+    assert "every epoch took longer than in the 15-epoch runs, for both frameworks" in text
+    for fw in ("vgglib", "torch"):
+        epochs = {}
+        for folder in (TIME_TO_ACCURACY / "10-epochs", TIME_TO_ACCURACY / "15-epochs"):
+            names = json.loads((folder / "summary.json").read_text())["frameworks"][fw]["runs"]
+            epochs[folder.name] = [t for n in names for t in json.loads((folder / n).read_text())["history"]["time"]]
+        assert min(epochs["10-epochs"]) > max(epochs["15-epochs"]), fw
+
+
+def test_benchmarks_readme_states_the_run_on_the_avx512_host():
+    """benchmarks/README.md's paragraph on bench_vgg16_2026-12-03.json: every figure read from the file."""
+    bench_dir = ROOT / "results" / "benchmark"
+    bench = json.loads((bench_dir / "bench_vgg16_2026-12-03.json").read_text())
+    older = json.loads((bench_dir / "bench_vgg16_2026-12-02b.json").read_text())
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    rows = {(r["key"], r["task"]): r for r in bench["rows"]}
+    step, infer = rows[("recipe", "training step")], rows[("recipe", "inference")]
+    full, full_infer = rows[("32", "training step")], rows[("32", "inference")]
+    assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%), right after the" in text
+    assert f"measured GEMM peak {bench['gemm_peak_gflops']:.0f} GFLOP/s against {older['gemm_peak_gflops']:.0f}" in text
+    assert (
+        f"the recipe's step {1000 * step['vgglib_s']:.0f} ms vs {1000 * step['torch_s']:.0f} ms, "
+        f"**{step['ratio']:.2f}×** (inference {infer['ratio']:.2f}×); full width at 32×32 {full['ratio']:.2f}× "
+        f"(inference {full_infer['ratio']:.2f}×)" in text
+    )
+    old = {(r["key"], r["task"]): r for r in older["rows"]}
+    shared = [k for k in rows if k in old]
+    assert shared and all(
+        rows[k]["vgglib_s"] < old[k]["vgglib_s"] and rows[k]["torch_s"] < old[k]["torch_s"] for k in shared
+    )
+    recipe = ("recipe", "training step")
+    assert step["torch_s"] / old[recipe]["torch_s"] < step["vgglib_s"] / old[recipe]["vgglib_s"]  # PyTorch gained more
+    assert "Both libraries are faster there, PyTorch more" in text
