@@ -879,9 +879,7 @@ def _grade_one(path: Path, release: Path, manifest: dict[str, Any], quiet: bool)
 
 
 def _grade_in_child(conn: Any, path: Path, release: Path, manifest: dict[str, Any], quiet: bool) -> None:
-    """The body of a grading process: its own process group (a timeout stops the kernel it starts too)."""
-    if hasattr(os, "setsid"):
-        os.setsid()
+    """The body of a grading process: grade one submission, send the result back."""
     try:
         result = _grade_one(path, release, manifest, quiet)
     except BaseException as err:  # noqa: BLE001 — reported for this submission, the others still graded
@@ -890,12 +888,26 @@ def _grade_in_child(conn: Any, path: Path, release: Path, manifest: dict[str, An
     conn.close()
 
 
+def _kill_tree(pid: int) -> None:
+    """Kill process ``pid`` and every process below it. jupyter_client starts each kernel in a session of its own,
+    out of reach of a signal to the grading process's group, so the tree is walked instead (psutil)."""
+    psutil = _need("psutil")
+    try:
+        root = psutil.Process(pid)
+        tree = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for proc in tree:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            proc.kill()
+    psutil.wait_procs(tree, timeout=10)
+
+
 def _grade_isolated(
     path: Path, release: Path, manifest: dict[str, Any], quiet: bool, timeout: float | None
 ) -> SubmissionResult:
     """:func:`_grade_one` in a process of its own, stopped with its kernel after ``timeout`` seconds."""
     import multiprocessing
-    import signal
 
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
     receive, send = context.Pipe(duplex=False)
@@ -911,9 +923,8 @@ def _grade_isolated(
                 return SubmissionResult(path, None, error=f"not graded: the grading process died ({process.exitcode})")
             process.join()
             return result
-        with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
-            os.killpg(process.pid, signal.SIGKILL)  # the grading process and the notebook's kernel
-        process.kill()
+        if process.pid is not None:  # (started above: always)
+            _kill_tree(process.pid)  # the grading process and the notebook's kernel (a session of its own)
         process.join()
         return SubmissionResult(
             path,
@@ -954,6 +965,7 @@ def grade(
         return results
     import concurrent.futures
 
+    _need("psutil")  # to stop a submission with its kernel: say it is missing before grading anything
     with concurrent.futures.ThreadPoolExecutor(max(1, min(jobs, len(paths)))) as pool:  # each thread waits on a process
         futures = [pool.submit(_grade_isolated, path, release, manifest, quiet, timeout) for path in paths]
         for future in futures:
