@@ -229,12 +229,12 @@ def summarize(out: Path, recipe: str) -> dict:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     out = Path(args.out) if args.out else default_out(args.recipe, args.extra)
-    out.mkdir(parents=True, exist_ok=True)
-    env = child_env(args.threads)
-    data = ["--data-dir", args.data_dir] if args.data_dir else []
     if args.table:
         print_table(out, args.recipe)
         return
+    out.mkdir(parents=True, exist_ok=True)
+    env = child_env(args.threads)
+    data = ["--data-dir", args.data_dir] if args.data_dir else []
     for seed in [] if args.summary_only else args.seeds:
         for fw in args.frameworks:
             path = out / f"{fw}-{args.recipe}-seed{seed}.json"

@@ -85,8 +85,8 @@ METHODS: dict[str, tuple[tuple[int, int], tuple[int, int, int]]] = {
 def prefer(method: str) -> Iterator[None]:
     """Inside the ``with`` block the fast convolution uses ``method`` wherever it can: a key of :data:`METHODS`
     ("im2col", "winograd", "mixed", "shifted", "shifted-mixed") or "auto" (the library's own choice, by
-    measurement). Every method gives the same result to rounding; this is for comparing them (notebook 14,
-    ``benchmarks/bench_layers.py``, ``tests/test_fast.py``). It sets module thresholds: not for use in two
+    measurement). Every method gives the same result to rounding; this is for comparing them
+    (``benchmarks/bench_layers.py``, ``tests/test_fast.py``). It sets module thresholds: not for use in two
     threads at once."""
     if method != "auto" and method not in METHODS:
         raise ValueError(f"unknown convolution method {method!r}: expected 'auto' or one of {', '.join(METHODS)}")
