@@ -255,7 +255,7 @@ def test_readme_time_to_accuracy_is_the_stored_runs():
         assert peak["vgglib"] < peak["torch"] / 2 and "vgglib's peak memory is under half of PyTorch's" in text
         goal = tta.goal_reached(vg)
         assert ("The goal is reached" in text) == goal and ("is not reached yet" in text) == (not goal)
-    # "those runs met a busier shared host: every epoch took longer than in the 15-epoch runs, for both frameworks"
+    # "those runs had a slower host: every epoch took longer than in the 15-epoch runs, for both frameworks"
     assert "every epoch took longer than in the 15-epoch runs, for both frameworks" in text
     for fw in ("vgglib", "torch"):
         epochs = {}
