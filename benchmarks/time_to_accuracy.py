@@ -98,13 +98,19 @@ def run_json(path: Path, cmd: list[str], env: dict[str, str]) -> None:
     path.write_text(json.dumps(data, indent=1) + "\n")
 
 
-def finished(path: Path) -> bool:
-    """Whether ``path`` holds a finished run: :func:`run_json` adds "process" when the run has ended (the vgglib
-    CLI writes its history there after every epoch, so an interrupted run leaves a JSON too)."""
+def _finished_run(path: Path) -> dict | None:
+    """The run in ``path`` if it is finished, else None: :func:`run_json` adds "process" when the run has ended
+    (the vgglib CLI writes its history there after every epoch, so an interrupted run leaves a JSON too)."""
     try:
-        return "process" in json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return False
+        return None
+    return data if isinstance(data, dict) and "process" in data else None
+
+
+def finished(path: Path) -> bool:
+    """Whether ``path`` holds a finished run (see :func:`_finished_run`)."""
+    return _finished_run(path) is not None
 
 
 def mean_split(histories: list[dict]) -> dict[str, float]:
@@ -143,8 +149,8 @@ GOAL = {"seeds": 3, "mean": 0.995, "each": 0.994, "minutes": 30.0}
 
 def finished_runs(out: Path, framework: str, recipe: str) -> dict[str, dict]:
     """{file name: JSON} of the finished runs of ``framework`` in ``out``, in file-name order."""
-    paths = sorted(p for p in out.glob(f"{framework}-{recipe}-seed*.json") if finished(p))
-    return {p.name: json.loads(p.read_text()) for p in paths}
+    runs = {p.name: _finished_run(p) for p in sorted(out.glob(f"{framework}-{recipe}-seed*.json"))}
+    return {name: data for name, data in runs.items() if data is not None}
 
 
 def _std(values: list[float]) -> float:

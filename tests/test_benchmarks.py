@@ -95,6 +95,12 @@ def test_torch_recipe_names_its_missing_dependency_or_runs(tmp_path):
     assert set(res["history"]["time_split"]) == {"network", "augmentation", "preparation", "evaluation", "other"}
 
 
+def _time_to_accuracy(*args: str) -> subprocess.CompletedProcess:
+    """``python benchmarks/time_to_accuracy.py ARGS``, its output captured."""
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
 def test_time_to_accuracy_summary(tmp_path):
     """The summary: mean and standard deviation over seeds of test accuracy and training time, per framework."""
 
@@ -112,12 +118,7 @@ def test_time_to_accuracy_summary(tmp_path):
     unfinished = write("vgglib", 3, 0.2, 60.0, 900.0)
     del unfinished["process"]
     (tmp_path / "vgglib-mnist-vgg16-seed3.json").write_text(json.dumps(unfinished))
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), "--summary-only", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = _time_to_accuracy("--summary-only", "--out", str(tmp_path))
     assert run.returncode == 0, run.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())["frameworks"]
     assert len(summary["vgglib"]["runs"]) == 3 and "vgglib-mnist-vgg16-seed3.json" not in summary["vgglib"]["runs"]
@@ -146,14 +147,7 @@ def test_time_to_accuracy_summary_records_the_recipe_and_refuses_a_mix(tmp_path)
         (tmp_path / f"vgglib-mnist-vgg16-seed{seed}.json").write_text(json.dumps(data))
 
     def summarize():
-        cmd = [
-            sys.executable,
-            str(ROOT / "benchmarks" / "time_to_accuracy.py"),
-            "--summary-only",
-            "--out",
-            str(tmp_path),
-        ]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        return _time_to_accuracy("--summary-only", "--out", str(tmp_path))
 
     write(0, 10)
     write(1, 10)
@@ -199,12 +193,7 @@ def test_time_to_accuracy_table_and_goal(tmp_path):
     assert not tta.goal_reached([*good[:2], {**good[2], "test": {"accuracy": 0.9939}}])  # one seed under 99.4%
     assert not tta.goal_reached([run(0, 0.9950, 20), run(1, 0.9949, 20), run(2, 0.9949, 20)])  # mean 99.493%
     run(0, 0.9954, 20.0, fw="torch", rss=500.0)
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), "--table", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = _time_to_accuracy("--table", "--out", str(tmp_path))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("| 15 | vgglib | 0, 1, 2 | 99.49% ± 0.01 (min 99.49%) | 20.0 ± 0.0 min |")

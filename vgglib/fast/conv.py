@@ -17,7 +17,7 @@ Same results as :class:`vgglib.layers.Convolution2D` (to rounding; ``tests/test_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -94,17 +94,18 @@ def prefer(method: str) -> Iterator[None]:
         ("WINOGRAD_MIN_C", "WINOGRAD_SMALL_MAP_MIN_C"),
         ("SHIFTED_MIN_C", "SHIFTED_MAX_C", "SHIFTED_MIN_SIZE"),
     )
-    saved = [getattr(winograd, n) for n in wino_names], [getattr(shifted, n) for n in shift_names]
-    settings = saved if method == "auto" else METHODS[method]
-    try:
+
+    def apply(settings: tuple[Sequence[int], Sequence[int]]) -> None:
         for module, names, values in ((winograd, wino_names, settings[0]), (shifted, shift_names, settings[1])):
             for name, value in zip(names, values):
                 setattr(module, name, value)
+
+    saved = tuple(getattr(winograd, n) for n in wino_names), tuple(getattr(shifted, n) for n in shift_names)
+    try:
+        apply(saved if method == "auto" else METHODS[method])
         yield
     finally:
-        for module, names, values in ((winograd, wino_names, saved[0]), (shifted, shift_names, saved[1])):
-            for name, value in zip(names, values):
-                setattr(module, name, value)
+        apply(saved)
 
 
 # ---------------------------------------------------------------------------------------------------------
