@@ -91,7 +91,7 @@ sys.path.insert(0, str(ROOT))
 
 import vgglib.fast  # noqa: E402
 from vgglib import reference  # noqa: E402
-from vgglib.fast import Convolution2D  # noqa: E402
+from vgglib.fast import BatchSplit, Convolution2D  # noqa: E402
 from vgglib.losses import softmax_cross_entropy  # noqa: E402
 from vgglib.model import VGG16  # noqa: E402
 from vgglib.optim import SGD  # noqa: E402
@@ -204,20 +204,21 @@ def vgglib_model(size: int, width: float) -> VGG16:
 class VgglibRunner:
     def __init__(self, size: int, width: float, batch: int) -> None:
         self.model = vgglib_model(size, width)
+        self.net = BatchSplit(self.model)  # as vgglib.fit trains: the batch split over the worker threads
         self.optimizer = SGD(LR)
         rng = np.random.default_rng(1)
         self.x = rng.standard_normal((batch, 1, size, size)).astype(np.float32)
         self.y = rng.integers(0, 10, batch)
 
     def train_step(self) -> float:
-        logits = self.model.forward(self.x, training=True)
+        logits = self.net.forward(self.x, training=True)
         loss, dlogits = softmax_cross_entropy(logits, self.y)
-        self.model.backward(dlogits, input_grad=False)  # like PyTorch: x needs no grad
+        self.net.backward(dlogits, input_grad=False)  # like PyTorch: x needs no grad
         self.optimizer.step(self.model)
         return loss
 
     def infer(self) -> np.ndarray:
-        return self.model.forward(self.x, training=False)
+        return self.net.forward(self.x, training=False)
 
     def infer_after_update(self) -> np.ndarray:
         """Inference as the first batch after the weights changed: the transformed weights that vgglib keeps
@@ -318,8 +319,12 @@ def ladder(size: int, width: float, batch: int, with_torch: bool, reps: int) -> 
 
 
 def profile_step(runner: VgglibRunner, steps: int = 2) -> dict:
-    """Time every layer's forward and backward in a training step, grouped by layer type."""
+    """Time every layer's forward and backward in a training step, grouped by layer type. With the batch split
+    over the workers (``BatchSplit``, as ``fit`` trains) each shard's layers run side by side: a layer's time is
+    then its median per shard."""
     model = runner.model
+    runner.train_step()  # builds the shards' replicas of the layers
+    layers_timed = [*model.layers, *(layer for replica in runner.net.replicas for layer in replica)]
     per_layer: dict[str, list[float]] = {}
 
     def wrap(layer, method):
@@ -333,7 +338,7 @@ def profile_step(runner: VgglibRunner, steps: int = 2) -> dict:
 
         setattr(layer, method, timed)
 
-    for layer in model.layers:
+    for layer in layers_timed:
         wrap(layer, "forward")
         wrap(layer, "backward")
     try:
@@ -345,18 +350,18 @@ def profile_step(runner: VgglibRunner, steps: int = 2) -> dict:
             runner.train_step()
             t_total.append(time.perf_counter() - t0)
     finally:
-        for layer in model.layers:
+        for layer in layers_timed:
             del layer.forward, layer.backward
     total = float(np.median(t_total))
     layers = {key: float(np.median(ts)) for key, ts in per_layer.items()}
     groups: dict[str, float] = {}
     for key, t in layers.items():
         name, kind, method = key.split("|")
-        kind = {"Maxpooling2D": "Pooling2D"}.get(kind, kind)
+        kind = {"Maxpooling2D": "Pooling2D", "_ShardDropout": "Dropout"}.get(kind, kind)
         groups[f"{kind} {method}"] = groups.get(f"{kind} {method}", 0.0) + t
     groups["loss + SGD + overhead"] = max(0.0, total - sum(layers.values()))
     top = sorted(((k.split("|")[0] + " " + k.split("|")[2], t) for k, t in layers.items()), key=lambda kv: -kv[1])
-    return {"step_s": total, "by_type_s": groups, "top_layers_s": dict(top[:8])}
+    return {"step_s": total, "by_type_s": groups, "top_layers_s": dict(top[:8]), "all_layers_s": dict(top)}
 
 
 # ---------------------------------------------------------------------------------------------------------

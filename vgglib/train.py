@@ -47,6 +47,7 @@ from .checks import (
     check_learning_rate,
     check_positive_int,
 )
+from .fast.batch_split import BatchSplit
 from .losses import softmax_cross_entropy
 from .metrics import accuracy, confusion_matrix
 from .model import Sequential
@@ -136,8 +137,9 @@ def evaluate(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size: int = 
     y = check_labels(X, y, "evaluate")
     batch_size = check_batch_size(batch_size, "evaluate")
     total_loss, preds = 0.0, []
+    net = BatchSplit(model)  # model.forward, each worker on a shard of the batch
     for i in range(0, len(y), batch_size):
-        logits = model.forward(model.prepare(X[i : i + batch_size]), training=False)
+        logits = net.forward(model.prepare(X[i : i + batch_size]), training=False)
         loss, _ = softmax_cross_entropy(logits, y[i : i + batch_size])
         total_loss += loss * len(logits)
         preds.append(logits.argmax(axis=1))
@@ -179,6 +181,7 @@ class _State:
     meta: dict[str, Any]
     rng: np.random.Generator = field(init=False)  # the trainer's: each epoch's order and the augmentation
     gens: dict[str, np.random.Generator] = field(init=False)  # it and the layers' (Dropout masks)
+    net: BatchSplit = field(init=False)  # forward/backward, the batch split over the worker threads
     history: dict[str, Any] = field(default_factory=new_history)
     epoch: int = 0  # 0-based epoch in progress (or next to start)
     batch: int = 0  # next batch to run in that epoch
@@ -196,6 +199,7 @@ class _State:
     def __post_init__(self) -> None:
         self.rng = reseed(self.model, self.seed)
         self.gens = generators(self.rng, self.model)
+        self.net = BatchSplit(self.model)
         self.history.update(self.fit_info, epochs=self.epochs)
 
     @property
@@ -462,7 +466,7 @@ def _train_batch(s: _State, X: np.ndarray, y: np.ndarray, augment: Any, schedule
                 f"(called as schedule({e + b / s.nb:g}, {s.epochs})); a learning rate must be a finite number > 0. "
                 "Stopped before this batch's update."
             ) from None
-    logits = s.model.forward(xb, training=True)
+    logits = s.net.forward(xb, training=True)  # model.forward, each worker on a shard of the batch
     loss, dlogits = softmax_cross_entropy(logits, yb)
     if not math.isfinite(loss):
         last = (
@@ -477,7 +481,7 @@ def _train_batch(s: _State, X: np.ndarray, y: np.ndarray, augment: Any, schedule
             f"applying this batch's update. {last} Try a lower learning rate (it was {s.optimizer.lr:g}).",
             s.history,
         )
-    s.model.backward(dlogits, input_grad=False)  # the images need no gradient
+    s.net.backward(dlogits, input_grad=False)  # the images need no gradient; grads summed over the shards
     s.in_step = True  # weights, sums and position change together
     s.optimizer.step(s.model)
     s.split["network"] += time.perf_counter() - t1

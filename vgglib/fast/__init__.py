@@ -9,6 +9,7 @@ A model chooses its implementation explicitly — ``VGG16(..., fast=True)`` (the
 * :mod:`vgglib.fast.shifted` — convolution as shifted matrix products, for narrow layers on large maps;
 * :mod:`vgglib.fast.elementwise` — fully connected, ReLU and 2×2 pooling;
 * :mod:`vgglib.fast.scratch` — channels-last layout helpers and reusable scratch memory;
+* :mod:`vgglib.fast.batch_split` — a training step's forward and backward on shards of the batch, one per worker;
 * :mod:`vgglib.fast.workers` — worker threads (one-thread BLAS each), fork safety, :func:`parallel_map`.
 
 Taught in ``notebooks/14_making_it_fast.ipynb``; measured against PyTorch by ``benchmarks/bench_vgg16.py`` (the
@@ -24,6 +25,7 @@ between.
 from __future__ import annotations
 
 from ..layers import Dropout, Flatten
+from .batch_split import MIN_SHARD, BatchSplit
 from .conv import METHODS, ConvCache, conv2d_backward, conv2d_forward, prefer
 from .elementwise import linear_backward, linear_forward, pool2x2_backward, pool2x2_forward, relu_backward, relu_forward
 from .layers import (
@@ -45,6 +47,8 @@ from .winograd import WeightCache
 from .workers import parallel_map, worker_count
 
 __all__ = [
+    "BatchSplit",
+    "MIN_SHARD",
     "Convolution2D",
     "ReLU",
     "Pooling2D",

@@ -39,7 +39,7 @@ SHIFTED_MIN_C: int = 8
 #: ... and at most (wider layers: Winograd or im2col)
 SHIFTED_MAX_C: int = 32
 #: the smaller side of the input map at least (below, the thrown-away border rows cost too much)
-SHIFTED_MIN_SIZE: int = 16
+SHIFTED_MIN_SIZE: int = 32
 #: target bytes of one chunk's gathered rows and products (small, to stay in cache)
 SHIFTED_CHUNK_BYTES: int = 2 * 2**20
 

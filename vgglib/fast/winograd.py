@@ -30,8 +30,8 @@ __all__ = [
 
 #: channels (forward, dW) or the output channels (dx) — is at least this (float32 and float64; even sizes)
 WINOGRAD_MIN_C: int = 64
-#: maps with fewer pixels than this (4×4 and 2×2 in VGG16 at 32×32) ...
-WINOGRAD_SMALL_MAP: int = 64
+#: maps with fewer pixels than this (2×2 in VGG16 at 32×32) ...
+WINOGRAD_SMALL_MAP: int = 16
 #: ... take Winograd only from this many channels on (measured: ``benchmarks/bench_layers.py``)
 WINOGRAD_SMALL_MAP_MIN_C: int = 256
 #: GEMM rows (2×2 tiles) per Winograd chunk, at least
