@@ -153,9 +153,7 @@ def test_fit_trains_through_the_split_to_the_unsplit_result(monkeypatch):
         monkeypatch.setattr(split_module, "MAX_CHANNELS", widest)
         model = recipe_like(seed=5)
         with threads(2):
-            history = fit(
-                model, (images, labels), 1, 16, optimizer=SGD(0.05), seed=0, progress=False, verbose=False
-            )
+            history = fit(model, (images, labels), 1, 16, optimizer=SGD(0.05), seed=0, progress=False, verbose=False)
         models.append((model, history))
     (split_model, split_history), (plain_model, plain_history) = models
     np.testing.assert_allclose(split_history["batch_loss"], plain_history["batch_loss"], rtol=1e-4)

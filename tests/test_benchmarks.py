@@ -224,3 +224,24 @@ def test_bench_layers_smoke_mode(tmp_path):
             assert method not in r or r[method]["method"] == method
     assert "shifted" in layers[1] and "nhwc" not in layers[1]  # 4 channels: planes, never the NHWC gather
     assert "total forward + backward, auto:" in run.stdout
+
+
+def test_bench_batch_split_smoke_mode(tmp_path):
+    """The batch split against the per-operation split: both timed on the same model, figures written."""
+    out = tmp_path / "split.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_batch_split.py"), "--smoke", "--json", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["config"]["batch"] == 16 and result["config"]["threads"] == 2
+    (row,) = result["rows"]
+    assert row["width"] == 1 / 16 and row["reps"] == 1
+    assert len(row["times_s"]["ops"]) == len(row["times_s"]["batch"]) == 1
+    # recorded, never compared: on a shared machine either can come out larger
+    assert all(math.isfinite(row[k]) and row[k] > 0 for k in ("operations_split_ms", "batch_split_ms", "paired_ratio"))
+    assert "paired ratio" in run.stdout

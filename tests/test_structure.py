@@ -32,6 +32,7 @@ FOUNDATION = {
     "vgglib.fast.shifted",
     "vgglib.fast.elementwise",
     "vgglib.fast.layers",
+    "vgglib.fast.batch_split",
 }
 
 

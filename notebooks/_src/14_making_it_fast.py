@@ -384,22 +384,22 @@ print("relative differences < 1e-5 -> dx:", rel_error(dx_fast, dx_read) < 1e-5,
       "| db:", rel_error(grads_fast["bias"], readable_layer.grads["bias"]) < 1e-5)
 
 # %% [markdown]
-# **Narrow layers on large maps: shifted products.** The model students train (`mnist-vgg16`, quarter width)
-# has only 16 and 32 channels at 32×32 and 16×16. There im2col copies every input value 9 times to feed a
-# GEMM with only 16 output columns: the copy costs more than the arithmetic. Pad the input once and read the
-# padded NHWC batch as one long matrix `flat`, one row per padded pixel. Output pixel $(y, x)$ is then row
-# $r = y\,W_p + x$ of
+# **Narrow layers on large maps: shifted products.** The model students train (`mnist-vgg16`, quarter width) has
+# only 16 and 32 channels at 32×32 and 16×16. There im2col copies every input value 9 times to feed a GEMM with
+# only 16 output columns: the copy costs more than the arithmetic. Pad the input once and read the padded NHWC
+# batch as one long matrix `flat`, one row per padded pixel. Output pixel $(y, x)$ is then row $r = y\,W_p + x$
+# of
 #
 # $$Y[r] = \sum_{i,j} \text{flat}[r + i\,W_p + j]\; W_{ij},$$
 #
 # where $W_{ij}$ is the $(C, F)$ matrix of tap $(i, j)$: every tap is *the same matrix read from shifted rows*,
-# no window matrix at all. Rows whose window runs off the right or bottom edge are computed too and thrown
-# away (13% extra at 32×32, 27% at 16×16; too much below, so 8×8 maps keep im2col). `vgglib.fast.shifted`
-# puts the three taps of a kernel row side by side (3·C values per pixel instead of 9·C), so each product
-# has 3·C inner terms; $dW_i = dy^\top \cdot \text{rows}_i$ with $dy$ laid out on the same padded grid (zeros
-# off the image), and $dx$ is the same sum on the padded $dy$ with the rotated kernel. The cell checks the
-# formula in nine plain matrix products, then the library's layer; `benchmarks/bench_layers.py` times every
-# method per layer, which is how the library picks one.
+# no window matrix at all. Rows whose window runs off the right or bottom edge are computed too and thrown away
+# (13% extra at 32×32; at 16×16, 27% extra, im2col is already as fast, so smaller maps keep im2col).
+# `vgglib.fast.shifted` puts the three taps of a kernel row side by side (3·C values per pixel instead of 9·C),
+# so each product has 3·C inner terms; $dW_i = dy^\top \cdot \text{rows}_i$ with $dy$ laid out on the same
+# padded grid (zeros off the image), and $dx$ is the same sum on the padded $dy$ with the rotated kernel. The
+# cell checks the formula in nine plain matrix products, then the library's layer; `benchmarks/bench_layers.py`
+# times every method per layer, which is how the library picks one.
 
 # %%
 srng = np.random.default_rng(1402)                              # its own generator: later cells unchanged
@@ -460,6 +460,64 @@ print(f"  one core                        {1e3 * t_one:6.0f} ms")
 print(f"  BLAS threads, no workers        {1e3 * t_blas:6.0f} ms")
 print(f"  {fast.worker_count()} workers, one-thread BLAS each {1e3 * t_workers:6.0f} ms "
       f"-> {t_one / t_workers:.1f}x one core, {t_blas / t_workers:.1f}x BLAS threads alone")
+
+# %% [markdown]
+# **Splitting the batch instead.** Splitting every operation has a price: each split is a hand-off to a sleeping
+# helper thread (on a virtual machine, waking it can take 0.1 ms), and a training step of the quarter-width
+# model students train makes about 70 of them, for operations that often last less than a millisecond. The
+# other way to use two cores is data parallelism: cut the *batch* in two and let each worker run the whole
+# network on its half, forward and then backward, with the same weights — two hand-offs per step. The
+# gradients of the halves are added: the loss is the mean over the whole batch, so each half's gradient is
+# already scaled by $1/N$, and $\partial L/\partial W = \sum_{\text{halves}} \partial L_{\text{half}}/\partial W$.
+#
+# `vgglib.fast.BatchSplit` does this for the network's *trunk* — the convolution, ReLU and pooling layers — and
+# runs the *head* (Flatten, the fully connected layers, dropout) on the whole batch: summing the head's large
+# weight gradients would cost more than splitting saves, and dropout's masks stay exactly the unsplit model's.
+# Each worker runs a replica of the trunk: layer objects of its own (their own caches and gradients) that share
+# the model's parameter arrays. `fit` trains through it. It splits only narrow trunks (at most
+# `MAX_CHANNELS` channels): on wide layers each matrix product is big enough to split well, and there the
+# per-operation split was faster. The cell checks the promise — the same logits, bit for bit (each image's
+# trunk is computed alone either way), and the same gradients up to the order of the sums:
+
+# %%
+saved = workers.threads
+workers.threads = 2                                           # two workers, also on a one-core machine
+try:
+    xq = rng.standard_normal((32, 1, 32, 32)).astype(np.float32)
+    yq = rng.integers(0, 10, 32)
+    plain = VGG16(1, 10, 32, width=0.25, rng=np.random.default_rng(7))     # the recipe's architecture
+    split = VGG16(1, 10, 32, width=0.25, rng=np.random.default_rng(7))     # the same weights
+    net = fast.BatchSplit(split)
+    logits_plain = plain.forward(xq)
+    plain.backward(softmax_cross_entropy(logits_plain, yq)[1], input_grad=False)
+    logits_split = net.forward(xq)
+    net.backward(softmax_cross_entropy(logits_split, yq)[1], input_grad=False)
+    first, last, head = split.layers[0].name, split.layers[net.trunk - 1].name, split.layers[net.trunk].name
+    print(f"shards {net.shards(32)}; the trunk: the first {net.trunk} layers ({first} ... {last}), the head: {head} on")
+    print("logits bit-identical:", np.array_equal(logits_split, logits_plain))
+    grad_error = max(rel_error(ls.grads[key], lp.grads[key])
+                     for ls, lp in zip(split.layers, plain.layers) for key in lp.grads)
+    print("every gradient within 1e-5 (relative) of the unsplit model's:", grad_error < 1e-5)
+finally:
+    workers.threads = saved
+
+# %% [markdown]
+# And the time of a training step of the recipe's model (batch 64) both ways, on this machine:
+
+# %% tags=["nbval-ignore-output"]
+xr = rng.standard_normal((64, 1, 32, 32)).astype(np.float32)
+yr = rng.integers(0, 10, 64)
+recipe_model = VGG16(1, 10, 32, width=0.25, rng=np.random.default_rng(8))
+
+def train_step(net):
+    logits = net.forward(xr)
+    net.backward(softmax_cross_entropy(logits, yr)[1], input_grad=False)
+
+split_net = fast.BatchSplit(recipe_model)
+t_ops = best_time(lambda: train_step(recipe_model), repeat=5)  # every operation split
+t_batch = best_time(lambda: train_step(split_net), repeat=5)  # the batch split
+print(f"on this machine, {fast.worker_count()} workers, a training step of the recipe's model (no update): "
+      f"operations split {1e3 * t_ops:.0f} ms, batch split {1e3 * t_batch:.0f} ms -> {t_ops / t_batch:.2f}x")
 
 # %% [markdown]
 # ## 7 · Where the time goes
