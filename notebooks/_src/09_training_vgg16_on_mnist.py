@@ -278,20 +278,32 @@ def train_loop(model, X, y, epochs, batch_size, optimizer, rng):
 # `fit` on a second, identical model with the same settings. `fit` derives all its random generators from its
 # `seed` (`vgglib.runstate.reseed`: one for the order of each epoch, one for each Dropout layer's masks); giving
 # the written-out loop the same generators makes the two runs draw the same orders and the same masks, so they
-# must agree batch for batch:
+# must agree batch for batch.
+#
+# One thing `fit` does differently: on a machine with several cores it splits each batch's convolutions over
+# them, half the images each (`vgglib.fast.BatchSplit`, notebook 14), which changes the order of a few sums.
+# The gradients then agree only to rounding — and Adam, which divides every gradient by its running size, turns
+# a rounding-sized gradient of a weight that barely matters into a full-sized step, either way. So for this
+# exact comparison both runs use one worker:
 
 # %% tags=["nbval-ignore-output"]
 # (timings differ from run to run)
 subset = (X_train[:320], y_train[:320])
-mine = recipe.build_model()                      # the lesson model: same initial weights as `model`
-t0 = time.perf_counter()
-loop_history = train_loop(mine, *subset, epochs=2, batch_size=32, optimizer=Adam(1e-3), rng=reseed(mine, seed=0))
-t_loop = time.perf_counter() - t0
-theirs = recipe.build_model()
-t0 = time.perf_counter()
-fit_history = fit(theirs, subset, epochs=2, batch_size=32, optimizer=Adam(1e-3), seed=0, progress=False,
-                  verbose=False)
-t_fit = time.perf_counter() - t0
+saved_threads = vgglib.fast.workers.threads
+vgglib.fast.workers.threads = 1                  # one worker: fit runs every batch whole, like the loop
+try:
+    mine = recipe.build_model()                  # the lesson model: same initial weights as `model`
+    t0 = time.perf_counter()
+    loop_history = train_loop(mine, *subset, epochs=2, batch_size=32, optimizer=Adam(1e-3),
+                              rng=reseed(mine, seed=0))
+    t_loop = time.perf_counter() - t0
+    theirs = recipe.build_model()
+    t0 = time.perf_counter()
+    fit_history = fit(theirs, subset, epochs=2, batch_size=32, optimizer=Adam(1e-3), seed=0, progress=False,
+                      verbose=False)
+    t_fit = time.perf_counter() - t0
+finally:
+    vgglib.fast.workers.threads = saved_threads
 print(f"on this machine: the loop {t_loop:.1f} s, fit {t_fit:.1f} s for the same {len(loop_history['batch_loss'])} "
       "steps")
 
@@ -316,7 +328,7 @@ assert np.allclose(loop_history["train_accuracy"], fit_history["train_accuracy"]
 # | in the loop above | in `vgglib/train.py` | what `fit` adds there |
 # |---|---|---|
 # | `for epoch` … `rng.permutation(n)` | `fit`'s `while s.epoch < epochs`, `_start_epoch` | a resumed epoch keeps its stored order |
-# | batch, forward, loss, backward, step, record | `_train_batch` | the schedule's learning rate; a NaN/∞ loss stops before the update (`TrainingDivergedError`); `input_grad=False` (the images need no gradient); lazy augmentation via `model.prepare(..., augment, rng)` |
+# | batch, forward, loss, backward, step, record | `_train_batch` | the batch split over the cores (`BatchSplit`); the schedule's learning rate; a NaN/∞ loss stops before the update (`TrainingDivergedError`); `input_grad=False` (the images need no gradient); lazy augmentation via `model.prepare(..., augment, rng)` |
 # | the epoch's averages | `_end_epoch` | validation with `evaluate` (dropout off), the learning rate and the time of the epoch |
 # | — | `_save` (called after every epoch) | an atomic checkpoint: weights, optimizer state, position, order, every generator's state |
 # | — | `_resume` | `resume=True` continues bit for bit from a checkpoint |
