@@ -127,6 +127,18 @@ def test_it_runs_the_model_unsplit_where_splitting_does_not_apply():
         assert logits.shape == (16, 10) and not BatchSplit(readable).replicas
 
 
+def test_the_models_own_backward_after_a_split_forward_refuses_instead_of_mixing_batches():
+    model = recipe_like()
+    x1, y1 = batch(16, seed=1)
+    x2, _ = batch(16, seed=2)
+    net = BatchSplit(model)
+    with threads(2):
+        model.forward(x1)  # an unsplit forward leaves the trunk layers' caches of x1 ...
+        net.forward(x2)  # ... which a split forward of x2 must clear
+        with pytest.raises(RuntimeError, match="before forward"):
+            model.backward(np.zeros((16, 10), np.float32))
+
+
 def test_backward_before_forward_and_bad_input_grad_are_refused():
     model = recipe_like()
     with pytest.raises(RuntimeError, match="before forward"):

@@ -17,7 +17,8 @@ of the sums. The loss is computed on the whole batch's logits, so every shard's 
 
 Each shard runs a *replica* of the trunk: layers of the same classes sharing the model's parameter arrays
 (the same ``params`` dicts, so optimizer updates and loaded weights are seen at once) with forward state and
-``grads`` of their own. After a split step the model's own trunk layers hold no forward state: call
+``grads`` of their own. After a split forward the model's own trunk layers hold no forward state — so
+``model.backward`` refuses ("called before forward") rather than mix in an earlier batch: call
 :meth:`BatchSplit.backward` after :meth:`BatchSplit.forward`. Explained in ``notebooks/14_making_it_fast.ipynb``.
 """
 
@@ -115,6 +116,8 @@ class BatchSplit:
         if bounds is None:
             return self.model.forward(x, training)
         replicas = self._replica_sets(len(bounds))
+        for layer in self.model.layers[: self.trunk]:  # no stale state: model.backward now refuses, not mixes
+            layer._output_shape = None
         out = np.concatenate(self._run_trunk(replicas, bounds, x, training))
         for layer in self.model.layers[self.trunk :]:
             out = layer.forward(out, training)
