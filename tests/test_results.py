@@ -289,3 +289,103 @@ def test_benchmarks_readme_states_the_run_on_the_avx512_host():
     recipe = ("recipe", "training step")
     assert step["torch_s"] / old[recipe]["torch_s"] < step["vgglib_s"] / old[recipe]["vgglib_s"]  # PyTorch gained more
     assert "Both libraries are faster there, PyTorch more" in text
+
+
+def test_readme_batch_split_paragraph_is_its_stored_runs():
+    """README "The batch split (2026-12-03)": every figure read from the benchmark files it names."""
+    from vgglib.fast import batch_split
+    from vgglib.model import vgg16_layer_configs
+
+    bench_dir = ROOT / "results" / "benchmark"
+    bench = json.loads((bench_dir / "bench_vgg16_2026-12-03b.json").read_text())
+    before = json.loads((bench_dir / "bench_vgg16_2026-12-03.json").read_text())
+    split = json.loads((bench_dir / "bench_batch_split_2026-12-03.json").read_text())
+    split32 = json.loads((bench_dir / "bench_batch_split_2026-12-03_batch32.json").read_text())
+    layers = json.loads((bench_dir / "bench_layers_2026-12-03_1thread.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    text = " ".join(readme.split("**The batch split (2026-12-03).**", 1)[1].split("### Time to 99.5%", 1)[0].split())
+
+    rows = {(r["key"], r["task"]): r for r in bench["rows"]}
+    step, infer = rows["recipe", "training step"], rows["recipe", "inference"]
+    assert f"at {1e3 * step['vgglib_s']:.0f} ms for vgglib and {1e3 * step['torch_s']:.0f} ms for PyTorch" in text
+    assert f"**{step['ratio']:.2f}×** (inference {infer['ratio']:.2f}×)" in text
+    assert step["ratio"] > 1.2, "the prose says the step is still above the issue's target"
+    old = next(r for r in before["rows"] if (r["key"], r["task"]) == ("recipe", "training step"))
+    assert f"measured {old['ratio']:.2f}×, with PyTorch at {1e3 * old['torch_s']:.0f} ms" in text
+    assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%" in text
+    assert f"measured GEMM peak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in text
+    assert {lib["architecture"] for lib in bench["machine"]["blas"] if lib["user_api"] == "blas"} == {"SkylakeX"}
+
+    # the split against the per-operation split, and the channel limit the prose gives
+    by_width = {r["width"]: r for r in split["rows"]}
+    by_width32 = {r["width"]: r for r in split32["rows"]}
+    assert split["config"]["batch"] == 64 and split32["config"]["batch"] == 32
+    assert f"a training step takes {by_width[0.25]['paired_ratio']:.2f}× the per-operation split's time" in text
+    assert by_width[0.25]["paired_ratio"] < 0.95 and by_width32[0.25]["paired_ratio"] < 0.95  # a clear gain
+    wider = [by_width[w]["paired_ratio"] for w in (0.5, 1.0)] + [by_width32[w]["paired_ratio"] for w in (0.5, 1.0)]
+    assert all(0.9 < r < 1.1 for r in wider), "the prose says: within a few percent of each other"
+    assert "only trunks of at most 128 channels are split" in text and batch_split.MAX_CHANNELS == 128
+
+    # one core, 32 images: the distinct layers and all thirteen (each shape as often as VGG16 has it)
+    assert layers["config"]["threads"] == 1 and layers["config"]["batch"] == 32 and not layers["config"]["smoke"]
+    counts: dict[tuple[int, int, int], int] = {}
+    size = 32
+    for cfg in vgg16_layer_configs(input_size=32, width=0.25):
+        if cfg["type"] == "Maxpooling2D":
+            size //= 2
+        elif cfg["type"] == "Convolution2D":
+            shape = (cfg["inputs_channel"], cfg["num_filters"], size)
+            counts[shape] = counts.get(shape, 0) + 1
+    assert sum(counts.values()) == 13
+
+    def total(who, repeats):
+        return sum(
+            (counts[r["c"], r["f"], r["size"]] if repeats else 1) * r[who]["forward_backward_ms"]
+            for r in layers["layers"]
+        )
+
+    assert f"at {total('auto', False):.1f} ms forward + backward over the distinct layers" in text
+    assert f"against PyTorch's {total('torch', False):.1f} ms" in text
+    assert f"{total('auto', True):.1f} against {total('torch', True):.1f} ms for all thirteen" in text
+
+    # the profile of the step
+    by_type = bench["profile"]["recipe"]["by_type_s"]
+    conv = by_type["Convolution2D forward"] + by_type["Convolution2D backward"]
+    other = sum(by_type[f"{k} {d}"] for k in ("ReLU", "Pooling2D", "FullyConnected") for d in ("forward", "backward"))
+    assert f"the convolutions at {1e3 * conv:.0f} ms per shard" in text
+    assert f"fully connected layers at {1e3 * other:.0f} ms" in text
+    assert f"the update at {1e3 * by_type['loss + SGD + overhead']:.0f} ms" in text
+
+
+def test_benchmarks_readme_states_the_batch_split_runs():
+    """benchmarks/README.md, item 6b and the fourth run: every figure read from the files."""
+    bench_dir = ROOT / "results" / "benchmark"
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    split = {
+        r["width"]: r["paired_ratio"]
+        for r in json.loads((bench_dir / "bench_batch_split_2026-12-03.json").read_text())["rows"]
+    }
+    split32 = {
+        r["width"]: r["paired_ratio"]
+        for r in json.loads((bench_dir / "bench_batch_split_2026-12-03_batch32.json").read_text())["rows"]
+    }
+    assert (
+        f"takes {split[0.25]:.2f}× the per-operation split's time at batch 64 and {split32[0.25]:.2f}× at batch 32"
+        in text
+    )
+    widths = f"at width 0.5 {split[0.5]:.2f}× and {split32[0.5]:.2f}×; at full width {split[1.0]:.2f}×"
+    assert f"{widths} and {split32[1.0]:.2f}×" in text
+    bench = json.loads((bench_dir / "bench_vgg16_2026-12-03b.json").read_text())
+    rows = {(r["key"], r["task"]): r for r in bench["rows"]}
+    step = rows["recipe", "training step"]
+    assert (
+        f"the recipe's step {1e3 * step['vgglib_s']:.0f} ms vs {1e3 * step['torch_s']:.0f} ms, **{step['ratio']:.2f}×**"
+        in text
+    )
+    assert f"(inference {rows['recipe', 'inference']['ratio']:.2f}×)" in text
+    full = (
+        f"{rows['64', 'training step']['ratio']:.2f}× (64×64) and {rows['32', 'training step']['ratio']:.2f}× (32×32)"
+    )
+    assert full in text
+    assert f"{rows['64', 'inference']['ratio']:.2f}× and {rows['32', 'inference']['ratio']:.2f}× for inference" in text
+    assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%, GEMM peak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in text
