@@ -1,8 +1,10 @@
 """vgglib.fast.batch_split: the trunk on shards of the batch gives the unsplit model's results.
 
-Logits must be bit-identical (each image's trunk is computed alone either way); gradients equal to rounding (only
-the order of the sums differs); the split must follow the model's weights as they change, fall back to the
-model's own forward/backward wherever it does not apply, and ``fit`` must train through it.
+Logits and gradients must equal the model's to rounding: each image's trunk is computed alone either way, only the
+order of some sums differs (a BLAS may block a smaller product differently). In float32 a rounding-sized change can
+flip a near-tie of a max pooling window, which moves one contribution of a gradient: float32 gradients are compared
+in norm, float64 ones element by element. The split must follow the model's weights as they change, fall back to
+the model's own forward/backward wherever it does not apply, and ``fit`` must train through it.
 """
 
 from __future__ import annotations
@@ -50,18 +52,23 @@ def step(net, x, y, input_grad=False):
     return logits, net.backward(dlogits, input_grad=input_grad)
 
 
-def assert_same_grads(a, b, rtol):
+def assert_same_grads(a, b, rtol, norm=False):
+    """Every gradient of model ``a`` within ``rtol`` of ``b``'s: element by element relative to its largest value,
+    or (``norm``) the norm of the difference relative to the gradient's norm."""
     for la, lb in zip(a.layers, b.layers):
         assert la.grads.keys() == lb.grads.keys()
         for key in la.grads:
             ga, gb = la.grads[key], lb.grads[key]
             assert ga.shape == gb.shape and ga.dtype == gb.dtype, (la.name, key)
-            scale = np.abs(ga).max() + 1e-30
-            assert np.abs(ga - gb).max() <= rtol * scale, f"{la.name}.{key}: {np.abs(ga - gb).max() / scale:.2e}"
+            if norm:
+                error = np.linalg.norm(ga - gb) / (np.linalg.norm(gb) + 1e-30)
+            else:
+                error = np.abs(ga - gb).max() / (np.abs(gb).max() + 1e-30)
+            assert error <= rtol, f"{la.name}.{key}: {error:.2e}"
 
 
 @pytest.mark.parametrize("n", [16, 21, 40])
-def test_split_step_matches_the_model_logits_exactly_and_gradients_to_rounding(n):
+def test_split_step_matches_the_model_to_rounding(n):
     x, y = batch(n)
     plain, split = recipe_like(), recipe_like()
     net = BatchSplit(split)
@@ -70,8 +77,11 @@ def test_split_step_matches_the_model_logits_exactly_and_gradients_to_rounding(n
         assert net.trunk == next(i for i, layer in enumerate(split.layers) if isinstance(layer, Flatten))
         logits_plain, _ = step(plain, x, y)
         logits_split, _ = step(net, x, y)
-    np.testing.assert_array_equal(logits_split, logits_plain)  # dropout masks in the head are the same too
-    assert_same_grads(split, plain, rtol=1e-5)
+    # (bit-identical with OpenBLAS's SkylakeX kernels, not with its Haswell ones); dropout masks in the head alike
+    np.testing.assert_allclose(logits_split, logits_plain, rtol=1e-5, atol=1e-6)
+    # float32: gradients that sum many terms of both signs (conv1_1's dW) turn the logits' 1e-6 into up to ~4e-3 of
+    # their norm with OpenBLAS's Haswell kernels; the float64 test below checks them to 1e-10
+    assert_same_grads(split, plain, rtol=2e-2, norm=True)
     assert all(layer.grads == {} for replica in net.replicas for layer in replica), "replicas kept their grads"
 
 
@@ -89,8 +99,8 @@ def test_float64_gradients_agree_to_float64_rounding_and_dx_is_returned():
 
 
 def test_the_shards_follow_weight_updates_and_replaced_layers():
-    x, y = batch(16)
-    plain, split = recipe_like(), recipe_like()
+    x, y = batch(16, dtype=np.float64)  # float64: two SGD steps must not amplify rounding into a visible change
+    plain, split = recipe_like(dtype=np.float64), recipe_like(dtype=np.float64)
     net, opt_plain, opt_split = BatchSplit(split), SGD(0.1), SGD(0.1)
     with threads(2):
         for _ in range(2):  # in-place updates of the shared parameter arrays
@@ -98,15 +108,15 @@ def test_the_shards_follow_weight_updates_and_replaced_layers():
             opt_plain.step(plain)
             step(net, x, y)
             opt_split.step(split)
-        np.testing.assert_allclose(net.forward(x, False), plain.forward(x, False), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(net.forward(x, False), plain.forward(x, False), rtol=1e-9, atol=1e-12)
         old = net.replicas
         split.to_reference().to_fast()  # new layer objects: the replicas must be rebuilt, not reused
-        np.testing.assert_allclose(net.forward(x, False), plain.forward(x, False), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(net.forward(x, False), plain.forward(x, False), rtol=1e-9, atol=1e-12)
         assert net.replicas[0][0] is not old[0][0]
         conv = split.layers[0]
         conv.params["weights"] = conv.params["weights"] * 2  # a new array in the same dict is seen at once
         plain.layers[0].params["weights"] = plain.layers[0].params["weights"] * 2
-        np.testing.assert_allclose(net.forward(x, False), plain.forward(x, False), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(net.forward(x, False), plain.forward(x, False), rtol=1e-9, atol=1e-12)
 
 
 def test_it_runs_the_model_unsplit_where_splitting_does_not_apply():

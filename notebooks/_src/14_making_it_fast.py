@@ -476,8 +476,9 @@ print(f"  {fast.worker_count()} workers, one-thread BLAS each {1e3 * t_workers:6
 # Each worker runs a replica of the trunk: layer objects of its own (their own caches and gradients) that share
 # the model's parameter arrays. `fit` trains through it. It splits only narrow trunks (at most
 # `MAX_CHANNELS` channels): on wide layers each matrix product is big enough to split well, and there the
-# per-operation split was faster. The cell checks the promise — the same logits, bit for bit (each image's
-# trunk is computed alone either way), and the same gradients up to the order of the sums:
+# per-operation split was as fast. The cell checks the promise — the same logits and gradients up to rounding:
+# each image's trunk is computed alone either way, only some sums run in another order (the gradients' over
+# the halves, and a BLAS may block a smaller matrix product differently):
 
 # %%
 saved = workers.threads
@@ -494,7 +495,7 @@ try:
     net.backward(softmax_cross_entropy(logits_split, yq)[1], input_grad=False)
     first, last, head = split.layers[0].name, split.layers[net.trunk - 1].name, split.layers[net.trunk].name
     print(f"shards {net.shards(32)}; the trunk: the first {net.trunk} layers ({first} ... {last}), the head: {head} on")
-    print("logits bit-identical:", np.array_equal(logits_split, logits_plain))
+    print("logits within 1e-5 (relative) of the unsplit model's:", rel_error(logits_split, logits_plain) < 1e-5)
     grad_error = max(rel_error(ls.grads[key], lp.grads[key])
                      for ls, lp in zip(split.layers, plain.layers) for key in lp.grads)
     print("every gradient within 1e-5 (relative) of the unsplit model's:", grad_error < 1e-5)

@@ -9,7 +9,7 @@ A model chooses its implementation explicitly — ``VGG16(..., fast=True)`` (the
 * :mod:`vgglib.fast.shifted` — convolution as shifted matrix products, for narrow layers on large maps;
 * :mod:`vgglib.fast.elementwise` — fully connected, ReLU and 2×2 pooling;
 * :mod:`vgglib.fast.scratch` — channels-last layout helpers and reusable scratch memory;
-* :mod:`vgglib.fast.batch_split` — a training step's forward and backward on shards of the batch, one per worker;
+* :mod:`vgglib.fast.batch_split` — a training step's convolutional trunk on shards of the batch, one per worker;
 * :mod:`vgglib.fast.workers` — worker threads (one-thread BLAS each), fork safety, :func:`parallel_map`.
 
 Taught in ``notebooks/14_making_it_fast.ipynb``; measured against PyTorch by ``benchmarks/bench_vgg16.py`` (the

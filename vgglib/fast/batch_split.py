@@ -2,17 +2,18 @@
 
 Inside a layer, the fast backend splits each operation over the workers (:mod:`vgglib.fast.workers`). For a
 narrow network that is many small hand-offs — ~70 per training step of the recipe's model, each waking a
-sleeping thread (80-200 µs on a virtual machine) — and the numpy passes between the GEMMs (padding,
-transforms, ReLU, pooling) are too short to split well. :class:`BatchSplit` cuts the batch instead: every
-worker runs the model's *trunk* — its leading convolution, ReLU and pooling layers — on its shard of the
+helper thread (~115 µs for one that slept; item 6 of ``benchmarks/README.md``) — and the numpy passes between
+the GEMMs (padding, transforms, ReLU, pooling) are too short to split well. :class:`BatchSplit` cuts the batch
+instead: every worker runs the model's *trunk* — its leading convolution, ReLU and pooling layers — on its shard of the
 images, forward and then backward, with the same weights; the trunk's gradients of the shards are summed. The
 *head* (Flatten, the fully connected layers, dropout) runs on the whole batch as usual: its big weight
 matrices would cost more to sum than splitting saves, and its dropout masks stay exactly the unsplit model's.
 ``fit`` trains through it; ``benchmarks/README.md`` has the timings.
 
-Same results as ``model.forward`` / ``model.backward`` to rounding (``tests/test_batch_split.py``): the logits
-are bit-identical (each image's trunk is computed alone either way), the gradients differ only in the order
-of the sums. The loss is computed on the whole batch's logits, so every shard's gradient is already scaled by
+Same results as ``model.forward`` / ``model.backward`` to rounding (``tests/test_batch_split.py``): each image's
+trunk is computed alone either way, but a BLAS may sum a product in another order when its matrices have fewer
+rows (bit-identical logits with OpenBLAS's SkylakeX kernels here, not with its Haswell ones), and the gradients
+add the shards' sums. The loss is computed on the whole batch's logits, so every shard's gradient is already scaled by
 1/N and the sum over the shards is the batch's gradient.
 
 Each shard runs a *replica* of the trunk: layers of the same classes sharing the model's parameter arrays
@@ -38,8 +39,8 @@ __all__ = ["BatchSplit", "MIN_SHARD", "MAX_CHANNELS", "TRUNK_LAYERS"]
 #: small to run well on one core and the per-operation split is faster)
 MIN_SHARD: int = 8
 #: ... and only for narrow trunks, whose convolutions have at most this many channels: wider layers make GEMMs big
-#: enough for the per-operation split, and shards running side by side were slower there (measured on VGG16:
-#: 0.89× the unsplit step's time at width 0.25, 0.98× at width 0.5, 1.2× at full width; ``benchmarks/README.md``)
+#: enough for the per-operation split, which was as fast there (``benchmarks/bench_batch_split.py``; item 6b of
+#: ``benchmarks/README.md``), and their replicas' gradients would cost a second copy of the trunk's
 MAX_CHANNELS: int = 128
 #: the layer classes a trunk is made of: the fast convolution, ReLU and pooling layers (no random state)
 TRUNK_LAYERS: tuple[type, ...] = (Convolution2D, ReLU, _FastPooling)
