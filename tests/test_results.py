@@ -195,7 +195,14 @@ def test_readme_time_to_accuracy_is_the_stored_runs():
     section = readme.split("### Time to 99.5%", 1)[1].split("\n## ", 1)[0]
     text = " ".join(section.split())
     registered = get_recipe("mnist-vgg16").as_dict()
-    folders = sorted((p for p in TIME_TO_ACCURACY.iterdir() if (p / "summary.json").is_file()), key=lambda p: p.name)
+    folders = sorted(
+        (
+            p
+            for p in TIME_TO_ACCURACY.iterdir()
+            if (p / "summary.json").is_file() and re.fullmatch(r"\d+-epochs", p.name)
+        ),
+        key=lambda p: p.name,
+    )  # one folder per schedule (15-epochs-batch-split/, a later rerun, has a test of its own)
     assert {p.name for p in folders} >= {f"{registered['epochs']}-epochs"}, "the registered schedule was not run"
     for folder in folders:
         summary = json.loads((folder / "summary.json").read_text())
@@ -389,3 +396,38 @@ def test_benchmarks_readme_states_the_batch_split_runs():
     assert full in text
     assert f"{rows['64', 'inference']['ratio']:.2f}× and {rows['32', 'inference']['ratio']:.2f}× for inference" in text
     assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%, GEMM peak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in text
+
+
+def test_readme_time_to_accuracy_with_the_batch_split_is_its_stored_runs():
+    """README "Time to 99.5%": the rerun of the registered recipe after the batch split
+    (results/time-to-accuracy/15-epochs-batch-split/), both frameworks on one host, stated from its files."""
+    tta = _time_to_accuracy_script()
+    folder = TIME_TO_ACCURACY / "15-epochs-batch-split"
+    summary = json.loads((folder / "summary.json").read_text())
+    registered = get_recipe("mnist-vgg16").as_dict()
+    runs = {
+        fw: [json.loads((folder / name).read_text()) for name in s["runs"]] for fw, s in summary["frameworks"].items()
+    }
+    assert set(runs) == {"vgglib", "torch"}
+    for fw, data in runs.items():
+        recipe = summary["frameworks"][fw]["recipe"]
+        assert all(recipe[k] == registered[k] for k in recipe), "the registered recipe, unchanged"
+        assert all(r["test"]["n"] == 10_000 for r in data)
+    text = " ".join((ROOT / "README.md").read_text().split("### Time to 99.5%", 1)[1].split("\n## ", 1)[0].split())
+    (vg,), (pt,) = runs["vgglib"], runs["torch"]
+    minutes = {fw: r["history"]["elapsed"] / 60 for fw, r in (("vgglib", vg), ("torch", pt))}
+    sentence = (
+        f"seed {vg['recipe']['seed']} reached {100 * vg['test']['accuracy']:.2f}% in {minutes['vgglib']:.1f} minutes "
+        f"of training, the PyTorch reference {100 * pt['test']['accuracy']:.2f}% in {minutes['torch']:.1f} minutes: "
+        f"{minutes['vgglib'] / minutes['torch']:.2f}× its time"
+    )
+    assert sentence in text, sentence
+    for fw in ("vgglib", "torch"):
+        assert tta.table_row(fw, runs[fw]).replace("| 15 |", "| 15, batch split |", 1) in text.replace("\n", " ")
+    bench = json.loads((ROOT / "results" / "benchmark" / "bench_vgg16_2026-12-03b.json").read_text())
+    step = next(r for r in bench["rows"] if (r["key"], r["task"]) == ("recipe", "training step"))
+    ratio = minutes["vgglib"] / minutes["torch"]
+    assert (f"less than the training step's {step['ratio']:.2f}×" in text) == (ratio <= step["ratio"])
+    assert (f"more than the training step's {step['ratio']:.2f}×" in text) == (ratio > step["ratio"])
+    split = summary["frameworks"]["vgglib"]["time_split"]
+    assert f"network {100 * split['network']:.0f}%, augmentation {100 * split['augmentation']:.0f}%" in text

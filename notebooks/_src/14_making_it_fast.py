@@ -464,11 +464,12 @@ print(f"  {fast.worker_count()} workers, one-thread BLAS each {1e3 * t_workers:6
 # %% [markdown]
 # **Splitting the batch instead.** Splitting every operation has a price: each split is a hand-off to a sleeping
 # helper thread (on a virtual machine, waking it can take 0.1 ms), and a training step of the quarter-width
-# model students train makes about 70 of them, for operations that often last less than a millisecond. The
-# other way to use two cores is data parallelism: cut the *batch* in two and let each worker run the whole
-# network on its half, forward and then backward, with the same weights — two hand-offs per step. The
-# gradients of the halves are added: the loss is the mean over the whole batch, so each half's gradient is
-# already scaled by $1/N$, and $\partial L/\partial W = \sum_{\text{halves}} \partial L_{\text{half}}/\partial W$.
+# model students train makes about 70 of them, for operations that often last less than a millisecond. The other
+# way to use two cores is data parallelism: cut the *batch* in two and let each worker run the whole network on
+# its half, forward and then backward, with the same weights — one hand-off for the forward pass, one for the
+# backward. The gradients of the halves are added: the loss is the mean over the whole batch, so each half's
+# gradient is already scaled by $1/N$, and $\partial L/\partial W = \sum_{\text{halves}} \partial
+# L_{\text{half}}/\partial W$.
 #
 # `vgglib.fast.BatchSplit` does this for the network's *trunk* — the convolution, ReLU and pooling layers — and
 # runs the *head* (Flatten, the fully connected layers, dropout) on the whole batch: summing the head's large
