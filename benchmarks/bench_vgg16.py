@@ -222,8 +222,9 @@ class VgglibRunner:
 
     def infer_after_update(self) -> np.ndarray:
         """Inference as the first batch after the weights changed: the transformed weights that vgglib keeps
-        between inference batches (``vgglib.fast.WeightCache``) are dropped first, as a training step does."""
-        for layer in self.model.layers:
+        between inference batches (``vgglib.fast.WeightCache``, in the model's layers and in the batch split's
+        replicas) are dropped first, as a training step does."""
+        for layer in [*self.model.layers, *(layer for replica in self.net.replicas for layer in replica)]:
             cache = getattr(layer, "_weight_cache", None)
             if cache is not None:
                 cache.clear()
