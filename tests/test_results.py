@@ -396,6 +396,10 @@ def test_benchmarks_readme_states_the_batch_split_runs():
     assert full in text
     assert f"{rows['64', 'inference']['ratio']:.2f}× and {rows['32', 'inference']['ratio']:.2f}× for inference" in text
     assert f"CPU pressure {100 * bench['cpu_pressure']:.0f}%, GEMM peak {bench['gemm_peak_gflops']:.0f} GFLOP/s" in text
+    third = json.loads((bench_dir / "bench_vgg16_2026-12-03.json").read_text())
+    before = next(r for r in third["rows"] if (r["key"], r["task"]) == ("recipe", "training step"))
+    busier = f"took {1e3 * step['torch_s']:.0f} ms against {1e3 * before['torch_s']:.0f} ms in the third run"
+    assert busier in text and step["torch_s"] > before["torch_s"]
 
 
 def test_readme_time_to_accuracy_with_the_batch_split_is_its_stored_runs():
