@@ -485,10 +485,10 @@ print(f"  {fast.worker_count()} workers, one-thread BLAS each {1e3 * t_workers:6
 saved = workers.threads
 workers.threads = 2                                           # two workers, also on a one-core machine
 try:
-    xq = rng.standard_normal((32, 1, 32, 32)).astype(np.float32)
+    xq = rng.standard_normal((32, 1, 32, 32))                # float64: rounding far below what we check
     yq = rng.integers(0, 10, 32)
-    plain = VGG16(1, 10, 32, width=0.25, rng=np.random.default_rng(7))     # the recipe's architecture
-    split = VGG16(1, 10, 32, width=0.25, rng=np.random.default_rng(7))     # the same weights
+    plain = VGG16(1, 10, 32, width=0.25, rng=np.random.default_rng(7), dtype=np.float64)  # the recipe's
+    split = VGG16(1, 10, 32, width=0.25, rng=np.random.default_rng(7), dtype=np.float64)  # ... same weights
     net = fast.BatchSplit(split)
     logits_plain = plain.forward(xq)
     plain.backward(softmax_cross_entropy(logits_plain, yq)[1], input_grad=False)
@@ -496,10 +496,10 @@ try:
     net.backward(softmax_cross_entropy(logits_split, yq)[1], input_grad=False)
     first, last, head = split.layers[0].name, split.layers[net.trunk - 1].name, split.layers[net.trunk].name
     print(f"shards {net.shards(32)}; the trunk: the first {net.trunk} layers ({first} ... {last}), the head: {head} on")
-    print("logits within 1e-5 (relative) of the unsplit model's:", rel_error(logits_split, logits_plain) < 1e-5)
+    print("logits within 1e-9 (relative) of the unsplit model's:", rel_error(logits_split, logits_plain) < 1e-9)
     grad_error = max(rel_error(ls.grads[key], lp.grads[key])
                      for ls, lp in zip(split.layers, plain.layers) for key in lp.grads)
-    print("every gradient within 1e-5 (relative) of the unsplit model's:", grad_error < 1e-5)
+    print("every gradient within 1e-9 (relative) of the unsplit model's:", grad_error < 1e-9)
 finally:
     workers.threads = saved
 
