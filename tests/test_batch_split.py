@@ -185,3 +185,21 @@ def test_fit_trains_through_the_split_to_the_unsplit_result(monkeypatch):
 
 def test_the_package_exports_it():
     assert fast.BatchSplit is BatchSplit and fast.MIN_SHARD == split_module.MIN_SHARD
+
+
+def test_a_model_that_is_all_trunk_splits_and_checks_the_rows_of_dy():
+    rng = np.random.default_rng(4)
+    model = Sequential([fast.Convolution2D(1, 4, 3, padding=1, rng=rng, dtype=np.float64), fast.ReLU()])
+    plain = Sequential(
+        [fast.Convolution2D(1, 4, 3, padding=1, rng=np.random.default_rng(4), dtype=np.float64), fast.ReLU()]
+    )
+    x = rng.standard_normal((16, 1, 8, 8))
+    dy = rng.standard_normal((16, 4, 8, 8))
+    net = BatchSplit(model)
+    with threads(2):
+        np.testing.assert_allclose(net.forward(x), plain.forward(x), rtol=1e-12)
+        assert net.replicas and net.trunk == 2
+        np.testing.assert_allclose(net.backward(dy, input_grad=True), plain.backward(dy), rtol=1e-10, atol=1e-14)
+        assert_same_grads(model, plain, rtol=1e-10)
+        with pytest.raises(ValueError, match="expected 16 rows"):
+            net.backward(np.concatenate([dy, dy[:4]]))

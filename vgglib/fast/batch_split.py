@@ -148,6 +148,11 @@ class BatchSplit:
             dx = layer.backward(dy)
             assert dx is not None
             dy = dx
+        n = bounds[-1][1]
+        if not isinstance(dy, np.ndarray) or dy.ndim < 1 or dy.shape[0] != n:  # (a model that is all trunk)
+            raise ValueError(
+                f"backward: dy has shape {getattr(dy, 'shape', None)}, expected {n} rows (the last forward's batch)"
+            )
         replicas = self._replicas[: len(bounds)]
         dxs = self._run_trunk_backward(replicas, bounds, dy, input_grad)
         self._sum_grads(replicas)
