@@ -17,10 +17,11 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torch_twin import clean_environment  # noqa: E402
+from torch_twin import clean_environment, time_interleaved  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     x = rng.standard_normal((args.batch, 1, 32, 32)).astype(np.float32)
     y = rng.integers(0, 10, args.batch)
     rows = []
+
+    def step(runner):  # noqa: ANN001, ANN202 - the model itself, or its BatchSplit
+        logits = runner.forward(x, training=True)
+        runner.backward(softmax_cross_entropy(logits, y)[1], input_grad=False)
+
     print(f"VGG16 at 32x32x1, batch {args.batch}, {args.threads} workers; training step without the update, ms")
     print(f"{'width':>6} | {'operations split':>16} | {'batch split':>11} | paired ratio (median)")
     for width in args.widths:
@@ -58,19 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         net = BatchSplit(model)
         assert net.shards(args.batch) is not None, "the batch would not be split"
 
-        def step(runner):  # noqa: ANN001, ANN202
-            logits = runner.forward(x, training=True)
-            runner.backward(softmax_cross_entropy(logits, y)[1], input_grad=False)
-
         reps = args.reps or (5 if width >= 1 else 15)
-        times: dict[str, list[float]] = {"ops": [], "batch": []}
-        step(model)  # warm-up
-        step(net)
-        for r in range(reps):
-            for name, runner in (("ops", model), ("batch", net))[:: 1 if r % 2 == 0 else -1]:
-                t0 = time.perf_counter()
-                step(runner)
-                times[name].append(time.perf_counter() - t0)
+        times = time_interleaved({"ops": partial(step, model), "batch": partial(step, net)}, reps)
         ratio = float(np.median(np.array(times["batch"]) / np.array(times["ops"])))
         row = {
             "width": width,

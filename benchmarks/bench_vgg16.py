@@ -24,7 +24,13 @@ import argparse
 import os
 import sys
 
-from torch_twin import PINNING_VARS, THREAD_VARS, clean_environment, torch_model  # benchmarks/torch_twin.py
+from torch_twin import (  # benchmarks/torch_twin.py
+    PINNING_VARS,
+    THREAD_VARS,
+    clean_environment,
+    time_interleaved,
+    torch_model,
+)
 
 
 def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -267,21 +273,6 @@ def gemm_task(n: int):
     return lambda: np.matmul(a, b, out=out)
 
 
-def time_interleaved(tasks: dict[str, callable], reps: int) -> dict[str, list[float]]:
-    """Warm every task up once, then run ``reps`` rounds; each round runs every task once, in a rotated order."""
-    for fn in tasks.values():
-        fn()
-    names = list(tasks)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(reps):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
-            t0 = time.perf_counter()
-            tasks[name]()
-            times[name].append(time.perf_counter() - t0)
-    return times
-
-
 def ladder(size: int, width: float, batch: int, with_torch: bool, reps: int) -> dict:
     """One conv layer (conv1_2: C = F = 64·width, size×size, 3×3, pad 1), forward time per image."""
     c = max(1, int(round(64 * width)))
@@ -358,11 +349,11 @@ def profile_step(runner: VgglibRunner, steps: int = 2) -> dict:
     groups: dict[str, float] = {}
     for key, t in layers.items():
         name, kind, method = key.split("|")
-        kind = {"Maxpooling2D": "Pooling2D", "_ShardDropout": "Dropout"}.get(kind, kind)
+        kind = {"Maxpooling2D": "Pooling2D"}.get(kind, kind)
         groups[f"{kind} {method}"] = groups.get(f"{kind} {method}", 0.0) + t
     groups["loss + SGD + overhead"] = max(0.0, total - sum(layers.values()))
     top = sorted(((k.split("|")[0] + " " + k.split("|")[2], t) for k, t in layers.items()), key=lambda kv: -kv[1])
-    return {"step_s": total, "by_type_s": groups, "top_layers_s": dict(top[:8]), "all_layers_s": dict(top)}
+    return {"step_s": total, "by_type_s": groups, "top_layers_s": dict(top[:8])}
 
 
 # ---------------------------------------------------------------------------------------------------------

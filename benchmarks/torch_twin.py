@@ -1,6 +1,8 @@
-"""What the benchmarks share: a clean BLAS environment, best-of timing, and vgglib's VGG16 rebuilt in PyTorch.
+"""What the benchmarks share: a clean BLAS environment, best-of and interleaved timing, and vgglib's VGG16 rebuilt
+in PyTorch.
 
-Imported by ``bench_vgg16.py`` (step times) and ``torch_recipe.py`` (a whole recipe, time to accuracy). Nothing here
+Imported by ``bench_vgg16.py`` (step times), ``bench_batch_split.py``, ``bench_layers.py`` and ``torch_recipe.py``
+(a whole recipe, time to accuracy). Nothing here
 imports numpy at module level: :func:`clean_environment` must run before numpy loads OpenBLAS.
 """
 
@@ -41,6 +43,21 @@ def best_of(repeat: int, f: Callable[[], Any], warmup: int = 0) -> tuple[float, 
         result = f()
         times.append(time.perf_counter() - t)
     return min(times), result
+
+
+def time_interleaved(tasks: dict[str, Callable[[], Any]], reps: int) -> dict[str, list[float]]:
+    """Warm every task up once, then run ``reps`` rounds; each round runs every task once, in a rotated order."""
+    for fn in tasks.values():
+        fn()
+    names = list(tasks)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(reps):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            t0 = time.perf_counter()
+            tasks[name]()
+            times[name].append(time.perf_counter() - t0)
+    return times
 
 
 def torch_model(model: Any) -> Any:

@@ -13,17 +13,16 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "bench_vgg16.py"
 
 
+def run_script(name: str, *args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python benchmarks/NAME ARGS`` in ``cwd``, its output captured."""
+    cmd = [sys.executable, str(ROOT / "benchmarks" / name), *args]
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
 def test_bench_vgg16_smoke_mode(tmp_path):
     out = tmp_path / "bench.json"
     env = dict(os.environ, OPENBLAS_CORETYPE="Haswell", OPENBLAS_L2_SIZE="512")  # the pinning it must drop
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--smoke", "--no-torch", "--json", str(out)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = run_script(BENCH.name, "--smoke", "--no-torch", "--json", str(out), cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     res = json.loads(out.read_text())
     # the benchmark's own process ran without the pinning variables, with the requested thread count
@@ -63,26 +62,14 @@ def test_bench_vgg16_smoke_mode(tmp_path):
 
 
 def test_bench_vgg16_rejects_bad_arguments(tmp_path):
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--smoke", "--sizes", "48"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = run_script(BENCH.name, "--smoke", "--sizes", "48", cwd=tmp_path)
     assert run.returncode != 0 and "multiples of 32" in run.stderr
 
 
 def test_torch_recipe_names_its_missing_dependency_or_runs(tmp_path):
     """Without PyTorch the reference says how to install it; with it, a smoke run writes its JSON."""
     out = tmp_path / "torch.json"
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "torch_recipe.py"), "--smoke", "--json", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = run_script("torch_recipe.py", "--smoke", "--json", str(out), cwd=tmp_path)
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -205,13 +192,7 @@ def test_time_to_accuracy_table_and_goal(tmp_path):
 def test_bench_layers_smoke_mode(tmp_path):
     """Per-layer timings: every VGG16 convolution, each method forced where it applies, and the library's choice."""
     out = tmp_path / "layers.json"
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_layers.py"), "--smoke", "--no-torch", "--json", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = run_script("bench_layers.py", "--smoke", "--no-torch", "--json", str(out), cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     layers = json.loads(out.read_text())["layers"]
     # width 1/16 at 16x16: channels 4 8 16 32 32 on maps 16 8 4 2 1, repeats removed
@@ -229,13 +210,7 @@ def test_bench_layers_smoke_mode(tmp_path):
 def test_bench_batch_split_smoke_mode(tmp_path):
     """The batch split against the per-operation split: both timed on the same model, figures written."""
     out = tmp_path / "split.json"
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_batch_split.py"), "--smoke", "--json", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = run_script("bench_batch_split.py", "--smoke", "--json", str(out), cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["config"]["batch"] == 16 and result["config"]["threads"] == 2

@@ -68,6 +68,7 @@ class BatchSplit:
         self._replicas: list[list[Layer]] = []
         self._built_for: list[tuple[Layer, dict[str, np.ndarray]]] = []  # the trunk layers the replicas copy
         self._bounds: list[tuple[int, int]] | None = None  # the last forward's shards (None: not split)
+        self._trunk_length = 0  # the last forward's trunk (self.trunk then)
 
     @property
     def trunk(self) -> int:
@@ -86,8 +87,11 @@ class BatchSplit:
 
     def shards(self, n: int) -> list[tuple[int, int]] | None:
         """The image ranges a batch of ``n`` is cut into, or None when it runs unsplit."""
+        return self._cut(n, self.trunk)
+
+    def _cut(self, n: int, trunk_length: int) -> list[tuple[int, int]] | None:
         workers = worker_count()
-        trunk = self.model.layers[: self.trunk]
+        trunk = self.model.layers[:trunk_length]
         widest = max(
             (max(layer.inputs_channel, layer.num_filters) for layer in trunk if isinstance(layer, Convolution2D)),
             default=0,
@@ -98,8 +102,8 @@ class BatchSplit:
         cuts = [round(i * n / parts) for i in range(parts + 1)]
         return list(zip(cuts[:-1], cuts[1:]))
 
-    def _replica_sets(self, count: int) -> list[list[Layer]]:
-        trunk = self.model.layers[: self.trunk]
+    def _replica_sets(self, count: int, trunk_length: int) -> list[list[Layer]]:
+        trunk = self.model.layers[:trunk_length]
         built = [(layer, layer.params) for layer in trunk]
         stale = len(self._built_for) != len(built) or any(
             a is not b or pa is not pb for (a, pa), (b, pb) in zip(self._built_for, built)
@@ -112,15 +116,16 @@ class BatchSplit:
     # -- the two passes ------------------------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """Logits (N, classes) of the prepared batch ``x``: the trunk shard by shard, the head on the whole batch."""
-        bounds = self.shards(len(x)) if isinstance(x, np.ndarray) and x.ndim >= 2 else None
+        k = self._trunk_length = self.trunk
+        bounds = self._cut(len(x), k) if isinstance(x, np.ndarray) and x.ndim >= 2 else None
         self._bounds = bounds
         if bounds is None:
             return self.model.forward(x, training)
-        replicas = self._replica_sets(len(bounds))
-        for layer in self.model.layers[: self.trunk]:  # no stale state: model.backward now refuses, not mixes
+        replicas = self._replica_sets(len(bounds), k)
+        for layer in self.model.layers[:k]:  # no stale state: model.backward now refuses, not mixes
             layer._output_shape = None
         out = np.concatenate(self._run_trunk(replicas, bounds, x, training))
-        for layer in self.model.layers[self.trunk :]:
+        for layer in self.model.layers[k:]:
             out = layer.forward(out, training)
         return out
 
@@ -144,7 +149,7 @@ class BatchSplit:
         if not isinstance(input_grad, (bool, np.bool_)):
             raise TypeError(f"backward: input_grad must be True or False, got {input_grad!r}")
         dy = dlogits
-        for layer in reversed(self.model.layers[self.trunk :]):  # the head, on the whole batch
+        for layer in reversed(self.model.layers[self._trunk_length :]):  # the head, on the whole batch
             dx = layer.backward(dy)
             assert dx is not None
             dy = dx
@@ -175,7 +180,7 @@ class BatchSplit:
     def _sum_grads(self, replicas: list[list[Layer]]) -> None:
         """Each trunk parameter's gradient: the sum over the shards, added into the first shard's new array (the
         workers take parameters in turn); the replicas then let go of theirs."""
-        jobs = [(j, key) for j, layer in enumerate(self.model.layers[: self.trunk]) for key in layer.params]
+        jobs = [(j, key) for j, layer in enumerate(self.model.layers[: len(replicas[0])]) for key in layer.params]
 
         def total(job: tuple[int, str]) -> None:
             j, key = job
