@@ -220,3 +220,25 @@ def test_bench_batch_split_smoke_mode(tmp_path):
     # recorded, never compared: on a shared machine either can come out larger
     assert all(math.isfinite(row[k]) and row[k] > 0 for k in ("operations_split_ms", "batch_split_ms", "paired_ratio"))
     assert "paired ratio" in run.stdout
+
+
+def test_bench_batch_split_layer_times_cover_every_trunk_layer_of_every_shard(tmp_path):
+    """--layers: each trunk layer's forward and backward timed one shard alone and all shards side by side."""
+    from vgglib.fast import BatchSplit
+    from vgglib.model import VGG16
+
+    out = tmp_path / "split.json"
+    run = run_script("bench_batch_split.py", "--smoke", "--layers", "--json", str(out), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    res = json.loads(out.read_text())["layer_times"]
+    trunk = VGG16(1, 10, 32, width=1 / 16).layers[: BatchSplit(VGG16(1, 10, 32, width=1 / 16)).trunk]
+    assert res["width"] == 1 / 16 and res["batch"] == 16 and res["shards"] == 2 and res["reps"] == 1
+    expected = [(layer.name, p) for layer in trunk for p in ("forward", "backward")]
+    assert sorted((r["layer"], r["pass"]) for r in res["layers"]) == sorted(expected)
+    # one warm-up round dropped, one timed round each
+    assert len(res["times_s"]["alone"]) == len(res["times_s"]["side by side"]) == 1
+    assert all(r["alone_ms"] > 0 and r["side_by_side_ms"] > 0 for r in res["layers"])
+    assert math.isclose(res["sum_alone_ms"], sum(r["alone_ms"] for r in res["layers"]))
+    assert math.isclose(res["sum_side_by_side_ms"], sum(r["side_by_side_ms"] for r in res["layers"]))
+    assert res["trunk_alone_ms"] > 0 and res["trunk_side_by_side_ms"] > 0
+    assert "Why the split is not 2x" in run.stdout and "trunk (wall)" in run.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -402,9 +403,57 @@ def test_benchmarks_readme_states_the_batch_split_runs():
     assert busier in text and step["torch_s"] > before["torch_s"]
 
 
+def test_benchmarks_readme_states_the_fifth_run():
+    """benchmarks/README.md's fifth run of bench_vgg16.py (after the three-seed reruns), read from its file."""
+    bench_dir = ROOT / "results" / "benchmark"
+    run = json.loads((bench_dir / "bench_vgg16_2026-12-03c.json").read_text())
+    fourth = json.loads((bench_dir / "bench_vgg16_2026-12-03b.json").read_text())
+    rows = {(r["key"], r["task"]): r for r in run["rows"]}
+    before = {(r["key"], r["task"]): r for r in fourth["rows"]}
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    assert f"CPU pressure {100 * run['cpu_pressure']:.0f}%, GEMM peak {run['gemm_peak_gflops']:.0f} GFLOP/s" in text
+    assert {lib["architecture"] for lib in run["machine"]["blas"] if lib["user_api"] == "blas"} == {"SkylakeX"}
+    step, infer = rows["recipe", "training step"], rows["recipe", "inference"]
+    assert (
+        f"the recipe's step {1e3 * step['vgglib_s']:.0f} ms vs {1e3 * step['torch_s']:.0f} ms, "
+        f"**{step['ratio']:.2f}×** "
+        f"(inference {infer['ratio']:.2f}×); full width at 32×32 {rows['32', 'training step']['ratio']:.2f}× "
+        f"(inference {rows['32', 'inference']['ratio']:.2f}×)"
+    ) in text
+    old = before["recipe", "training step"]
+    assert "Both libraries took less time than in the fourth run" in text
+    assert step["vgglib_s"] < old["vgglib_s"] and step["torch_s"] < old["torch_s"]
+    assert "vgglib's step is about 1.5× PyTorch's" in text and abs(step["ratio"] - 1.5) < 0.05
+    assert abs(old["ratio"] - 1.5) < 0.05
+
+
+def test_benchmarks_readme_states_why_two_shards_are_not_twice_one():
+    """benchmarks/README.md, "What limits further speed": the trunk's layers one shard alone and two shards side by
+    side (``bench_batch_split.py --layers``), every figure read from the file."""
+    run = json.loads((ROOT / "results" / "benchmark" / "bench_batch_split_layers_2026-12-03.json").read_text())
+    res = run["layer_times"]
+    assert (res["width"], res["batch"], res["shards"], res["reps"]) == (0.25, 64, 2, 30)
+    assert run["config"]["threads"] == 2
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    conv = [r for r in res["layers"] if r["layer"].startswith("conv")]
+    other = [r for r in res["layers"] if not r["layer"].startswith("conv")]
+    assert other and all(r["layer"].startswith(("relu", "pool")) for r in other)
+
+    def ratio(rows: list[dict]) -> float:
+        return sum(r["side_by_side_ms"] for r in rows) / sum(r["alone_ms"] for r in rows)
+
+    alone, side = res["sum_alone_ms"], res["sum_side_by_side_ms"]
+    assert f"the layers take {alone:.1f} ms alone and {side:.1f} ms side by side ({side / alone:.2f}×)" in text
+    assert f"the convolutions {ratio(conv):.2f}×, ReLU and pooling {ratio(other):.2f}×" in text
+    wall_alone, wall_side = res["trunk_alone_ms"], res["trunk_side_by_side_ms"]
+    assert f"wall time is {wall_alone:.1f} against {wall_side:.1f} ms ({wall_side / wall_alone:.2f}×)" in text
+    assert f"two shards are worth about {2 * wall_alone / wall_side:.2f}× one, not 2×" in text
+
+
 def test_readme_time_to_accuracy_with_the_batch_split_is_its_stored_runs():
-    """README "Time to 99.5%": the rerun of the registered recipe after the batch split
-    (results/time-to-accuracy/15-epochs-batch-split/), both frameworks on one host, stated from its files."""
+    """README "Time to 99.5%": the reruns of the registered recipe after the batch split
+    (results/time-to-accuracy/15-epochs-batch-split/), three vgglib seeds and the PyTorch reference's, stated from
+    their files."""
     tta = _time_to_accuracy_script()
     folder = TIME_TO_ACCURACY / "15-epochs-batch-split"
     summary = json.loads((folder / "summary.json").read_text())
@@ -417,20 +466,38 @@ def test_readme_time_to_accuracy_with_the_batch_split_is_its_stored_runs():
         recipe = summary["frameworks"][fw]["recipe"]
         assert all(recipe[k] == registered[k] for k in recipe), "the registered recipe, unchanged"
         assert all(r["test"]["n"] == 10_000 for r in data)
+    vgs, pts = runs["vgglib"], runs["torch"]
+    assert [r["recipe"]["seed"] for r in vgs] == [0, 1, 2], "three seeds, in file-name order"
     text = " ".join((ROOT / "README.md").read_text().split("### Time to 99.5%", 1)[1].split("\n## ", 1)[0].split())
-    (vg,), (pt,) = runs["vgglib"], runs["torch"]
-    minutes = {fw: r["history"]["elapsed"] / 60 for fw, r in (("vgglib", vg), ("torch", pt))}
+
+    def join(words: list[str]) -> str:
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+    def listing(values: list[float], unit: str) -> str:
+        return join([f"{v:.{2 if unit == '%' else 1}f}{unit}" for v in values])
+
+    vg_minutes = [r["history"]["elapsed"] / 60 for r in vgs]
+    pt_minutes = [r["history"]["elapsed"] / 60 for r in pts]
     sentence = (
-        f"seed {vg['recipe']['seed']} reached {100 * vg['test']['accuracy']:.2f}% in {minutes['vgglib']:.1f} minutes "
-        f"of training, the PyTorch reference {100 * pt['test']['accuracy']:.2f}% in {minutes['torch']:.1f} minutes: "
-        f"{minutes['vgglib'] / minutes['torch']:.2f}× its time"
+        f"vgglib's seeds reached {listing([100 * r['test']['accuracy'] for r in vgs], '%')} in "
+        f"{listing(vg_minutes, '')} minutes of training"
     )
     assert sentence in text, sentence
+    seeds = join([str(r["recipe"]["seed"]) for r in pts])
+    reference = (
+        f"the PyTorch reference's seed{'s' if len(pts) > 1 else ''} {seeds} reached "
+        f"{listing([100 * r['test']['accuracy'] for r in pts], '%')} in {listing(pt_minutes, '')} minutes"
+    )
+    assert reference in text, reference
+    mean = 100 * statistics.fmean(r["test"]["accuracy"] for r in vgs)
+    assert f"a mean of {mean:.2f}% with every seed at least 99.4% and every run under 30 minutes" in text
+    assert ("the goal is met with the batch split too" in text) == tta.goal_reached(vgs)
     for fw in ("vgglib", "torch"):
         assert tta.table_row(fw, runs[fw]).replace("| 15 |", "| 15, batch split |", 1) in text.replace("\n", " ")
-    bench = json.loads((ROOT / "results" / "benchmark" / "bench_vgg16_2026-12-03b.json").read_text())
+    bench = json.loads((ROOT / "results" / "benchmark" / "bench_vgg16_2026-12-03c.json").read_text())  # right after
     step = next(r for r in bench["rows"] if (r["key"], r["task"]) == ("recipe", "training step"))
-    ratio = minutes["vgglib"] / minutes["torch"]
+    ratio = statistics.fmean(vg_minutes) / statistics.fmean(pt_minutes)
+    assert f"vgglib's mean training time is {ratio:.2f}× the reference's" in text
     assert (f"less than the training step's {step['ratio']:.2f}×" in text) == (ratio <= step["ratio"])
     assert (f"more than the training step's {step['ratio']:.2f}×" in text) == (ratio > step["ratio"])
     split = summary["frameworks"]["vgglib"]["time_split"]
