@@ -10,8 +10,8 @@ worker). This is the measurement behind ``vgglib.fast.batch_split.MAX_CHANNELS``
 (the recipe's 0.25) runs forward and backward as shard 0 alone on one worker (one-thread BLAS) and as all shards side
 by side (the split), interleaved, with every layer of every shard timed. It prints each layer's median in both
 settings, the sums, and the trunk's wall time in both: side by side, the layers' extra time is what the shards cost
-each other (the GIL between numpy calls, shared caches), and the wall time beyond the slowest shard's layers is the
-wait at the join.
+each other (the interpreter lock between numpy calls, caches and memory bandwidth: not told apart here), and the wall
+time beyond the layers' sum is the wait at the join and the spread between runs.
 
     python benchmarks/bench_batch_split.py                       # widths 0.25 0.5 1, batch 64
     python benchmarks/bench_batch_split.py --json results/benchmark/bench_batch_split.json
@@ -32,6 +32,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from torch_twin import clean_environment, time_interleaved  # noqa: E402
+
+
+def _run(layers: list[Any], x: Any) -> Any:
+    """``x`` through ``layers``' training forward."""
+    for layer in layers:
+        x = layer.forward(x, True)
+    return x
 
 
 def layer_times(width: float, batch: int, reps: int) -> dict[str, Any]:
@@ -126,12 +133,6 @@ def layer_times(width: float, batch: int, reps: int) -> dict[str, Any]:
         "trunk_side_by_side_ms": 1e3 * float(np.median(walls["side by side"])),
         "times_s": walls,
     }
-
-
-def _run(layers: list[Any], x: Any) -> Any:
-    for layer in layers:
-        x = layer.forward(x, True)
-    return x
 
 
 def print_layer_times(res: dict[str, Any]) -> None:
