@@ -468,6 +468,11 @@ def test_readme_time_to_accuracy_with_the_batch_split_is_its_stored_runs():
         assert all(r["test"]["n"] == 10_000 for r in data)
     vgs, pts = runs["vgglib"], runs["torch"]
     assert [r["recipe"]["seed"] for r in vgs] == [0, 1, 2], "three seeds, in file-name order"
+    # results/time-to-accuracy/README.md: the later runs (every seed but 0) each took less time than seed 0
+    folder_readme = " ".join((TIME_TO_ACCURACY / "README.md").read_text().split())
+    assert "each of those runs took less time than its framework's seed 0" in folder_readme
+    for data in (vgs, pts):
+        assert all(r["history"]["elapsed"] < data[0]["history"]["elapsed"] for r in data[1:])
     text = " ".join((ROOT / "README.md").read_text().split("### Time to 99.5%", 1)[1].split("\n## ", 1)[0].split())
 
     def join(words: list[str]) -> str:
