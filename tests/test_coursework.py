@@ -447,10 +447,16 @@ def test_an_endless_submission_is_stopped_with_its_kernel_and_the_others_graded(
     nbformat.write(nb, tmp_path / "endless" / f"{stem}.ipynb")
     (tmp_path / "fine").mkdir()
     shutil.copyfile(out / entry["solved"], tmp_path / "fine" / f"{stem}.ipynb")
-    endless, fine = coursework.grade(
-        out, [tmp_path / "endless" / f"{stem}.ipynb", tmp_path / "fine" / f"{stem}.ipynb"], jobs=2, timeout=45
-    )
-    assert endless.error and "still running after 45 s" in endless.error and endless.questions == []
+    # 45 s keeps the test short; a machine so busy that the grading process has not reached the endless cell (or
+    # finished the other submission) by then gets one more try with a longer timeout, and every check below runs
+    for timeout in (45, 150):
+        pidfile.unlink(missing_ok=True)
+        endless, fine = coursework.grade(
+            out, [tmp_path / "endless" / f"{stem}.ipynb", tmp_path / "fine" / f"{stem}.ipynb"], jobs=2, timeout=timeout
+        )
+        if pidfile.exists() and fine.error is None:
+            break
+    assert endless.error and f"still running after {timeout} s" in endless.error and endless.questions == []
     assert "not graded" in coursework.format_result(endless)
     assert pidfile.exists(), "the endless cell never ran: the timeout is too short to test the kernel's end"
     kernel = int(pidfile.read_text())
