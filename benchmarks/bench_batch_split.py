@@ -141,7 +141,7 @@ def print_layer_times(res: dict[str, Any]) -> None:
         f"{res['shards']} shards; medians, ms"
     )
     print(f"{'layer':>10} {'pass':>8} | {'alone':>6} | {'side by side':>12} | ratio")
-    for r in sorted(res["layers"], key=lambda r: r["alone_ms"] - r["side_by_side_ms"])[:12]:
+    for r in sorted(res["layers"], key=lambda r: r["side_by_side_ms"] - r["alone_ms"], reverse=True)[:12]:  # most added
         ratio = r["side_by_side_ms"] / r["alone_ms"]
         print(f"{r['layer']:>10} {r['pass']:>8} | {r['alone_ms']:6.2f} | {r['side_by_side_ms']:12.2f} | {ratio:.2f}x")
     a, s = res["sum_alone_ms"], res["sum_side_by_side_ms"]

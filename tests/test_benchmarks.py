@@ -231,11 +231,12 @@ def test_bench_batch_split_layer_times_cover_every_trunk_layer_of_every_shard(tm
     run = run_script("bench_batch_split.py", "--smoke", "--layers", "--json", str(out), cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     res = json.loads(out.read_text())["layer_times"]
-    trunk = VGG16(1, 10, 32, width=1 / 16).layers[: BatchSplit(VGG16(1, 10, 32, width=1 / 16)).trunk]
+    model = VGG16(1, 10, 32, width=1 / 16)
+    trunk = model.layers[: BatchSplit(model).trunk]
     assert res["width"] == 1 / 16 and res["batch"] == 16 and res["shards"] == 2 and res["reps"] == 1
     expected = [(layer.name, p) for layer in trunk for p in ("forward", "backward")]
     assert sorted((r["layer"], r["pass"]) for r in res["layers"]) == sorted(expected)
-    # one warm-up round dropped, one timed round each
+    # one timed round each (time_interleaved's warm-up round is not in times_s, nor in the layers' medians)
     assert len(res["times_s"]["alone"]) == len(res["times_s"]["side by side"]) == 1
     assert all(r["alone_ms"] > 0 and r["side_by_side_ms"] > 0 for r in res["layers"])
     assert math.isclose(res["sum_alone_ms"], sum(r["alone_ms"] for r in res["layers"]))
