@@ -243,3 +243,53 @@ def test_bench_batch_split_layer_times_cover_every_trunk_layer_of_every_shard(tm
     assert math.isclose(res["sum_side_by_side_ms"], sum(r["side_by_side_ms"] for r in res["layers"]))
     assert res["trunk_alone_ms"] > 0 and res["trunk_side_by_side_ms"] > 0
     assert "Why the split is not 2x" in run.stdout and "trunk (wall)" in run.stdout
+
+
+def test_bench_per_core_smoke_mode(tmp_path):
+    """bench_per_core.py: the step on one and two cores, and every convolution with its main GEMM's shape and rate."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from bench_per_core import gemm_shape
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    from vgglib.fast import Convolution2D
+    from vgglib.model import VGG16
+
+    out = tmp_path / "per_core.json"
+    run = run_script("bench_per_core.py", "--smoke", "--no-torch", "--json", str(out), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert (res["width"], res["batch"], res["reps"], res["block"]) == (1 / 16, 4, 1, 2)
+    assert set(res["step_ms"]) == {"vgglib, 1 core", "vgglib, 2 cores"}  # no PyTorch asked for
+    assert all(len(t) == 2 for t in res["step_times_s"].values())  # one block of two steps each, after the warm-up
+    convs = [layer for layer in VGG16(1, 10, 32, width=1 / 16).layers if isinstance(layer, Convolution2D)]
+    assert [r["layer"] for r in res["layers"]] == [layer.name for layer in convs]
+    for r, layer in zip(res["layers"], convs):
+        n, c, h, w = r["input"]
+        assert (n, c, r["filters"]) == (4, layer.inputs_channel, layer.num_filters)
+        assert r["method"] in ("planes", "nhwc", "winograd", "shifted")
+        assert r["gemm"] == list(gemm_shape(r["method"], n, c, layer.num_filters, h, w))
+        assert r["gemm_gflops"] > 0 and r["vgglib_forward_ms"] > 0 and r["vgglib_backward_ms"] > 0
+        assert "PyTorch_forward_ms" not in r
+    assert res["conv_totals_ms"]["vgglib_forward_ms"] == pytest.approx(
+        sum(r["vgglib_forward_ms"] for r in res["layers"])
+    )
+    assert res["gemm_peak_gflops"] > 0
+    assert "scaling (2 cores, twice the images, over 1 core): vgglib" in run.stdout
+
+
+def test_bench_per_core_gemm_shapes_count_every_product():
+    """gemm_shape: the products each method runs, in multiply-adds, against the convolution's own count."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from bench_per_core import gemm_shape
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    n, c, f, h, w = 2, 8, 16, 8, 6
+    direct = n * h * w * 9 * c * f  # with the padding's zeros, as im2col multiplies them
+    count, m, k, cols = gemm_shape("nhwc", n, c, f, h, w)
+    assert count * m * k * cols == direct
+    count, m, k, cols = gemm_shape("winograd", n, c, f, h, w)
+    assert count * m * k * cols * 9 == direct * 4  # F(2×2, 3×3): 16 products for every 36
+    count, m, k, cols = gemm_shape("shifted", n, c, f, h, w)
+    assert count * m * k * cols == n * (h + 2) * (w + 2) * 9 * c * f  # the padded grid's rows, thrown-away ones too

@@ -427,6 +427,91 @@ def test_benchmarks_readme_states_the_fifth_run():
     assert abs(old["ratio"] - 1.5) < 0.05
 
 
+def test_benchmarks_readme_states_the_sixth_run_and_steps_back_to_back():
+    """benchmarks/README.md's sixth run of bench_vgg16.py, and the recipe's step timed back to back by
+    bench_per_core.py, every figure read from the files."""
+    bench_dir = ROOT / "results" / "benchmark"
+    run = json.loads((bench_dir / "bench_vgg16_2026-12-03d.json").read_text())
+    per_core = json.loads((bench_dir / "bench_per_core_2026-12-03.json").read_text())
+    rows = {(r["key"], r["task"]): r for r in run["rows"]}
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    assert f"CPU pressure {100 * run['cpu_pressure']:.0f}%, GEMM peak {run['gemm_peak_gflops']:.0f} GFLOP/s" in text
+    assert {lib["architecture"] for lib in run["machine"]["blas"] if lib["user_api"] == "blas"} == {"SkylakeX"}
+    step, infer = rows["recipe", "training step"], rows["recipe", "inference"]
+    assert (
+        f"the recipe's step {1e3 * step['vgglib_s']:.0f} ms vs {1e3 * step['torch_s']:.0f} ms, "
+        f"**{step['ratio']:.2f}×** (inference {infer['ratio']:.2f}×); full width at 32×32 "
+        f"{rows['32', 'training step']['ratio']:.2f}× (inference {rows['32', 'inference']['ratio']:.2f}×)"
+    ) in text
+    # the task rotation the README blames: each task once per round, between ten others
+    assert len(run["times_s"]) == 11 and all(len(t) == run["config"]["reps"] == 5 for t in run["times_s"].values())
+    assert per_core["block"] == 5 and per_core["reps"] == 30
+    two = per_core["step_ms"]["vgglib, 2 cores"], per_core["step_ms"]["PyTorch, 2 cores"]
+    assert (
+        f"in interleaved blocks of five, right after: the recipe's step {two[0]:.1f} ms vs {two[1]:.1f} ms on" in text
+    )
+    assert f"two cores, **{two[0] / two[1]:.2f}×**" in text
+    assert two[0] / two[1] < step["ratio"]  # the README's point: back to back, the ratio is smaller
+
+
+def test_benchmarks_readme_states_the_time_on_each_core():
+    """benchmarks/README.md, "What limits further speed", and the README: the recipe's step and every convolution on
+    one core against PyTorch (bench_per_core.py), every figure read from the file."""
+    res = json.loads((ROOT / "results" / "benchmark" / "bench_per_core_2026-12-03.json").read_text())
+    assert (res["width"], res["batch"], res["reps"], res["block"]) == (0.25, 32, 30, 5)
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    st, ct = res["step_ms"], res["conv_totals_ms"]
+    one, two = st["vgglib, 1 core"] / st["PyTorch, 1 core"], st["vgglib, 2 cores"] / st["PyTorch, 2 cores"]
+    scale = {name: st[f"{name}, 2 cores"] / st[f"{name}, 1 core"] for name in ("vgglib", "PyTorch")}
+    assert (
+        f"vgglib {st['vgglib, 1 core']:.1f} ms on one core and {st['vgglib, 2 cores']:.1f} ms on two, PyTorch "
+        f"{st['PyTorch, 1 core']:.1f} and {st['PyTorch, 2 cores']:.1f} ms"
+    ) in text
+    assert f"twice the images take {scale['vgglib']:.2f}× and {scale['PyTorch']:.2f}× one core's time" in text
+    assert abs(scale["vgglib"] - scale["PyTorch"]) < 0.05  # "about as much"
+    assert f"the step's ratio on two cores, {two:.2f}×, is its ratio on one core, {one:.2f}×" in text
+    assert abs(one - two) < 0.05
+    fwd, bwd = ct["vgglib_forward_ms"] / ct["PyTorch_forward_ms"], ct["vgglib_backward_ms"] / ct["PyTorch_backward_ms"]
+    assert (
+        f"the forward passes take {fwd:.2f}× PyTorch's time in all ({ct['vgglib_forward_ms']:.1f} vs "
+        f"{ct['PyTorch_forward_ms']:.1f} ms), the backward passes {bwd:.2f}× ({ct['vgglib_backward_ms']:.1f} vs "
+        f"{ct['PyTorch_backward_ms']:.1f} ms)"
+    ) in text
+    layers = {r["layer"]: r for r in res["layers"]}
+    assert len(layers) == 13
+    for key in ct:  # the totals are the layers' sums
+        assert abs(ct[key] - sum(r[key] for r in res["layers"])) < 1e-9
+    narrow = [layers[name] for name in ("conv1_2", "conv2_1", "conv2_2")]
+    assert all(r["filters"] in (16, 32) and r["gemm"][3] in (16, 32) for r in narrow)
+    assert all(r["gemm"][3] >= 64 for r in res["layers"] if r not in narrow and r["layer"] != "conv1_1")
+    winograd = [r for r in res["layers"] if r["method"] == "winograd"]
+    assert [r["layer"] for r in winograd] == ["conv3_2", "conv3_3", "conv4_1", "conv4_2", "conv4_3"]
+
+    def span(rows: list[dict], value) -> str:  # noqa: ANN001
+        return f"{min(map(value, rows)):.2f}–{max(map(value, rows)):.2f}×"
+
+    def forward(r: dict) -> float:
+        return r["vgglib_forward_ms"] / r["PyTorch_forward_ms"]
+
+    rates = [r["gemm_gflops"] for r in narrow]
+    assert f"(conv1_2, conv2_1, conv2_2: forward {span(narrow, forward)})" in text
+    assert (
+        f"run at {min(rates):.0f}–{max(rates):.0f} GFLOP/s, where the BLAS reaches {res['gemm_peak_gflops']:.0f}"
+        in text
+    )
+    assert max(rates) < res["gemm_peak_gflops"]
+    rates = [r["gemm_gflops"] for r in winograd]
+    assert f"The Winograd layers' products run at {min(rates):.0f}–{max(rates):.0f} GFLOP/s" in text
+    assert f"passes still take {span(winograd, forward)} (the transforms" in text
+    assert min(map(forward, winograd)) > 1  # "still"
+    # the README's summary of the same run
+    assert (
+        f"the convolutions' forward passes take {fwd:.2f}× PyTorch's time and their backward passes {bwd:.2f}×, and "
+        f"the whole step {one:.2f}×; on two cores and 64 images the step takes {two:.2f}×"
+    ) in readme
+
+
 def test_benchmarks_readme_states_why_two_shards_are_not_twice_one():
     """benchmarks/README.md, "What limits further speed": the trunk's layers one shard alone and two shards side by
     side (``bench_batch_split.py --layers``), every figure read from the file."""
