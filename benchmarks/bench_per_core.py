@@ -45,6 +45,8 @@ def gemm_shape(method: str, n: int, c: int, f: int, h: int, w: int) -> tuple[int
         return 16, n * (h // 2) * (w // 2), c, f
     if method == "shifted":  # 3 products of the padded rows × 3C (one kernel row each)
         return 3, n * (h + 2) * (w + 2), 3 * c, f
+    if method == "dense":  # one product of the flattened images with the dense matrix (H·W·C, H·W·F)
+        return 1, n, h * w * c, h * w * f
     return 1, n * h * w, 9 * c, f  # im2col ("nhwc", "planes"): one product with the window matrix
 
 

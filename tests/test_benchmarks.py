@@ -198,7 +198,7 @@ def test_bench_layers_smoke_mode(tmp_path):
     # width 1/16 at 16x16: channels 4 8 16 32 32 on maps 16 8 4 2 1, repeats removed
     assert [(r["c"], r["f"], r["size"]) for r in layers][:4] == [(1, 4, 16), (4, 4, 16), (4, 8, 8), (8, 8, 8)]
     for r in layers:
-        assert r["auto"]["method"] in ("planes", "nhwc", "winograd", "shifted")
+        assert r["auto"]["method"] in ("planes", "nhwc", "winograd", "shifted", "dense")
         # timings are only recorded, never compared: on a shared machine either can come out larger
         assert all(math.isfinite(r["auto"][k]) and r["auto"][k] > 0 for k in ("forward_ms", "forward_backward_ms"))
         for method in ("nhwc", "winograd", "shifted"):  # a forced method is recorded only where it ran
@@ -267,7 +267,7 @@ def test_bench_per_core_smoke_mode(tmp_path):
     for r, layer in zip(res["layers"], convs):
         n, c, h, w = r["input"]
         assert (n, c, r["filters"]) == (4, layer.inputs_channel, layer.num_filters)
-        assert r["method"] in ("planes", "nhwc", "winograd", "shifted")
+        assert r["method"] in ("planes", "nhwc", "winograd", "shifted", "dense")
         assert r["gemm"] == list(gemm_shape(r["method"], n, c, layer.num_filters, h, w))
         assert r["gemm_gflops"] > 0 and r["vgglib_forward_ms"] > 0 and r["vgglib_backward_ms"] > 0
         assert "PyTorch_forward_ms" not in r
@@ -293,3 +293,6 @@ def test_bench_per_core_gemm_shapes_count_every_product():
     assert count * m * k * cols * 9 == direct * 4  # F(2×2, 3×3): 16 products for every 36
     count, m, k, cols = gemm_shape("shifted", n, c, f, h, w)
     assert count * m * k * cols == n * (h + 2) * (w + 2) * 9 * c * f  # the padded grid's rows, thrown-away ones too
+    n, h, w = 3, 2, 2  # a 2x2 map: every output pixel reaches every input pixel, through 4 of its 9 taps
+    count, m, k, cols = gemm_shape("dense", n, c, f, h, w)
+    assert count * m * k * cols * 9 == n * h * w * 9 * c * f * 4

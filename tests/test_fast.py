@@ -813,7 +813,8 @@ def test_shifted_products_are_chosen_for_narrow_layers_on_large_maps():
     # 16x16 (27% of the work thrown away) and 8x8 (56%): im2col is as fast or faster (single-thread shards)
     assert method(16, 32, 16) == method(32, 32, 16) == method(32, 64, 8) == "nhwc"
     assert method(64, 128, 4) == method(128, 128, 4) == "winograd"  # 4x4 maps: Winograd from 64 channels
-    assert method(128, 128, 2) == "nhwc"  # 2x2 maps, one tile an image: Winograd only from 256 channels
+    assert method(128, 128, 2) == "dense"  # 2x2 maps, one tile an image: Winograd only from 256 channels
+    assert method(16, 16, 3) == "nhwc"  # 3x3 maps: as many pixels as taps, one dense product would save nothing
     assert method(64, 64, 32) == "winograd"  # wide: Winograd
     assert method(1, 16, 32) == "planes"  # the first layer
     assert method(16, 16, 32, stride=2) == "nhwc"  # stride 2
@@ -862,7 +863,93 @@ def test_winograd_is_chosen_for_wide_layers_only():
     assert small._fast_cache.method == "winograd"
     few = Convolution2D(128, 8, 3, padding=1)  # ... but not on 2x2 maps (one tile an image) below 256
     few.forward(np.zeros((1, 128, 2, 2), np.float32))
-    assert few._fast_cache.method == "nhwc"
+    assert few._fast_cache.method == "dense"
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one-thread", "split"])
+@pytest.mark.parametrize(
+    "c,f,k,p,h,w",
+    [
+        (12, 10, 3, 1, 2, 2),  # VGG16's conv5 at 32x32 input
+        (3, 5, 3, 1, 1, 2),
+        (4, 6, 3, 1, 1, 1),
+        (6, 7, 3, 1, 2, 3),
+        (5, 4, 3, 2, 2, 2),  # padding 2: a 4x4 output from a 2x2 map, the corner outputs see one pixel
+        (3, 4, 5, 2, 2, 2),  # 5x5 kernel
+        (4, 3, 2, 1, 1, 3),  # 2x2 kernel: a 2x4 output from a 1x3 map
+    ],
+)
+def test_dense_product_matches_readable_in_float64(c, f, k, p, h, w, split):
+    """Maps with fewer pixels than taps: the convolution as one dense product (a fully connected layer with tied
+    weights), against the readable layer — y, dx and every gradient, float64, with and without dx."""
+    rng = np.random.default_rng(c * 31 + f * 7 + p)
+    layer = Convolution2D(c, f, k, padding=p, rng=rng, dtype=np.float64)
+    layer.params["bias"][:] = rng.standard_normal(f)
+    x = rng.standard_normal((6, c, h, w))
+    ho, wo = h + 2 * p - k + 1, w + 2 * p - k + 1
+    dy = rng.standard_normal((6, f, ho, wo))
+    ref = run_layer(layer, x, dy, use_fast=False)
+    with workers(split):
+        got = run_layer(layer, x, dy, use_fast=True)
+        assert layer._fast_cache.method == "dense"
+        assert layer._fast_cache.dense_weights.shape == (h * w * c, ho * wo * f)
+    for a, b in zip(got[:2], ref[:2]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for key in ref[2]:
+        np.testing.assert_allclose(got[2][key], ref[2][key], rtol=1e-12, atol=1e-12)
+    layer.forward(x)  # the first layer's backward: no dx, the same gradients
+    assert layer.backward(dy, input_grad=False) is None
+    for key in ref[2]:
+        np.testing.assert_allclose(layer.grads[key], ref[2][key], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_dense_product_keeps_non_finite_inputs_where_the_readable_layer_has_them(bad):
+    rng = np.random.default_rng(34)
+    layer = Convolution2D(16, 8, 3, padding=1, rng=rng)
+    x = rng.standard_normal((3, 16, 2, 2)).astype(np.float32)
+    x[1, 3, 0, 1] = bad
+    dy = rng.standard_normal((3, 8, 2, 2)).astype(np.float32)
+    ref = readable(layer)  # (shares the parameters and their gradients: keep a copy)
+    y_ref, dx_ref = ref.forward(x), ref.backward(dy)
+    dw_ref = ref.grads["weights"].copy()
+    y, dx = layer.forward(x), layer.backward(dy)
+    assert layer._fast_cache.method == "dense"
+    for got, want in ((y, y_ref), (dx, dx_ref), (layer.grads["weights"], dw_ref)):
+        np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
+        close32(got[np.isfinite(want)], want[np.isfinite(want)])
+
+
+def test_dense_product_is_chosen_on_maps_smaller_than_the_kernel_and_can_be_turned_off():
+    def method(h, w, k=3, **kw):
+        layer = Convolution2D(8, 8, k, padding=1, **kw)
+        layer.forward(np.zeros((1, 8, h, w), np.float32))
+        return layer._fast_cache.method
+
+    assert method(2, 2) == method(1, 8) == method(2, 4) == "dense"
+    assert method(3, 3) == method(1, 9) == "nhwc"  # as many pixels as taps: nothing saved
+    assert method(4, 4, k=5) == "nhwc"  # fewer than 25 taps, but more than DENSE_MAX_PIXELS pixels
+    assert method(2, 2, stride=2) == "nhwc"  # stride 2
+    with fast.prefer("im2col"):
+        assert method(2, 2) == "nhwc"
+    with fast.prefer("dense"):
+        assert method(2, 2) == "dense" and method(32, 32) == "nhwc"
+
+
+def test_dense_weights_hold_each_tap_where_it_links_two_pixels():
+    """Wd's block (input pixel, output pixel) is the tap between them: on a 2x2 map with pad 1, input (0, 0) and
+    output (1, 1) are linked by tap (0, 0); (1, 1) and (0, 0) by tap (2, 2); every pixel by the centre to itself."""
+    from vgglib.fast.dense import dense_weights
+
+    weights = np.arange(2 * 3 * 9, dtype=np.float64).reshape(2, 3, 3, 3)  # (F, C, k, k)
+    wd = dense_weights(weights, 2, 2, 1, np.float64).reshape(4, 3, 4, 2)  # (in pixel, c, out pixel, f)
+    np.testing.assert_array_equal(wd[0, :, 3], weights[:, :, 0, 0].T)
+    np.testing.assert_array_equal(wd[3, :, 0], weights[:, :, 2, 2].T)
+    for pixel in range(4):
+        np.testing.assert_array_equal(wd[pixel, :, pixel], weights[:, :, 1, 1].T)
+    # 16 linked pixel pairs (4 x 4, all within reach), a (C, F) block each; weights[0, 0, 0, 0] is the one zero
+    assert np.count_nonzero(wd) == 16 * 3 * 2 - 1
 
 
 def test_winograd_float32_error_is_small_on_vgg_sized_layers():

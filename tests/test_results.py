@@ -512,6 +512,44 @@ def test_benchmarks_readme_states_the_time_on_each_core():
     ) in readme
 
 
+def test_benchmarks_readme_states_what_the_dense_product_changed():
+    """benchmarks/README.md item 3c and the README: bench_per_core.py before and after the 2x2 maps' convolutions
+    became one dense product, every figure read from the two files."""
+    bench_dir = ROOT / "results" / "benchmark"
+    before = json.loads((bench_dir / "bench_per_core_2026-12-03.json").read_text())
+    after = json.loads((bench_dir / "bench_per_core_2026-12-03b.json").read_text())
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    for key in ("width", "batch", "reps", "block"):  # "with the same settings"
+        assert before[key] == after[key]
+
+    def conv5(res: dict, method: str) -> list[dict]:
+        rows = [r for r in res["layers"] if r["layer"].startswith("conv5")]
+        assert len(rows) == 3 and all(r["method"] == method and r["input"][2:] == [2, 2] for r in rows)
+        return rows
+
+    def span(rows: list[dict], p: str) -> str:
+        ratios = [r[f"vgglib_{p}_ms"] / r[f"PyTorch_{p}_ms"] for r in rows]
+        return f"{min(ratios):.2f}–{max(ratios):.2f}×"
+
+    def steps(res: dict) -> tuple[float, float]:
+        st = res["step_ms"]
+        return st["vgglib, 1 core"] / st["PyTorch, 1 core"], st["vgglib, 2 cores"] / st["PyTorch, 2 cores"]
+
+    old, new = conv5(before, "nhwc"), conv5(after, "dense")
+    assert all(r["gemm"] == [1, 32, 4 * 128, 4 * 128] for r in new)  # (n, 4·C)·(4·C, 4·F)
+    assert (
+        f"conv5's forward passes took {span(old, 'forward')} PyTorch's time with im2col and {span(new, 'forward')} "
+        f"as one dense product, their backward passes {span(old, 'backward')} and {span(new, 'backward')}"
+    ) in text
+    (a1, a2), (b1, b2) = steps(before), steps(after)
+    assert (
+        f"the step {a1:.2f}× and {a2:.2f}× PyTorch's (one core, two) in the first run, {b1:.2f}× and {b2:.2f}×" in text
+    )
+    assert f"{b1:.2f}" == f"{b2:.2f}"  # the README says it once for both
+    assert f"a second run measured {b1:.2f}× on one core and on two (`bench_per_core_2026-12-03b.json`)" in readme
+
+
 def test_benchmarks_readme_states_why_two_shards_are_not_twice_one():
     """benchmarks/README.md, "What limits further speed": the trunk's layers one shard alone and two shards side by
     side (``bench_batch_split.py --layers``), every figure read from the file."""

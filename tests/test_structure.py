@@ -30,6 +30,7 @@ FOUNDATION = {
     "vgglib.fast.conv",
     "vgglib.fast.winograd",
     "vgglib.fast.shifted",
+    "vgglib.fast.dense",
     "vgglib.fast.elementwise",
     "vgglib.fast.layers",
     "vgglib.fast.batch_split",

@@ -424,6 +424,38 @@ print("vgglib.fast chose:", narrow._fast_cache.method, "| y, dx, dW within 1e-5 
       max(rel_error(yn, yr), rel_error(dxn, dxr), rel_error(dwn, narrow_readable.grads["weights"])) < 1e-5)
 
 # %% [markdown]
+# **Maps smaller than the kernel: one dense product.** At 32×32 input the last block of VGG16 works on 2×2 maps.
+# There a 3×3 kernel with padding 1 reaches the whole map from every output pixel: each output sees 4 of its 9
+# taps, the other 5 fall on the zero padding — and im2col multiplies those zeros too. Number the 4 pixels and the
+# convolution is a fully connected layer from the flattened image, $(4 \cdot C)$ values, to the flattened output,
+# $(4 \cdot F)$: block (input pixel, output pixel) of its $(4C, 4F)$ matrix is the tap that links the two. The
+# 9 taps are *tied*: each appears in several blocks (the centre in all four diagonal ones), so the backward pass
+# sums a tap's gradient over the blocks it appears in, as for any weight used more than once. That is 16 products
+# per $(c, f)$ instead of 36. `vgglib.fast.dense` builds the matrix; the cell checks it against the definition and
+# the library's layer against the readable one.
+
+# %%
+from vgglib.fast.dense import dense_weights
+
+xd = srng.standard_normal((3, 8, 2, 2))                          # float64, 8 channels on a 2x2 map
+wdense = srng.standard_normal((8, 8, 3, 3))
+Wd = dense_weights(wdense, 2, 2, 1, np.float64)                  # (2*2*8, 2*2*8): a fully connected layer
+Yd = (xd.transpose(0, 2, 3, 1).reshape(3, -1) @ Wd).reshape(3, 2, 2, 8).transpose(0, 3, 1, 2)
+print("one dense product == the definition:",
+      np.allclose(Yd, reference.conv2d_forward_naive(xd, wdense, np.zeros(8), 1, 1)),
+      "| products per (c, f):", Wd.size // 64, "instead of", 9 * 2 * 2)
+
+tiny = Convolution2D(128, 128, 3, padding=1, rng=srng)           # conv5_x of the quarter-width VGG16
+xt = srng.standard_normal((4, 128, 2, 2)).astype(np.float32)
+dyt = srng.standard_normal((4, 128, 2, 2)).astype(np.float32)
+yt, dxt = tiny.forward(xt), tiny.backward(dyt)
+dwt = tiny.grads["weights"].copy()
+tiny_readable = fast.to_reference(tiny)
+yr, dxr = tiny_readable.forward(xt), tiny_readable.backward(dyt)
+print("vgglib.fast chose:", tiny._fast_cache.method, "| y, dx, dW within 1e-5 of the readable layer:",
+      max(rel_error(yt, yr), rel_error(dxt, dxr), rel_error(dwt, tiny_readable.grads["weights"])) < 1e-5)
+
+# %% [markdown]
 # ## 6 · Both cores
 #
 # numpy's BLAS uses every core, but everything else in numpy — copies, `np.maximum`, comparisons — runs on

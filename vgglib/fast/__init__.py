@@ -7,6 +7,7 @@ A model chooses its implementation explicitly — ``VGG16(..., fast=True)`` (the
 * :mod:`vgglib.fast.conv` — convolution by channels-last gathers and GEMMs;
 * :mod:`vgglib.fast.winograd` — Winograd F(2×2, 3×3) for VGG's 3×3 layers, and the inference weight cache;
 * :mod:`vgglib.fast.shifted` — convolution as shifted matrix products, for narrow layers on large maps;
+* :mod:`vgglib.fast.dense` — convolution as one dense product, on maps smaller than the kernel (2×2);
 * :mod:`vgglib.fast.elementwise` — fully connected, ReLU and 2×2 pooling;
 * :mod:`vgglib.fast.scratch` — channels-last layout helpers and reusable scratch memory;
 * :mod:`vgglib.fast.batch_split` — a training step's convolutional trunk on shards of the batch, one per worker;

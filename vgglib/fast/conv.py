@@ -7,6 +7,8 @@
 * **Winograd** (:mod:`vgglib.fast.winograd`) for VGG's 3×3/stride-1/pad-1 layers with enough channels.
 * **Shifted products** (:mod:`vgglib.fast.shifted`) for narrow stride-1 "same" layers on large maps (the
   quarter-width VGG16 students train): every tap is one matrix product on shifted rows of the padded input.
+* **One dense product** (:mod:`vgglib.fast.dense`) on maps with fewer pixels than the kernel has taps (2×2 maps):
+  the convolution as a fully connected layer with tied weights, without multiplying the padding's zeros.
 * **backward without col2im.** For stride 1, dx is itself a convolution of the padded dy with the rotated,
   transposed kernel (``notebooks/02_convolution_backprop.ipynb``): another gather + GEMM (or Winograd) instead
   of a scatter-add. dW re-gathers the windows chunk by chunk rather than keeping them (memory).
@@ -25,7 +27,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..im2col import output_size
-from . import shifted, winograd
+from . import dense, shifted, winograd
+from .dense import dense_applies, dense_backward, dense_forward, dense_weights
 from .scratch import pad_into, scratch, to_nhwc
 from .shifted import shifted_applies, shifted_backward, shifted_forward
 from .winograd import WeightCache, _winograd_conv, _winograd_weight_grad, _winograd_weights, winograd_applies
@@ -71,36 +74,39 @@ def _gather_planes(x: np.ndarray, k: int, stride: int, padding: int, ho: int, wo
 
 
 #: what :func:`prefer` sets for each method: (WINOGRAD_MIN_C, WINOGRAD_SMALL_MAP_MIN_C) of
-#: :mod:`~vgglib.fast.winograd` and (SHIFTED_MIN_C, SHIFTED_MAX_C, SHIFTED_MIN_SIZE) of :mod:`~vgglib.fast.shifted`
-METHODS: dict[str, tuple[tuple[int, int], tuple[int, int, int]]] = {
-    "im2col": ((10**9, 1), (1, 0, 1)),  # never Winograd nor shifted products (ConvCache calls it "nhwc")
-    "winograd": ((1, 1), (1, 0, 1)),  # Winograd wherever it applies (3×3, stride 1, pad 1, even sizes)
-    "mixed": ((16, 1), (1, 0, 1)),  # Winograd where the GEMM's inner dimension (C, or F for dx) is >= 16
-    "shifted": ((10**9, 1), (1, 10**9, 1)),  # shifted products for every stride-1 "same" convolution
-    "shifted-mixed": ((10**9, 1), (1, 16, 1)),  # shifted products where the inner dimension is <= 16
+#: :mod:`~vgglib.fast.winograd`, (SHIFTED_MIN_C, SHIFTED_MAX_C, SHIFTED_MIN_SIZE) of :mod:`~vgglib.fast.shifted`
+#: and (DENSE_MAX_PIXELS,) of :mod:`~vgglib.fast.dense`
+METHODS: dict[str, tuple[tuple[int, int], tuple[int, int, int], tuple[int]]] = {
+    "im2col": ((10**9, 1), (1, 0, 1), (0,)),  # never Winograd, shifted or dense products (the cache says "nhwc")
+    "winograd": ((1, 1), (1, 0, 1), (0,)),  # Winograd wherever it applies (3×3, stride 1, pad 1, even sizes)
+    "mixed": ((16, 1), (1, 0, 1), (0,)),  # Winograd where the GEMM's inner dimension (C, or F for dx) is >= 16
+    "shifted": ((10**9, 1), (1, 10**9, 1), (0,)),  # shifted products for every stride-1 "same" convolution
+    "shifted-mixed": ((10**9, 1), (1, 16, 1), (0,)),  # shifted products where the inner dimension is <= 16
+    "dense": ((10**9, 1), (1, 0, 1), (10**9,)),  # one dense product wherever the map has fewer pixels than taps
 }
 
 
 @contextmanager
 def prefer(method: str) -> Iterator[None]:
     """Inside the ``with`` block the fast convolution uses ``method`` wherever it can: a key of :data:`METHODS`
-    ("im2col", "winograd", "mixed", "shifted", "shifted-mixed") or "auto" (the library's own choice, by
+    ("im2col", "winograd", "mixed", "shifted", "shifted-mixed", "dense") or "auto" (the library's own choice, by
     measurement). Every method gives the same result to rounding; this is for comparing them
     (``benchmarks/bench_layers.py``, ``tests/test_fast.py``). It sets module thresholds: not for use in two
     threads at once."""
     if method != "auto" and method not in METHODS:
         raise ValueError(f"unknown convolution method {method!r}: expected 'auto' or one of {', '.join(METHODS)}")
-    wino_names, shift_names = (
-        ("WINOGRAD_MIN_C", "WINOGRAD_SMALL_MAP_MIN_C"),
-        ("SHIFTED_MIN_C", "SHIFTED_MAX_C", "SHIFTED_MIN_SIZE"),
+    modules = (
+        (winograd, ("WINOGRAD_MIN_C", "WINOGRAD_SMALL_MAP_MIN_C")),
+        (shifted, ("SHIFTED_MIN_C", "SHIFTED_MAX_C", "SHIFTED_MIN_SIZE")),
+        (dense, ("DENSE_MAX_PIXELS",)),
     )
 
-    def apply(settings: tuple[Sequence[int], Sequence[int]]) -> None:
-        for module, names, values in ((winograd, wino_names, settings[0]), (shifted, shift_names, settings[1])):
+    def apply(settings: Sequence[Sequence[int]]) -> None:
+        for (module, names), values in zip(modules, settings):
             for name, value in zip(names, values):
                 setattr(module, name, value)
 
-    saved = tuple(getattr(winograd, n) for n in wino_names), tuple(getattr(shifted, n) for n in shift_names)
+    saved = tuple(tuple(getattr(module, name) for name in names) for module, names in modules)
     try:
         apply(saved if method == "auto" else METHODS[method])
         yield
@@ -112,12 +118,14 @@ def prefer(method: str) -> Iterator[None]:
 class ConvCache(NamedTuple):
     """What :func:`conv2d_backward` needs: the input and how the forward computed."""
 
-    x: np.ndarray  # NHWC for "nhwc" and "winograd"; padded NHWC for "shifted"; (N, C, H, W)-shaped for "planes"
+    x: np.ndarray  # NHWC for "nhwc", "winograd" and "dense"; padded NHWC for "shifted"; NCHW-shaped for "planes"
     stride: int
     padding: int
-    method: str  # "planes" (few channels), "nhwc" (im2col + GEMM), "winograd" or "shifted"
+    method: str  # "planes" (few channels), "nhwc" (im2col + GEMM), "winograd", "shifted" or "dense"
     #: Winograd's transformed weights U (16, F, C) when the forward computed them (reused for dx)
     winograd_weights: np.ndarray | None = None
+    #: the dense product's matrix Wd (H·W·C, Ho·Wo·F) for "dense" (reused for dx)
+    dense_weights: np.ndarray | None = None
 
 
 def _weight_rows(weights: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -168,6 +176,11 @@ def conv2d_forward(
     elif shifted_applies(c, k, stride, padding, h, w):
         yh, xp = shifted_forward(x, weights, b)
         return yh.transpose(0, 3, 1, 2), ConvCache(xp, stride, padding, "shifted")
+    elif dense_applies(k, stride, h, w):
+        xh = to_nhwc(x)
+        wd = dense_weights(weights, h, w, padding, dtype)
+        y = dense_forward(xh, wd, b, ho, wo)
+        return y.transpose(0, 3, 1, 2), ConvCache(xh, stride, padding, "dense", dense_weights=wd)
     y = np.empty((n, ho, wo, f), dtype=dtype)
     chunks, parallel = plan(n, ho * wo * max(k * k * c, f) * x.itemsize, ho * wo)
     planes = c < SMALL_C
@@ -203,7 +216,7 @@ def conv2d_backward(
     dW and dx picks its own method (:data:`WINOGRAD_MIN_C`). ``need_dx=False`` skips dx (returns None): the
     first layer's input needs no gradient. All in the cached input's dtype.
     """
-    x, stride, p, method, u = cache
+    x, stride, p, method, u, wd = cache
     dtype = x.dtype
     f, c, k, _ = weights.shape
     weights = weights.astype(dtype, copy=False)
@@ -213,6 +226,10 @@ def conv2d_backward(
         return _planes_backward(x, dyh, weights, stride, p, need_dx) + (db,)
     if method == "shifted":
         return _shifted_backward(x, dyh, weights, p, need_dx) + (db,)
+    if method == "dense":
+        assert wd is not None
+        dx_dense, dw_dense = dense_backward(dyh, x, wd, k, p, need_dx)
+        return (None if dx_dense is None else dx_dense.transpose(0, 3, 1, 2)), dw_dense, db
     h, w = x.shape[1:3]
     dw = _winograd_weight_grad(x, dyh) if method == "winograd" else None
     if dw is None or not np.isfinite(dw.max()):  # (overflow: the direct sum, see conv2d_forward)
