@@ -69,7 +69,7 @@ def gemm_rate(count: int, m: int, k: int, n: int, reps: int) -> float:
 
 
 def measure(width: float, batch: int, reps: int, with_torch: bool, block: int = 5) -> dict[str, Any]:
-    """The three measurements of the module's docstring (ms, medians; PyTorch's None without it)."""
+    """The three measurements of the module's docstring (ms, medians); PyTorch's figures only ``with_torch``."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 

@@ -13,8 +13,8 @@ dWd, as a shared weight's gradient is the sum over its uses (``notebooks/02_conv
 
 Chosen by :mod:`vgglib.fast.conv` for stride-1 convolutions on maps of fewer pixels than the kernel has taps and at
 most DENSE_MAX_PIXELS pixels: VGG16's conv5 layers at 32×32 input (2×2 maps), where Winograd's transforms cost more
-than they save. Same results as :class:`vgglib.layers.Convolution2D` to rounding (``tests/test_fast.py``); measured
-in ``benchmarks/README.md`` (``bench_per_core.py``).
+than they save. Same results as :class:`vgglib.layers.Convolution2D` to rounding (``tests/test_fast.py``). Derived
+and checked in ``notebooks/14_making_it_fast.ipynb``; measured in ``benchmarks/README.md`` (item 3c).
 """
 
 from __future__ import annotations
