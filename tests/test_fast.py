@@ -45,7 +45,7 @@ def as_layout(x, layout):
 @contextmanager
 def prefer(method):
     """``vgglib.fast.prefer(method)`` (the convolution method wherever it can: "winograd", "im2col", "mixed",
-    "shifted", "shifted-mixed" or "auto"), with Winograd's chunks split however few tiles they hold."""
+    "shifted", "shifted-mixed", "dense" or "auto"), with Winograd's chunks split however few tiles they hold."""
     saved = fast_winograd.WINOGRAD_MIN_TILES
     if method != "auto":
         fast_winograd.WINOGRAD_MIN_TILES = 1
@@ -829,13 +829,19 @@ def test_shifted_products_keep_non_finite_inputs_to_their_windows(bad):
     x = rng.standard_normal((2, 16, 16, 16)).astype(np.float32)
     x[1, 3, 7, 0] = bad  # left edge: outside some taps' windows
     dy = rng.standard_normal((2, 8, 16, 16)).astype(np.float32)
+    assert_non_finite_as_readable(layer, x, dy, "shifted")
+
+
+def assert_non_finite_as_readable(layer, x, dy, method):
+    """y, dx and dW of the fast ``layer`` computed by ``method`` (forced): non-finite exactly where the readable
+    layer's are, the same values elsewhere."""
     ref = readable(layer)  # (shares the parameters and their gradients: keep a copy)
     y_ref, dx_ref = ref.forward(x), ref.backward(dy)
     dw_ref = ref.grads["weights"].copy()
-    with prefer("shifted"):
+    with prefer(method):
         y = layer.forward(x)
         dx = layer.backward(dy)
-    assert layer._fast_cache.method == "shifted"
+    assert layer._fast_cache.method == method
     for got, want in ((y, y_ref), (dx, dx_ref), (layer.grads["weights"], dw_ref)):
         np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
         close32(got[np.isfinite(want)], want[np.isfinite(want)])
@@ -911,14 +917,7 @@ def test_dense_product_keeps_non_finite_inputs_where_the_readable_layer_has_them
     x = rng.standard_normal((3, 16, 2, 2)).astype(np.float32)
     x[1, 3, 0, 1] = bad
     dy = rng.standard_normal((3, 8, 2, 2)).astype(np.float32)
-    ref = readable(layer)  # (shares the parameters and their gradients: keep a copy)
-    y_ref, dx_ref = ref.forward(x), ref.backward(dy)
-    dw_ref = ref.grads["weights"].copy()
-    y, dx = layer.forward(x), layer.backward(dy)
-    assert layer._fast_cache.method == "dense"
-    for got, want in ((y, y_ref), (dx, dx_ref), (layer.grads["weights"], dw_ref)):
-        np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
-        close32(got[np.isfinite(want)], want[np.isfinite(want)])
+    assert_non_finite_as_readable(layer, x, dy, "dense")
 
 
 def test_dense_product_is_chosen_on_maps_smaller_than_the_kernel_and_can_be_turned_off():

@@ -403,23 +403,29 @@ def test_benchmarks_readme_states_the_batch_split_runs():
     assert busier in text and step["torch_s"] > before["torch_s"]
 
 
-def test_benchmarks_readme_states_the_fifth_run():
-    """benchmarks/README.md's fifth run of bench_vgg16.py (after the three-seed reruns), read from its file."""
-    bench_dir = ROOT / "results" / "benchmark"
-    run = json.loads((bench_dir / "bench_vgg16_2026-12-03c.json").read_text())
-    fourth = json.loads((bench_dir / "bench_vgg16_2026-12-03b.json").read_text())
+def assert_recipe_run_stated(run: dict, text: str) -> dict:
+    """A bench_vgg16.py run as benchmarks/README.md states it (``text``, whitespace collapsed): CPU pressure, GEMM
+    peak, SkylakeX kernels, the recipe's step and inference, full width at 32×32. Returns the recipe's step row."""
     rows = {(r["key"], r["task"]): r for r in run["rows"]}
-    before = {(r["key"], r["task"]): r for r in fourth["rows"]}
-    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
     assert f"CPU pressure {100 * run['cpu_pressure']:.0f}%, GEMM peak {run['gemm_peak_gflops']:.0f} GFLOP/s" in text
     assert {lib["architecture"] for lib in run["machine"]["blas"] if lib["user_api"] == "blas"} == {"SkylakeX"}
     step, infer = rows["recipe", "training step"], rows["recipe", "inference"]
     assert (
         f"the recipe's step {1e3 * step['vgglib_s']:.0f} ms vs {1e3 * step['torch_s']:.0f} ms, "
-        f"**{step['ratio']:.2f}×** "
-        f"(inference {infer['ratio']:.2f}×); full width at 32×32 {rows['32', 'training step']['ratio']:.2f}× "
-        f"(inference {rows['32', 'inference']['ratio']:.2f}×)"
+        f"**{step['ratio']:.2f}×** (inference {infer['ratio']:.2f}×); full width at 32×32 "
+        f"{rows['32', 'training step']['ratio']:.2f}× (inference {rows['32', 'inference']['ratio']:.2f}×)"
     ) in text
+    return step
+
+
+def test_benchmarks_readme_states_the_fifth_run():
+    """benchmarks/README.md's fifth run of bench_vgg16.py (after the three-seed reruns), read from its file."""
+    bench_dir = ROOT / "results" / "benchmark"
+    run = json.loads((bench_dir / "bench_vgg16_2026-12-03c.json").read_text())
+    fourth = json.loads((bench_dir / "bench_vgg16_2026-12-03b.json").read_text())
+    before = {(r["key"], r["task"]): r for r in fourth["rows"]}
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    step = assert_recipe_run_stated(run, text)
     old = before["recipe", "training step"]
     assert "Both libraries took less time than in the fourth run" in text
     assert step["vgglib_s"] < old["vgglib_s"] and step["torch_s"] < old["torch_s"]
@@ -433,16 +439,8 @@ def test_benchmarks_readme_states_the_sixth_run_and_steps_back_to_back():
     bench_dir = ROOT / "results" / "benchmark"
     run = json.loads((bench_dir / "bench_vgg16_2026-12-03d.json").read_text())
     per_core = json.loads((bench_dir / "bench_per_core_2026-12-03.json").read_text())
-    rows = {(r["key"], r["task"]): r for r in run["rows"]}
     text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
-    assert f"CPU pressure {100 * run['cpu_pressure']:.0f}%, GEMM peak {run['gemm_peak_gflops']:.0f} GFLOP/s" in text
-    assert {lib["architecture"] for lib in run["machine"]["blas"] if lib["user_api"] == "blas"} == {"SkylakeX"}
-    step, infer = rows["recipe", "training step"], rows["recipe", "inference"]
-    assert (
-        f"the recipe's step {1e3 * step['vgglib_s']:.0f} ms vs {1e3 * step['torch_s']:.0f} ms, "
-        f"**{step['ratio']:.2f}×** (inference {infer['ratio']:.2f}×); full width at 32×32 "
-        f"{rows['32', 'training step']['ratio']:.2f}× (inference {rows['32', 'inference']['ratio']:.2f}×)"
-    ) in text
+    step = assert_recipe_run_stated(run, text)
     # the task rotation the README blames: each task once per round, between ten others
     assert len(run["times_s"]) == 11 and all(len(t) == run["config"]["reps"] == 5 for t in run["times_s"].values())
     assert per_core["block"] == 5 and per_core["reps"] == 30

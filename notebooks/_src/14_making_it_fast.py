@@ -413,15 +413,18 @@ Y = np.concatenate([Y, np.zeros((2 * Wp + 2, 16))]).reshape(2, Wp, Wp, 16)[:, :8
 direct = reference.conv2d_forward_naive(xs, ws, np.zeros(16), 1, 1)
 print("nine shifted products == the definition:", np.allclose(Y.transpose(0, 3, 1, 2), direct))
 
+def check_against_readable(layer, x, dy):
+    """The fast layer's y, dx and dW against its readable twin (same weights); prints the method it chose."""
+    y, dx = layer.forward(x), layer.backward(dy)
+    dw = layer.grads["weights"].copy()
+    twin = fast.to_reference(layer)
+    y_r, dx_r = twin.forward(x), twin.backward(dy)
+    print("vgglib.fast chose:", layer._fast_cache.method, "| y, dx, dW within 1e-5 of the readable layer:",
+          max(rel_error(y, y_r), rel_error(dx, dx_r), rel_error(dw, twin.grads["weights"])) < 1e-5)
+
 narrow = Convolution2D(16, 16, 3, padding=1, rng=srng)           # conv1_2 of the quarter-width VGG16
-xn = srng.standard_normal((4, 16, 32, 32)).astype(np.float32)
-dyn = srng.standard_normal((4, 16, 32, 32)).astype(np.float32)
-yn, dxn = narrow.forward(xn), narrow.backward(dyn)
-dwn = narrow.grads["weights"].copy()
-narrow_readable = fast.to_reference(narrow)
-yr, dxr = narrow_readable.forward(xn), narrow_readable.backward(dyn)
-print("vgglib.fast chose:", narrow._fast_cache.method, "| y, dx, dW within 1e-5 of the readable layer:",
-      max(rel_error(yn, yr), rel_error(dxn, dxr), rel_error(dwn, narrow_readable.grads["weights"])) < 1e-5)
+check_against_readable(narrow, srng.standard_normal((4, 16, 32, 32)).astype(np.float32),
+                       srng.standard_normal((4, 16, 32, 32)).astype(np.float32))
 
 # %% [markdown]
 # **Maps smaller than the kernel: one dense product.** At 32×32 input the last block of VGG16 works on 2×2 maps.
@@ -446,14 +449,8 @@ print("one dense product == the definition:",
       "| products per (c, f):", Wd.size // 64, "instead of", 9 * 2 * 2)
 
 tiny = Convolution2D(128, 128, 3, padding=1, rng=srng)           # conv5_x of the quarter-width VGG16
-xt = srng.standard_normal((4, 128, 2, 2)).astype(np.float32)
-dyt = srng.standard_normal((4, 128, 2, 2)).astype(np.float32)
-yt, dxt = tiny.forward(xt), tiny.backward(dyt)
-dwt = tiny.grads["weights"].copy()
-tiny_readable = fast.to_reference(tiny)
-yr, dxr = tiny_readable.forward(xt), tiny_readable.backward(dyt)
-print("vgglib.fast chose:", tiny._fast_cache.method, "| y, dx, dW within 1e-5 of the readable layer:",
-      max(rel_error(yt, yr), rel_error(dxt, dxr), rel_error(dwt, tiny_readable.grads["weights"])) < 1e-5)
+check_against_readable(tiny, srng.standard_normal((4, 128, 2, 2)).astype(np.float32),
+                       srng.standard_normal((4, 128, 2, 2)).astype(np.float32))
 
 # %% [markdown]
 # ## 6 · Both cores
